@@ -5,6 +5,9 @@ One numerically stable sigmoid core (:mod:`scurve.special`,
 diffusion and audio waveshaping models.
 """
 
+from scurve import shapes
+from scurve.shapes import REGISTRY as SHAPES
+from scurve.shapes import Curve, Shape
 from scurve.special import (
     binary_cross_entropy,
     expit,
@@ -21,6 +24,9 @@ from scurve.special import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "SHAPES",
+    "Curve",
+    "Shape",
     "__version__",
     "binary_cross_entropy",
     "expit",
@@ -30,6 +36,7 @@ __all__ = [
     "log_expit",
     "logcosh",
     "logit",
+    "shapes",
     "softplus",
     "softplus_inv",
 ]

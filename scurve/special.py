@@ -59,6 +59,7 @@ def _scipy_special():
 
     return scipy.special
 
+
 Kernel = Callable[..., None]
 
 
@@ -204,8 +205,9 @@ def _logcosh_kernel(x: np.ndarray, out: np.ndarray) -> None:
     # |x| >= 0.75: |x| + log1p(exp(-2|x|)) - log 2
     # |x| <  0.75: log1p(em^2 / (2 (1 + em))), em = expm1(|x|)  (cosh a - 1 exactly)
     a = np.abs(x)
-    e = a * -2
+    e = np.negative(a)
     np.exp(e, out=e)
+    e *= e  # exp(-2|x|) without overflowing -2|x| at |x| > 9e307
     np.log1p(e, out=e)
     np.add(a, e, out=out)
     out -= _LN2

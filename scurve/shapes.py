@@ -1,0 +1,871 @@
+r"""The S-curve family: each shape with its derivative, inverse and antiderivative.
+
+Every shape is a :class:`Shape` in :data:`REGISTRY`, with up to two forms, each
+a :class:`Curve`:
+
+``odd``
+    An odd function with range (-1, 1) and slope 1 at the origin: the form an
+    audio waveshaper drives, so that ``drive_db`` means the same for all
+    shapes. Present for the symmetric shapes.
+``unit``
+    A monotone function with range (0, 1), a cumulative distribution: the form
+    that probabilities, dose-response and growth curves use. For an odd
+    kernel :math:`K` (``tanh x``, ``(2/pi) atan x``, ...) it is
+    :math:`(1 + K(x))/2`, written so that it does not cancel in the left tail
+    (NUMERICS.md, d3).
+
+``shape.native`` is the form the shape is usually written in (``tanh`` is odd,
+``logistic`` is unit). The CLI, the plots, the audio renderer, the fitted
+``sigmoid`` model and the tests all iterate over :data:`REGISTRY`, so a new
+shape is one entry here.
+
+Every function is vectorized as in :mod:`scurve.special`: float32 stays
+float32, integers become float64, a scalar gives a numpy scalar, NaN gives NaN,
+the limits at +/-inf are exact, and no floating-point warning is raised for any
+input. Measured errors are asserted in ``tests/test_accuracy_shapes.py``.
+
+References
+----------
+.. [1] J. Parker, V. Zavalishin, E. Le Bivic, "Reducing the aliasing of
+   nonlinear waveshaping using continuous-time convolution", DAFx-16, 2016.
+.. [2] F. J. Richards, "A flexible growth function for empirical use",
+   J. Exp. Bot. 10:290-300, 1959.
+.. [3] B. Gompertz, "On the nature of the function expressive of the law of
+   human mortality", Phil. Trans. R. Soc. 115:513-583, 1825.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from scurve import special
+from scurve.special import as_float_array
+
+__all__ = ["REGISTRY", "Curve", "Shape", "get"]
+
+Form = Literal["odd", "unit"]
+Result = NDArray[np.floating] | np.floating
+
+_PI = math.pi
+_SQRT_PI = math.sqrt(math.pi)
+_EULER_GAMMA = 0.57721566490153286061
+# Beyond this magnitude every scaled argument below saturates its function, so
+# inputs are clamped here before scaling to avoid overflow (and its warning).
+_HUGE = 1e300
+# Beyond this, 1 + a**2 == a**2 in float64 and a**2 is still finite.
+_SQUARE_SAFE = 1e150
+
+
+def _scipy_special():
+    import scipy.special
+
+    return scipy.special
+
+
+def _evaluate(func: Callable[..., np.ndarray], x: ArrayLike, params) -> Result:
+    """Run a formula with the calling conventions of :mod:`scurve.special`.
+
+    Narrower floats are evaluated in float64 (an exact widening) and rounded
+    once at the end, so float32 results are within about half a float32 ULP and
+    the formulas need no dtype-dependent thresholds.
+    """
+    a = as_float_array(x)
+    wide = a.astype(np.float64) if a.dtype.itemsize < 8 else a
+    with np.errstate(under="ignore"):
+        r = np.asarray(func(np.atleast_1d(wide), **params))
+    with np.errstate(over="ignore"):  # a float64 result beyond float32's range
+        r = r.astype(a.dtype, copy=False)
+    if a.ndim == 0 and r.shape == (1,):
+        return r.reshape(())[()]
+    return r
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _with_nan(x: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Piecewise results built with comparisons lose NaN; put it back."""
+    return np.where(np.isnan(x), np.nan, r)
+
+
+def _recip_1p_square(a: np.ndarray) -> np.ndarray:
+    """:math:`1/(1 + a^2)`, as :math:`(1/a)/a` once :math:`a^2` swamps 1."""
+    a = np.abs(a)
+    big = a > _SQUARE_SAFE
+    small = np.where(big, 0.0, a)
+    safe = np.where(big, a, 1.0)
+    return np.where(big, 1 / safe / safe, 1 / (1 + small * small))
+
+
+def _log1p_square(a: np.ndarray) -> np.ndarray:
+    """:math:`\\log(1 + a^2)`, as :math:`2\\log|a|` once :math:`a^2` swamps 1."""
+    a = np.abs(a)
+    big = a > _SQUARE_SAFE
+    small = np.where(big, 0.0, a)
+    safe = np.where(big, a, 1.0)
+    return np.where(big, 2 * np.log(safe), np.log1p(small * small))
+
+
+def _sech(z: np.ndarray) -> np.ndarray:
+    """:math:`\\operatorname{sech} z = 2e/(1 + e^2)` with :math:`e = e^{-|z|}`."""
+    e = np.exp(-np.abs(z))
+    return 2 * e / (1 + e * e)
+
+
+def _with_limits(x: np.ndarray, f, at_minus_inf: float, at_plus_inf: float):
+    """Evaluate `f` on the finite inputs and put in the exact limits at +/-inf."""
+    r = f(np.where(np.isinf(x), 0.0, x))
+    return np.where(x == np.inf, at_plus_inf, np.where(x == -np.inf, at_minus_inf, r))
+
+
+def _symmetric_inverse(u: np.ndarray, lower: Callable[[np.ndarray], np.ndarray]):
+    """Inverse of a unit form with :math:`U(-x) = 1 - U(x)`.
+
+    ``lower(v)`` inverts on the lower half, v in [0, 1/2]; the upper half uses
+    :math:`1 - u`, exact there (Sterbenz), so neither tail cancels. Outside
+    [0, 1] the result is NaN.
+    """
+    inside = (u >= 0) & (u <= 1)
+    upper = u > 0.5
+    v = np.where(inside, np.where(upper, 1 - u, u), 0.5)
+    with np.errstate(divide="ignore"):
+        x = lower(v)
+    return np.where(inside, np.where(upper, -x, x), np.nan)
+
+
+def _odd_inverse(y: np.ndarray, positive: Callable[[np.ndarray], np.ndarray]):
+    """Inverse of an odd form from its inverse on [0, 1]; NaN outside [-1, 1]."""
+    a = np.abs(y)
+    inside = a <= 1
+    with np.errstate(divide="ignore"):
+        x = positive(np.where(inside, a, 0.0))
+    return np.where(inside, np.copysign(x, y), np.nan)
+
+
+# ------------------------------------------------------------------ odd forms
+# Each odd form has slope 1 at the origin; antiderivatives satisfy F(0) = 0.
+
+
+def _tanh(x):
+    return np.tanh(x)
+
+
+def _tanh_derivative(x):
+    # sech^2 x = 4 sigma'(2x); x is clamped so that 2x cannot overflow
+    return 4 * special.expit_prime(2 * np.clip(x, -_HUGE, _HUGE))
+
+
+def _tanh_inverse(y):
+    return _odd_inverse(y, np.arctanh)
+
+
+def _logcosh(x):
+    return special.logcosh(x)
+
+
+def _arctan(x):
+    return (2 / _PI) * np.arctan((_PI / 2) * np.clip(x, -_HUGE, _HUGE))
+
+
+def _arctan_derivative(x):
+    return _recip_1p_square((_PI / 2) * np.clip(x, -_HUGE, _HUGE))
+
+
+def _arctan_inverse(y):
+    return _odd_inverse(y, lambda a: (2 / _PI) * np.tan((_PI / 2) * a))
+
+
+def _arctan_antiderivative(x):
+    # (4/pi^2)(z atan z - log1p(z^2)/2), z = pi x / 2, written with x so that
+    # the leading term stays finite for every finite x
+    z = (_PI / 2) * np.clip(x, -_HUGE, _HUGE)
+    return x * ((2 / _PI) * np.arctan(z)) - (2 / _PI**2) * _log1p_square(z)
+
+
+_ERF_SCALE = _SQRT_PI / 2
+
+
+def _erf(x):
+    return _scipy_special().erf(_ERF_SCALE * np.clip(x, -_HUGE, _HUGE))
+
+
+def _erf_derivative(x):
+    z = _ERF_SCALE * np.clip(x, -1e10, 1e10)
+    return np.exp(-z * z)
+
+
+def _erf_inverse(y):
+    return _odd_inverse(y, lambda a: _scipy_special().erfinv(a) / _ERF_SCALE)
+
+
+def _erf_antiderivative(x):
+    # (2/sqrt(pi)) (z erf z + expm1(-z^2)/sqrt(pi)) with z = sqrt(pi) x / 2
+    z = _ERF_SCALE * np.clip(x, -1e10, 1e10)
+    return x * _erf(x) + (2 / _PI) * np.expm1(-z * z)
+
+
+def _algebraic(x):
+    return _with_limits(x, lambda x: x / np.hypot(1, x), -1.0, 1.0)
+
+
+def _algebraic_derivative(x):
+    # (1 + x^2)^(-3/2); once x^2 swamps 1 it is |x|^-3, taken as r*r*r, r = 1/|x|
+    a = np.abs(x)
+    big = a > 1e100
+    s = 1 + np.where(big, 0.0, a) ** 2
+    r = 1 / np.where(big, a, 1.0)
+    return np.where(big, r * r * r, 1 / (s * np.sqrt(s)))
+
+
+def _algebraic_inverse(y):
+    return _odd_inverse(y, lambda a: a / np.sqrt((1 - a) * (1 + a)))
+
+
+def _algebraic_antiderivative(x):
+    # hypot(1, x) - 1 = x^2 / (1 + hypot(1, x)), without cancellation near 0
+    return _with_limits(x, lambda x: x * (x / (1 + np.hypot(1, x))), np.inf, np.inf)
+
+
+def _gudermannian(x):
+    # (2/pi) gd(z), gd z = 2 atan(tanh(z/2)), z = pi x / 2
+    return (4 / _PI) * np.arctan(np.tanh((_PI / 4) * np.clip(x, -_HUGE, _HUGE)))
+
+
+def _gudermannian_derivative(x):
+    return _sech((_PI / 2) * np.clip(x, -_HUGE, _HUGE))
+
+
+def _gudermannian_inverse(y):
+    # gd^-1(w) = 2 atanh(tan(w/2)), w = pi y / 2; the ends map to +/-inf exactly
+    def positive(a):
+        return np.where(a == 1, np.inf, (4 / _PI) * np.arctanh(np.tan((_PI / 4) * a)))
+
+    return _odd_inverse(y, positive)
+
+
+def _hard_clip(x):
+    return np.clip(x, -1, 1)
+
+
+def _hard_clip_derivative(x):
+    return _with_nan(x, np.where(np.abs(x) < 1, 1.0, 0.0))
+
+
+def _hard_clip_inverse(y):
+    return _odd_inverse(y, lambda a: a)
+
+
+def _hard_clip_antiderivative(x):
+    a = np.abs(x)
+    return np.where(a <= 1, 0.5 * np.minimum(a, 1) ** 2, a - 0.5)
+
+
+_CUBIC_KNEE = 1.5
+
+
+def _cubic(x):
+    # x - 4x^3/27 = t (3 - t^2) / 2 with t = x / 1.5, exactly +/-1 at the knee
+    t = np.clip(x, -_CUBIC_KNEE, _CUBIC_KNEE) / _CUBIC_KNEE
+    return _with_nan(x, t * (3 - t * t) / 2)
+
+
+def _cubic_derivative(x):
+    t = np.clip(x, -_CUBIC_KNEE, _CUBIC_KNEE) / _CUBIC_KNEE
+    return _with_nan(x, (1 - t) * (1 + t))
+
+
+def _cubic_inverse(y):
+    # t (3 - t^2)/2 = sin(3 phi) with t = 2 sin(phi), so x = 3 sin(asin(y)/3)
+    return _odd_inverse(y, lambda a: 3 * np.sin(np.arcsin(a) / 3))
+
+
+def _cubic_antiderivative(x):
+    # x^2/2 - x^4/27 = (3/16) t^2 (6 - t^2) inside; |x| - 9/16 outside
+    a = np.abs(x)
+    t = np.minimum(a, _CUBIC_KNEE) / _CUBIC_KNEE
+    return np.where(a <= _CUBIC_KNEE, (3 / 16) * t * t * (6 - t * t), a - 9 / 16)
+
+
+# ------------------------------------------------------------------ unit forms
+# Antiderivatives are anchored at F(-inf) = 0 where that integral converges.
+
+
+def _expit(x):
+    return special.expit(x)
+
+
+def _expit_prime(x):
+    return special.expit_prime(x)
+
+
+def _logit(u):
+    return special.logit(u)
+
+
+def _softplus(x):
+    return special.softplus(x)
+
+
+def _tanh_unit(x):
+    return special.expit(2 * np.clip(x, -_HUGE, _HUGE))
+
+
+def _tanh_unit_derivative(x):
+    return 2 * special.expit_prime(2 * np.clip(x, -_HUGE, _HUGE))
+
+
+def _tanh_unit_inverse(u):
+    return special.logit(u) / 2
+
+
+def _tanh_unit_antiderivative(x):
+    big = np.abs(x) > _HUGE
+    return np.where(
+        big, np.maximum(x, 0), special.softplus(2 * np.where(big, 0, x)) / 2
+    )
+
+
+def _arctan_unit(x):
+    # 1/2 + atan(x)/pi = atan2(1, -x)/pi, which does not cancel for x << 0
+    return np.arctan2(1, -x) / _PI
+
+
+def _arctan_unit_derivative(x):
+    return _recip_1p_square(x) / _PI
+
+
+def _arctan_unit_inverse(u):
+    # lower half: tan(pi (u - 1/2)) = -1/tan(pi u)
+    return _symmetric_inverse(u, lambda v: -1 / np.tan(_PI * v))
+
+
+def _arctan_unit_antiderivative(x):
+    # x (1/2 + atan(x)/pi) - log1p(x^2)/(2 pi); the Cauchy tail makes F(-inf)
+    # diverge, so F(0) = 0 here
+    def f(x):
+        return x * (np.arctan2(1, -x) / _PI) - _log1p_square(x) / (2 * _PI)
+
+    return _with_limits(x, f, -np.inf, np.inf)
+
+
+def _erf_unit(x):
+    return 0.5 * _scipy_special().erfc(-x)
+
+
+def _erf_unit_derivative(x):
+    z = np.clip(x, -1e10, 1e10)
+    return np.exp(-z * z) / _SQRT_PI
+
+
+def _erf_unit_inverse(u):
+    return _symmetric_inverse(u, lambda v: -_scipy_special().erfcinv(2 * v))
+
+
+def _erf_unit_antiderivative(x):
+    # (x erfc(-x) + exp(-x^2)/sqrt(pi)) / 2, the integrated CDF
+    def f(x):
+        z = np.clip(x, -1e10, 1e10)
+        return x * _erf_unit(x) + np.exp(-z * z) / (2 * _SQRT_PI)
+
+    return _with_limits(x, f, 0.0, np.inf)
+
+
+def _algebraic_unit(x):
+    # x >= 0: (1 + x/h)/2; x < 0: 0.5/h/(h - x), h = hypot(1, x) (NUMERICS d3)
+    def f(x):
+        h = np.hypot(1, x)
+        # h - x is halved (exactly) so that it cannot overflow at x = -1e308
+        lower = 0.25 / h / (0.5 * h - 0.5 * np.minimum(x, 0))
+        return np.where(x >= 0, 0.5 * (1 + x / h), lower)
+
+    return _with_limits(x, f, 0.0, 1.0)
+
+
+def _algebraic_unit_derivative(x):
+    return 0.5 * _algebraic_derivative(x)
+
+
+def _algebraic_unit_inverse(u):
+    # (2u - 1) / (2 sqrt(u (1 - u)))
+    return _symmetric_inverse(u, lambda v: (v - 0.5) / np.sqrt(v * (1 - v)))
+
+
+def _algebraic_unit_antiderivative(x):
+    # (x + h)/2, and for x < 0 the exact 1/(h - x) = h + x
+    h = np.hypot(1, x)
+    return np.where(
+        x >= 0,
+        0.5 * np.maximum(x, 0) + 0.5 * h,
+        0.25 / (0.5 * h - 0.5 * np.minimum(x, 0)),
+    )
+
+
+def _gudermannian_unit(x):
+    # (2/pi) atan(e^x) = (2/pi) atan2(e^min(x,0), e^-max(x,0)): no overflow
+    return (2 / _PI) * np.arctan2(np.exp(np.minimum(x, 0)), np.exp(-np.maximum(x, 0)))
+
+
+def _gudermannian_unit_derivative(x):
+    return _sech(x) / _PI
+
+
+def _gudermannian_unit_inverse(u):
+    return _symmetric_inverse(u, lambda v: np.log(np.tan((_PI / 2) * v)))
+
+
+def _hard_clip_unit(x):
+    return np.clip(0.5 * x + 0.5, 0, 1)
+
+
+def _hard_clip_unit_derivative(x):
+    return 0.5 * _hard_clip_derivative(x)
+
+
+def _hard_clip_unit_inverse(u):
+    return np.where((u >= 0) & (u <= 1), 2 * u - 1, np.nan)
+
+
+def _hard_clip_unit_antiderivative(x):
+    s = np.clip(x + 1, 0, 2)
+    return np.where(x >= 1, x, s * s / 4)
+
+
+def _cubic_unit(x):
+    # (1 + x - 4x^3/27)/2 = (2/27) s^2 (9/2 - s), s = x + 3/2: no cancellation
+    s = np.clip(x + _CUBIC_KNEE, 0, 2 * _CUBIC_KNEE)
+    return _with_nan(x, (2 / 27) * s * s * (4.5 - s))
+
+
+def _cubic_unit_derivative(x):
+    return 0.5 * _cubic_derivative(x)
+
+
+def _cubic_unit_inverse(u):
+    return np.where((u >= 0) & (u <= 1), _cubic_inverse(2 * u - 1), np.nan)
+
+
+def _cubic_unit_antiderivative(x):
+    s = np.clip(x + _CUBIC_KNEE, 0, 2 * _CUBIC_KNEE)
+    return np.where(x >= _CUBIC_KNEE, x, s**3 * (6 - s) / 54)
+
+
+def _hard_sigmoid(x):
+    return np.clip(x + 3, 0, 6) / 6
+
+
+def _hard_sigmoid_derivative(x):
+    return _with_nan(x, np.where(np.abs(x) < 3, 1 / 6, 0.0))
+
+
+def _hard_sigmoid_inverse(u):
+    return np.where((u >= 0) & (u <= 1), 6 * u - 3, np.nan)
+
+
+def _hard_sigmoid_antiderivative(x):
+    s = np.clip(x + 3, 0, 6)
+    return np.where(x >= 3, x, s * s / 12)
+
+
+def _check_nu(nu: float) -> float:
+    if not np.all(np.asarray(nu) > 0):
+        raise ValueError(f"richards: nu must be > 0, got {nu!r}")
+    return nu
+
+
+def _richards(x, nu=1.0):
+    # u = (1 + e^-x)^(-1/nu) (NUMERICS d8, L = -x): for x >= 0 the base lies in
+    # (1, 2]; for x < 0 factor out e^(x/nu). Overflow of x/nu to -inf is the
+    # correct limit (u = 0), so it is not an error.
+    nu = _check_nu(nu)
+    e = np.exp(-np.abs(x))
+    with np.errstate(over="ignore"):
+        head = np.exp(np.minimum(x, 0) / nu)
+    return head * (1 + e) ** (-1 / nu)
+
+
+def _richards_derivative(x, nu=1.0):
+    return _richards(x, nu) * special.expit(-x) / _check_nu(nu)
+
+
+def _richards_inverse(u, nu=1.0):
+    # x = -softplus_inv(-nu ln u), ln u = log1p(u - 1) near the top (exact u - 1)
+    nu = _check_nu(nu)
+    inside = (u >= 0) & (u <= 1)
+    v = np.where(inside, u, 0.5)
+    with np.errstate(divide="ignore"):
+        log_u = np.where(v > 0.5, np.log1p(v - 1), np.log(v))
+    return np.where(inside, -special.softplus_inv(-nu * log_u), np.nan)
+
+
+def _gompertz(x):
+    return np.exp(-np.exp(-np.maximum(x, -709.0)))
+
+
+def _gompertz_derivative(x):
+    xc = np.maximum(x, -709.0)
+    return np.exp(-xc - np.exp(-xc))
+
+
+def _gompertz_inverse(u):
+    inside = (u >= 0) & (u <= 1)
+    v = np.where(inside, u, 0.5)
+    with np.errstate(divide="ignore"):
+        minus_log_u = -np.where(v > 0.5, np.log1p(v - 1), np.log(v))
+        x = -np.log(minus_log_u)
+    return np.where(inside, x, np.nan)
+
+
+def _gompertz_antiderivative(x):
+    # E1(e^-x); for x > 30, E1(w) = -gamma - ln w + w + O(w^2) with w = e^-x
+    xc = np.maximum(x, -709.0)
+    big = xc > 30
+    w = np.exp(-xc)
+    return np.where(
+        big,
+        xc - _EULER_GAMMA + w,
+        _scipy_special().exp1(np.where(big, 1.0, w)),
+    )
+
+
+# ------------------------------------------------------------------ objects
+
+
+@dataclass(frozen=True, eq=False)
+class Curve:
+    """One form of a shape: a function with its derivative, inverse and integral.
+
+    Parameters
+    ----------
+    name : str
+        The shape's registry name.
+    form : {"odd", "unit"}
+        ``odd``: range (-1, 1), slope 1 at 0. ``unit``: range (0, 1).
+    formula : str
+        The function in plain text.
+    value, derivative : callable
+        Vectorized implementations.
+    inverse, antiderivative : callable or None
+        None where the inverse does not exist or the antiderivative is not
+        elementary.
+    params : mapping
+        Shape parameters and their defaults (``{"nu": 1.0}`` for Richards).
+
+    Examples
+    --------
+    >>> from scurve.shapes import REGISTRY
+    >>> tanh = REGISTRY["tanh"].odd
+    >>> float(tanh.derivative(0.0)), float(tanh.inverse(tanh(0.5)))
+    (1.0, 0.5)
+    """
+
+    name: str
+    form: Form
+    formula: str
+    _value: Callable[..., np.ndarray] = field(repr=False)
+    _derivative: Callable[..., np.ndarray] = field(repr=False)
+    _inverse: Callable[..., np.ndarray] | None = field(default=None, repr=False)
+    _antiderivative: Callable[..., np.ndarray] | None = field(default=None, repr=False)
+    params: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def qualname(self) -> str:
+        """``name.form``, e.g. ``"tanh.unit"``."""
+        return f"{self.name}.{self.form}"
+
+    @property
+    def range(self) -> tuple[float, float]:
+        """The limits of the curve at -inf and +inf."""
+        return (-1.0, 1.0) if self.form == "odd" else (0.0, 1.0)
+
+    @property
+    def has_inverse(self) -> bool:
+        return self._inverse is not None
+
+    @property
+    def has_antiderivative(self) -> bool:
+        return self._antiderivative is not None
+
+    def _call(self, impl, what: str, x: ArrayLike, params: dict[str, float]) -> Result:
+        if impl is None:
+            raise NotImplementedError(f"{self.qualname} has no elementary {what}")
+        unknown = set(params) - set(self.params)
+        if unknown:
+            raise TypeError(
+                f"{self.qualname} takes parameters {sorted(self.params) or 'none'}, "
+                f"got {sorted(unknown)}"
+            )
+        return _evaluate(impl, x, {**self.params, **params})
+
+    def value(self, x: ArrayLike, **params: float) -> Result:
+        """The curve at `x`."""
+        return self._call(self._value, "value", x, params)
+
+    __call__ = value
+
+    def derivative(self, x: ArrayLike, **params: float) -> Result:
+        """The first derivative at `x`."""
+        return self._call(self._derivative, "derivative", x, params)
+
+    def inverse(self, y: ArrayLike, **params: float) -> Result:
+        """The `x` at which the curve equals `y`; NaN outside the range.
+
+        Raises
+        ------
+        NotImplementedError
+            If the curve has no inverse.
+        """
+        return self._call(self._inverse, "inverse", y, params)
+
+    def antiderivative(self, x: ArrayLike, **params: float) -> Result:
+        """An antiderivative: ``F(0) = 0`` for odd forms, ``F(-inf) = 0`` for
+        unit forms where that converges.
+
+        Raises
+        ------
+        NotImplementedError
+            If it is not elementary (Gudermannian, Richards).
+        """
+        return self._call(self._antiderivative, "antiderivative", x, params)
+
+
+@dataclass(frozen=True, eq=False)
+class Shape:
+    """A member of the S-curve family: its ``odd`` and ``unit`` forms.
+
+    Calling a shape evaluates its ``native`` form.
+    """
+
+    name: str
+    description: str
+    unit: Curve
+    odd: Curve | None = None
+    native_form: Form = "odd"
+
+    @property
+    def native(self) -> Curve:
+        """The form the shape is usually written in."""
+        return self.odd if self.native_form == "odd" and self.odd else self.unit
+
+    @property
+    def symmetric(self) -> bool:
+        """Whether the shape has an odd form (is point-symmetric)."""
+        return self.odd is not None
+
+    def form(self, which: Form | Literal["native"] = "native") -> Curve:
+        """The ``"odd"``, ``"unit"`` or ``"native"`` form.
+
+        Raises
+        ------
+        ValueError
+            If the shape has no such form.
+        """
+        if which == "native":
+            return self.native
+        curve = {"odd": self.odd, "unit": self.unit}.get(which)
+        if curve is None:
+            raise ValueError(f"{self.name} has no {which!r} form")
+        return curve
+
+    def __call__(self, x: ArrayLike, **params: float) -> Result:
+        return self.native(x, **params)
+
+
+def _shape(
+    name: str,
+    description: str,
+    unit: tuple,
+    odd: tuple | None = None,
+    native: Form = "odd",
+    params: Mapping[str, float] | None = None,
+) -> Shape:
+    params = MappingProxyType(dict(params or {}))
+    return Shape(
+        name=name,
+        description=description,
+        unit=Curve(name, "unit", *unit, params=params),
+        odd=Curve(name, "odd", *odd, params=params) if odd else None,
+        native_form=native,
+    )
+
+
+_TANH_ODD = (_tanh, _tanh_derivative, _tanh_inverse, _logcosh)
+_HARD_CLIP_ODD = (
+    _hard_clip,
+    _hard_clip_derivative,
+    _hard_clip_inverse,
+    _hard_clip_antiderivative,
+)
+
+_SHAPES = [
+    _shape(
+        "logistic",
+        "Logistic sigmoid, the Verhulst and log-logistic curve",
+        ("1/(1 + exp(-x))", _expit, _expit_prime, _logit, _softplus),
+        ("2*sigma(2x) - 1 = tanh(x)", *_TANH_ODD),
+        native="unit",
+    ),
+    _shape(
+        "tanh",
+        "Hyperbolic tangent, the classic soft clipper",
+        (
+            "(1 + tanh(x))/2 = sigma(2x)",
+            _tanh_unit,
+            _tanh_unit_derivative,
+            _tanh_unit_inverse,
+            _tanh_unit_antiderivative,
+        ),
+        ("tanh(x)", *_TANH_ODD),
+    ),
+    _shape(
+        "arctan",
+        "Arctangent: heavy (Cauchy) tails, gentle saturation",
+        (
+            "1/2 + atan(x)/pi",
+            _arctan_unit,
+            _arctan_unit_derivative,
+            _arctan_unit_inverse,
+            _arctan_unit_antiderivative,
+        ),
+        (
+            "(2/pi)*atan(pi*x/2)",
+            _arctan,
+            _arctan_derivative,
+            _arctan_inverse,
+            _arctan_antiderivative,
+        ),
+    ),
+    _shape(
+        "erf",
+        "Error function: the normal CDF, Gaussian-light tails",
+        (
+            "erfc(-x)/2",
+            _erf_unit,
+            _erf_unit_derivative,
+            _erf_unit_inverse,
+            _erf_unit_antiderivative,
+        ),
+        ("erf(sqrt(pi)*x/2)", _erf, _erf_derivative, _erf_inverse, _erf_antiderivative),
+    ),
+    _shape(
+        "algebraic",
+        "Algebraic sigmoid x/sqrt(1 + x^2): cheap, slow approach to the rails",
+        (
+            "(1 + x/sqrt(1 + x^2))/2",
+            _algebraic_unit,
+            _algebraic_unit_derivative,
+            _algebraic_unit_inverse,
+            _algebraic_unit_antiderivative,
+        ),
+        (
+            "x/sqrt(1 + x^2)",
+            _algebraic,
+            _algebraic_derivative,
+            _algebraic_inverse,
+            _algebraic_antiderivative,
+        ),
+    ),
+    _shape(
+        "gudermannian",
+        "Gudermannian gd(x) = atan(sinh(x)), the hyperbolic secant CDF",
+        (
+            "(2/pi)*atan(exp(x))",
+            _gudermannian_unit,
+            _gudermannian_unit_derivative,
+            _gudermannian_unit_inverse,
+        ),
+        (
+            "(2/pi)*gd(pi*x/2)",
+            _gudermannian,
+            _gudermannian_derivative,
+            _gudermannian_inverse,
+        ),
+    ),
+    _shape(
+        "hard_clip",
+        "Hard clipper clip(x, -1, 1): the limit of infinite drive",
+        (
+            "clip((x + 1)/2, 0, 1)",
+            _hard_clip_unit,
+            _hard_clip_unit_derivative,
+            _hard_clip_unit_inverse,
+            _hard_clip_unit_antiderivative,
+        ),
+        ("clip(x, -1, 1)", *_HARD_CLIP_ODD),
+    ),
+    _shape(
+        "cubic",
+        "Cubic soft clipper x - 4x^3/27, flat beyond |x| = 3/2",
+        (
+            "(1 + cubic(x))/2",
+            _cubic_unit,
+            _cubic_unit_derivative,
+            _cubic_unit_inverse,
+            _cubic_unit_antiderivative,
+        ),
+        (
+            "x - 4*x**3/27 for |x| <= 3/2, else sign(x)",
+            _cubic,
+            _cubic_derivative,
+            _cubic_inverse,
+            _cubic_antiderivative,
+        ),
+    ),
+    _shape(
+        "hard_sigmoid",
+        "Hard sigmoid relu6(x + 3)/6 of machine learning (slope 1/6)",
+        (
+            "relu6(x + 3)/6",
+            _hard_sigmoid,
+            _hard_sigmoid_derivative,
+            _hard_sigmoid_inverse,
+            _hard_sigmoid_antiderivative,
+        ),
+        ("clip(x, -1, 1)", *_HARD_CLIP_ODD),
+        native="unit",
+    ),
+    _shape(
+        "richards",
+        "Richards generalized logistic; nu = 1 is the logistic",
+        ("(1 + exp(-x))**(-1/nu)", _richards, _richards_derivative, _richards_inverse),
+        native="unit",
+        params={"nu": 1.0},
+    ),
+    _shape(
+        "gompertz",
+        "Gompertz curve exp(-exp(-x)): fast start, slow approach to the top",
+        (
+            "exp(-exp(-x))",
+            _gompertz,
+            _gompertz_derivative,
+            _gompertz_inverse,
+            _gompertz_antiderivative,
+        ),
+        native="unit",
+    ),
+]
+
+#: Every shape by name. Iterate over this rather than naming shapes.
+REGISTRY: Mapping[str, Shape] = MappingProxyType({s.name: s for s in _SHAPES})
+
+
+def get(name: str) -> Shape:
+    """Look up a shape by name (hyphens and case are forgiven: ``Hard-Clip``).
+
+    Raises
+    ------
+    KeyError
+        With the list of known shapes.
+    """
+    key = name.strip().lower().replace("-", "_")
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"unknown curve {name!r}; known curves: {known}") from None
