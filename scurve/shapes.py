@@ -182,11 +182,24 @@ def _arctan_inverse(y):
     return _odd_inverse(y, lambda a: (2 / _PI) * np.tan((_PI / 2) * a))
 
 
+# Taylor coefficients of z atan z - log1p(z^2)/2 = sum (-1)^(n+1) z^2n / (2n(2n-1)),
+# divided by z^2; with (4/pi^2) z^2 = x^2 the antiderivative is x^2 P(z^2).
+_ARCTAN_F_SERIES = tuple((-1) ** (n + 1) / (2 * n * (2 * n - 1)) for n in range(1, 13))
+
+
 def _arctan_antiderivative(x):
     # (4/pi^2)(z atan z - log1p(z^2)/2), z = pi x / 2, written with x so that
-    # the leading term stays finite for every finite x
+    # the leading term stays finite for every finite x. The two terms cancel to
+    # half near 0, so there (|z| < 0.25) the series is summed instead.
     z = (_PI / 2) * np.clip(x, -_HUGE, _HUGE)
-    return x * ((2 / _PI) * np.arctan(z)) - (2 / _PI**2) * _log1p_square(z)
+    direct = x * ((2 / _PI) * np.arctan(z)) - (2 / _PI**2) * _log1p_square(z)
+    zc = np.minimum(np.abs(z), 1.0)
+    w = zc * zc
+    series = np.zeros_like(w)
+    for c in reversed(_ARCTAN_F_SERIES):
+        series = series * w + c
+    near = np.minimum(np.abs(x), 1.0)
+    return np.where(np.abs(z) < 0.25, near * near * series, direct)
 
 
 _ERF_SCALE = _SQRT_PI / 2
@@ -196,9 +209,28 @@ def _erf(x):
     return _scipy_special().erf(_ERF_SCALE * np.clip(x, -_HUGE, _HUGE))
 
 
+# Double-double pi/2 and pi/4: scaling x by a rounded constant before an
+# exponential would cost |z| ULP; with two_prod the argument stays exact.
+_PI_2_HI, _PI_2_LO = 1.5707963267948966, 6.123233995736766e-17
+_PI_4_HI, _PI_4_LO = 0.7853981633974483, 3.061616997868383e-17
+
+
+def _square_dd(x, c_hi=1.0, c_lo=0.0):
+    """``c x^2`` as a double-double (hi, lo) for a double-double constant c."""
+    s_hi, s_lo = special.two_prod(x, x)
+    t_hi, t_err = special.two_prod(np.full_like(s_hi, c_hi), s_hi)
+    return t_hi, t_err + c_hi * s_lo + c_lo * s_hi
+
+
+def _exp_neg_square(x, c_hi=1.0, c_lo=0.0):
+    """:math:`e^{-c x^2}` with the argument carried exactly (|x| clamped at 1e3)."""
+    hi, lo = _square_dd(np.clip(x, -1e3, 1e3), c_hi, c_lo)
+    return special.exp_dd(-hi, -lo)
+
+
 def _erf_derivative(x):
-    z = _ERF_SCALE * np.clip(x, -1e10, 1e10)
-    return np.exp(-z * z)
+    # exp(-z^2), z = sqrt(pi) x / 2, i.e. exp(-(pi/4) x^2)
+    return _exp_neg_square(x, _PI_4_HI, _PI_4_LO)
 
 
 def _erf_inverse(y):
@@ -239,7 +271,12 @@ def _gudermannian(x):
 
 
 def _gudermannian_derivative(x):
-    return _sech((_PI / 2) * np.clip(x, -_HUGE, _HUGE))
+    # sech(z) = 2e/(1 + e^2), e = exp(-|z|), z = pi x / 2 carried as (hi, lo)
+    xc = np.clip(x, -1e3, 1e3)
+    z_hi, z_err = special.two_prod(np.full_like(xc, _PI_2_HI), xc)
+    z_lo = z_err + _PI_2_LO * xc
+    e = special.exp_dd(-np.abs(z_hi), -np.sign(z_hi) * z_lo)
+    return 2 * e / (1 + e * e)
 
 
 def _gudermannian_inverse(y):
@@ -277,8 +314,9 @@ def _cubic(x):
 
 
 def _cubic_derivative(x):
-    t = np.clip(x, -_CUBIC_KNEE, _CUBIC_KNEE) / _CUBIC_KNEE
-    return _with_nan(x, (1 - t) * (1 + t))
+    # 1 - 4x^2/9 = (3 - 2a)(3 + 2a)/9, a = min(|x|, 3/2): exact at the knee
+    a = np.minimum(np.abs(x), _CUBIC_KNEE)
+    return _with_nan(x, (3 - 2 * a) * (3 + 2 * a) / 9)
 
 
 def _cubic_inverse(y):
@@ -356,23 +394,57 @@ def _arctan_unit_antiderivative(x):
 
 
 def _erf_unit(x):
-    return 0.5 * _scipy_special().erfc(-x)
+    # erfc(-x)/2; below -26 scipy's erfc underflows early (-27.2 < x < -26.55
+    # gives 0 where the result is a subnormal), so there use the scaled form
+    # erfcx(-x) exp(-x^2) / 2 with x^2 carried exactly
+    sc = _scipy_special()
+    deep = x < -26
+    tail = (
+        0.5
+        * sc.erfcx(-np.where(deep, x, -26.0))
+        * _exp_neg_square(np.where(deep, x, 0.0))
+    )
+    return np.where(deep, tail, 0.5 * sc.erfc(-x))
 
 
 def _erf_unit_derivative(x):
-    z = np.clip(x, -1e10, 1e10)
-    return np.exp(-z * z) / _SQRT_PI
+    return _exp_neg_square(x) / _SQRT_PI
 
 
 def _erf_unit_inverse(u):
     return _symmetric_inverse(u, lambda v: -_scipy_special().erfcinv(2 * v))
 
 
+_IERFC_TERMS = 320
+
+
+def _ierfc_tail(a):
+    r"""Integrated complementary error function for a >= 1.
+
+    :math:`\operatorname{ierfc}(a) = e^{-a^2}/\sqrt\pi - a\,\operatorname{erfc}(a)`.
+
+    The two terms cancel like :math:`1/(2a^2)`; Laplace's continued fraction
+    :math:`\sqrt\pi e^{a^2}\operatorname{erfc}(a) = 1/(a + T)`,
+    :math:`T = \tfrac{1}{2}/(a + 1/(a + \tfrac{3}{2}/(a + \dots)))` gives
+    :math:`\operatorname{ierfc}(a) = e^{-a^2} T / (\sqrt\pi (a + T))` with no
+    cancellation; 320 terms converge to full precision for a >= 1.
+    """
+    a = np.minimum(a, 1e3)  # beyond, exp(-a^2) is 0 and so is the result
+    t = np.zeros_like(a)
+    for k in range(_IERFC_TERMS, 0, -1):
+        t = (k / 2) / (a + t)
+    return _exp_neg_square(a) * t / (_SQRT_PI * (a + t))
+
+
 def _erf_unit_antiderivative(x):
-    # (x erfc(-x) + exp(-x^2)/sqrt(pi)) / 2, the integrated CDF
+    # (x erfc(-x) + exp(-x^2)/sqrt(pi)) / 2, the integrated normal CDF; for
+    # x <= -1 it is ierfc(-x)/2 by the continued fraction (no cancellation)
     def f(x):
-        z = np.clip(x, -1e10, 1e10)
-        return x * _erf_unit(x) + np.exp(-z * z) / (2 * _SQRT_PI)
+        direct = x * _erf_unit(x) + _exp_neg_square(x) / (2 * _SQRT_PI)
+        tail = x <= -1
+        if not tail.any():
+            return direct
+        return np.where(tail, 0.5 * _ierfc_tail(np.where(tail, -x, 1.0)), direct)
 
     return _with_limits(x, f, 0.0, np.inf)
 
@@ -480,14 +552,31 @@ def _check_nu(nu: float) -> float:
 
 
 def _richards(x, nu=1.0):
-    # u = (1 + e^-x)^(-1/nu) (NUMERICS d8, L = -x): for x >= 0 the base lies in
-    # (1, 2]; for x < 0 factor out e^(x/nu). Overflow of x/nu to -inf is the
-    # correct limit (u = 0), so it is not an error.
+    # u = (1 + e^-x)^(-1/nu) (NUMERICS d8 with L = -x), factored for x < 0 as
+    # e^(x/nu) (1 + e^x)^(-1/nu) so that the base lies in (1, 2]. The function
+    # is well conditioned near x = 0, but the exponent -1/nu and the base are
+    # rounded and then raised to a large power when nu is small (nu = 0.05:
+    # 20x), so both, and x/nu, are carried as double-doubles (hi + lo).
     nu = _check_nu(nu)
-    e = np.exp(-np.abs(x))
-    with np.errstate(over="ignore"):
-        head = np.exp(np.minimum(x, 0) / nu)
-    return head * (1 + e) ** (-1 / nu)
+    a = np.abs(x)
+    near = a < 0.5
+    # base = one + e exactly as b_hi + b_lo; near 0, e = 1 + expm1(-|x|)
+    one = np.where(near, 2.0, 1.0)
+    e = np.where(near, np.expm1(-a), np.exp(-a))
+    b_hi = one + e
+    b_lo = e - (b_hi - one)
+    y_hi = -1 / nu
+    p, p_err = special.two_prod(y_hi, nu)
+    y_lo = -((1 + p) + p_err) / nu
+    core = np.power(b_hi, y_hi) * (1 + y_hi * (b_lo / b_hi) + y_lo * np.log(b_hi))
+    with np.errstate(over="ignore"):  # x/nu -> -inf is the limit u = 0
+        q_hi = np.minimum(x, 0) / nu
+    live = q_hi > -746
+    q_safe = np.where(live, q_hi, 0.0)
+    r_hi, r_err = special.two_prod(q_safe, nu)
+    x_safe = np.where(live, np.minimum(x, 0), 0.0)
+    q_lo = ((x_safe - r_hi) - r_err) / nu
+    return special.exp_dd(q_hi, q_lo) * core
 
 
 def _richards_derivative(x, nu=1.0):
@@ -561,8 +650,10 @@ class Curve:
     --------
     >>> from scurve.shapes import REGISTRY
     >>> tanh = REGISTRY["tanh"].odd
-    >>> float(tanh.derivative(0.0)), float(tanh.inverse(tanh(0.5)))
-    (1.0, 0.5)
+    >>> float(tanh.derivative(0.0)), float(tanh.antiderivative(0.0))
+    (1.0, 0.0)
+    >>> bool(abs(tanh.inverse(tanh(0.5)) - 0.5) < 1e-15)
+    True
     """
 
     name: str

@@ -93,9 +93,18 @@ def apply_blocked(kernel: Kernel, *args: ArrayLike) -> np.ndarray | np.floating:
     scalar, so scalar in gives scalar out.
     """
     arrays = [as_float_array(a) for a in args]
+    # Python numbers take part in promotion as NumPy's own ufuncs let them
+    # ("weak" scalars), so float32 logits with y=0.3 stay float32.
+    dtype = np.result_type(
+        *(
+            a if isinstance(a, float | int) and not isinstance(a, bool) else arr
+            for a, arr in zip(args, arrays, strict=True)
+        )
+    )
+    if np.dtype(dtype).kind != "f":
+        dtype = np.float64
     if len(arrays) > 1:
         arrays = list(np.broadcast_arrays(*arrays))
-    dtype = np.result_type(*arrays)
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a, dtype=dtype).reshape(-1) for a in arrays]
     out = np.empty(flat[0].size, dtype=dtype)
@@ -112,6 +121,37 @@ def apply_blocked(kernel: Kernel, *args: ArrayLike) -> np.ndarray | np.floating:
                 kernel(*(f[start:stop] for f in flat), out[start:stop])
     out = out.reshape(shape)
     return out[()] if out.ndim == 0 else out
+
+
+_VELTKAMP = 134217729.0  # 2**27 + 1
+
+
+def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(p, e)`` with ``p = fl(a*b)`` and ``p + e == a*b`` exactly.
+
+    Dekker's error-free product (Veltkamp splitting; no FMA needed), valid for
+    |a|, |b| below about 1e300. Used where a scaled argument such as
+    :math:`\pi x/2` or :math:`x^2` must not be rounded before an exponential.
+
+    References
+    ----------
+    T. J. Dekker, "A floating-point technique for extending the available
+    precision", Numer. Math. 18:224-242, 1971.
+    """
+    p = a * b
+    ca = _VELTKAMP * a
+    a_hi = ca - (ca - a)
+    a_lo = a - a_hi
+    cb = _VELTKAMP * b
+    b_hi = cb - (cb - b)
+    b_lo = b - b_hi
+    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return p, e
+
+
+def exp_dd(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """:math:`e^{hi + lo}` for a double-double argument with ``|lo| <= ulp(hi)``."""
+    return np.exp(hi) * (1 + lo)
 
 
 def _exp_neg_abs(x: np.ndarray) -> np.ndarray:
@@ -162,23 +202,28 @@ def _expit_prime_kernel(x: np.ndarray, out: np.ndarray) -> None:
 
 
 def _expit_prime2_kernel(x: np.ndarray, out: np.ndarray) -> None:
-    # |sigma''| = e (-expm1(-|x|)) / (1 + e)^3, with the sign of -x
+    # |sigma''| = e (-expm1(-|x|)) / (1 + e)^3, with the sign of -x; the cube is
+    # expanded as 1 + e(3 + e(3 + e)), which rounds less than three products
     a = np.abs(x)
     np.negative(a, out=a)
     e = np.exp(a)
     np.expm1(a, out=a)
     np.negative(a, out=a)
     a *= e
-    e += 1
-    np.divide(a, e, out=out)
-    out /= e
-    out /= e
+    cube = e + 3
+    cube *= e
+    cube += 3
+    cube *= e
+    cube += 1
+    np.divide(a, cube, out=out)
     np.copysign(out, -x, out=out)
+    out += 0  # sigma''(0) = +0, not -0
 
 
 def _logit_kernel(p: np.ndarray, out: np.ndarray) -> None:
-    # p < 1/4: log(p / (1 - p)); otherwise 2 atanh(2p - 1)  (LogExpFunctions.jl)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # p < 1/4: log(p / (1 - p)); otherwise 2 atanh(2p - 1)  (LogExpFunctions.jl).
+    # Outside [0, 1] the result is NaN, whatever 2p does on the way.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         np.multiply(p, 2, out=out)
         out -= 1
         np.arctanh(out, out=out)
@@ -189,8 +234,13 @@ def _logit_kernel(p: np.ndarray, out: np.ndarray) -> None:
             out[low] = np.log(q / (1 - q))
 
 
+_LN2_LO = 2.3190468138462996e-17  # ln 2 - float(ln 2)
+
+
 def _softplus_inv_kernel(y: np.ndarray, out: np.ndarray) -> None:
-    # y <= 1: log(expm1(y)); y > 1: y + log(-expm1(-y))  (LogExpFunctions logexpm1)
+    # y <= 1: log(expm1(y)); y > 1: y + log(-expm1(-y))  (LogExpFunctions logexpm1).
+    # Near the root y = ln 2, expm1(y) - 1 = 2 expm1(y - ln 2) exactly, and
+    # y - ln 2 is formed in two steps (hi, lo) so the root itself is not rounded.
     with np.errstate(divide="ignore", invalid="ignore"):
         high = y > 1
         t = np.where(high, -y, y)
@@ -198,6 +248,10 @@ def _softplus_inv_kernel(y: np.ndarray, out: np.ndarray) -> None:
         np.negative(t, out=t, where=high)
         np.log(t, out=out)
         np.add(out, y, out=out, where=high)
+        near_root = (y > 0.5) & (y <= 1)
+        if near_root.any():
+            d = (y[near_root] - _LN2) - _LN2_LO
+            out[near_root] = np.log1p(2 * np.expm1(d))
         out[y < 0] = np.nan
 
 
