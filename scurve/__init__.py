@@ -3,25 +3,41 @@
 One numerically stable sigmoid core (:mod:`scurve.special`,
 :mod:`scurve.shapes`) shared by population growth, dose-response, innovation
 diffusion and audio waveshaping models.
+
+Names are imported on first use (PEP 562), so that ``scurve --help`` starts
+without loading numpy or scipy.
 """
 
-from scurve import shapes
-from scurve.shapes import REGISTRY as SHAPES
-from scurve.shapes import Curve, Shape
-from scurve.special import (
-    binary_cross_entropy,
-    expit,
-    expit_prime,
-    expit_prime2,
-    log1m_expit,
-    log_expit,
-    logcosh,
-    logit,
-    softplus,
-    softplus_inv,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> (module, attribute); attribute None means the module itself
+_EXPORTS: dict[str, tuple[str, str | None]] = {
+    "SHAPES": ("scurve.shapes", "REGISTRY"),
+    "Curve": ("scurve.shapes", "Curve"),
+    "Shape": ("scurve.shapes", "Shape"),
+    "shapes": ("scurve.shapes", None),
+    "special": ("scurve.special", None),
+    **{
+        name: ("scurve.special", name)
+        for name in (
+            "binary_cross_entropy",
+            "expit",
+            "expit_prime",
+            "expit_prime2",
+            "log1m_expit",
+            "log_expit",
+            "logcosh",
+            "logit",
+            "softplus",
+            "softplus_inv",
+        )
+    },
+}
 
 __all__ = [
     "SHAPES",
@@ -39,4 +55,38 @@ __all__ = [
     "shapes",
     "softplus",
     "softplus_inv",
+    "special",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'scurve' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:
+    from scurve import shapes, special
+    from scurve.shapes import REGISTRY as SHAPES
+    from scurve.shapes import Curve, Shape
+    from scurve.special import (
+        binary_cross_entropy,
+        expit,
+        expit_prime,
+        expit_prime2,
+        log1m_expit,
+        log_expit,
+        logcosh,
+        logit,
+        softplus,
+        softplus_inv,
+    )
