@@ -276,8 +276,9 @@ def _curves_table(entries: Sequence[dict[str, Any]]) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     show_default=True,
-    help="Also draw every curve on one figure, written to this file; its "
-    "extension (.png, .pdf, .svg) chooses the format.",
+    help="Also draw the family and its derivatives (odd and unit forms, or "
+    "the one given by --form) to this file; its extension (.png, .pdf, .svg) "
+    "chooses the format.",
 )
 def curves(form: str, as_json: bool, plot_path: Path | None) -> None:
     """List every S-curve: formula, range, inverse, antiderivative."""
@@ -298,8 +299,9 @@ def _plot_family(form: str, path: Path) -> None:
     try:
         from scurve import plotting
 
-        ax = plotting.plot_shapes(form=form)  # type: ignore[arg-type]
-        written = plotting.save_figure(ax.figure, path)
+        forms = ("odd", "unit") if form == "native" else (form,)
+        fig = plotting.plot_family(forms)  # type: ignore[arg-type]
+        written = plotting.save_figure(fig, path)
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:

@@ -167,6 +167,49 @@ def plot_shapes(
     return ax
 
 
+def plot_family(
+    forms: Iterable[Literal["odd", "unit"]] = ("odd", "unit"),
+    x: ArrayLike | None = None,
+) -> Figure:
+    """The whole family: one row per form, curves on the left, slopes on the right.
+
+    Odd forms (range (-1, 1), slope 1 at 0) and unit forms (range (0, 1))
+    live on different scales, so each gets its own row.
+
+    Parameters
+    ----------
+    forms : iterable of {"odd", "unit"}, optional
+        The rows, top to bottom. Default both.
+    x : array_like, optional
+        Abscissae. Default: 1001 points evenly spaced on [-5, 5].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from scurve.plotting import plot_family
+    >>> fig = plot_family()
+    >>> [ax.get_title() for ax in fig.axes]  # doctest: +NORMALIZE_WHITESPACE
+    ['S-curves, odd form', 'Derivatives of S-curves, odd form',
+     'S-curves, unit form', 'Derivatives of S-curves, unit form']
+    """
+    forms = list(forms)
+    fig, axes = _pyplot().subplots(
+        len(forms),
+        2,
+        figsize=(12.0, 4.0 * len(forms)),
+        layout="constrained",
+        squeeze=False,
+    )
+    for row, form in zip(axes, forms, strict=True):
+        plot_shapes(form=form, x=x, ax=row[0])
+        plot_shapes(form=form, x=x, ax=row[1], derivative=True)
+        row[0].get_legend().remove()
+    return fig
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], **savefig: Any) -> Path:
     """Write `fig` to `path` atomically, in the format named by its extension.
 
