@@ -12,8 +12,8 @@ leaves either the previous file or none, never a half-written one.
 
 from __future__ import annotations
 
+import errno
 import os
-import secrets
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from scurve import shapes
+from scurve.io import atomic_write
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -213,9 +214,10 @@ def plot_family(
 def save_figure(fig: Figure, path: str | os.PathLike[str], **savefig: Any) -> Path:
     """Write `fig` to `path` atomically, in the format named by its extension.
 
-    The figure is written to a temporary file in the same directory, flushed
-    to disk, then moved over `path` with :func:`os.replace`; on any error the
-    temporary file is removed and an existing `path` is left untouched.
+    The figure is written with :func:`scurve.io.atomic_write`: to a temporary
+    file in the same directory, flushed to disk, then moved over `path` with
+    :func:`os.replace`; on any error the temporary file is removed and an
+    existing `path` is left untouched.
 
     Parameters
     ----------
@@ -259,29 +261,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], **savefig: Any) -> Pa
             f"cannot tell which format to write {str(path)!r} in: give it one "
             f"of the extensions {', '.join('.' + f for f in sorted(formats))}"
         )
-    tmp, fd = _create_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            fig.savefig(stream, format=fmt, **savefig)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    if not path.parent.is_dir():
+        # An OSError, as documented (atomic_write would raise an InputError).
+        raise FileNotFoundError(
+            errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent)
+        )
+    with atomic_write(path, "wb") as stream:
+        fig.savefig(stream, format=fmt, **savefig)
     return path
-
-
-def _create_temporary(path: Path) -> tuple[Path, int]:
-    """Create a new hidden file beside `path`; return it and its descriptor.
-
-    Made with ``os.open(..., 0o666)`` rather than :mod:`tempfile` so that the
-    final file gets the umask's usual permissions, not 0o600.
-    """
-    while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        return tmp, fd

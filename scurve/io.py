@@ -1,0 +1,926 @@
+"""Tables in, results out: reading columns with clear errors, writing atomically.
+
+Every bad input becomes an :class:`InputError` whose one-line message names
+the file, the column, the row and the value, e.g.
+``data.csv: column 'dose', row 7: 'abc' is not a number``. Rows are counted
+as in a text editor: the header is line 1, so the first data row of a text
+file is row 2 (blank lines and quoted line breaks are accounted for). Rows of
+a DataFrame or Parquet file are named by their index label.
+
+Outputs are written atomically (:func:`atomic_write`): a crash, a full disk or
+an exception leaves the previous file or none, never a half-written one.
+
+pandas is imported on first use, so ``from scurve.io import InputError`` is
+cheap enough for the command line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime
+import difflib
+import gzip
+import io
+import json
+import math
+import os
+import secrets
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Integral
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+__all__ = [
+    "InputError",
+    "Selection",
+    "atomic_write",
+    "check_output",
+    "column",
+    "jsonable",
+    "read_table",
+    "select",
+    "weights_to_multipliers",
+    "write_json",
+    "write_table",
+]
+
+WeightsKind = Literal["sigma", "variance", "weight"]
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: How many characters of a text table the delimiter is guessed from.
+SNIFF_CHARS = 64 * 1024
+DELIMITERS = ",\t;| "
+#: File signatures worth a hint when a "text" table is not text.
+MAGIC_HINTS = {
+    b"PAR1": "it looks like Parquet: give it the extension .parquet",
+    b"PK\x03\x04": "it looks like a zip or Excel file: export it as CSV",
+}
+NO_PYARROW = "reading Parquet needs pyarrow: pip install pyarrow"
+
+
+class InputError(ValueError):
+    """Bad input: a one-line message naming the file, column, row or value.
+
+    The command line reports it on stderr and exits with status 2.
+    """
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_table(
+    source: str | os.PathLike[str] | pd.DataFrame | IO[Any],
+    *,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """Read a table from a CSV/TSV/Parquet file, standard input or a stream.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, pandas.DataFrame or file object
+        A path; ``"-"`` for standard input; an open text or binary stream;
+        or a DataFrame, returned as it is (with `name` recorded, if given).
+        A path ending in ``.parquet`` or ``.pq``, or a directory, is read as
+        Parquet; anything else as delimited text: UTF-8 (a byte-order mark is
+        allowed, gzip-compressed too), delimiter ``.tsv`` → tab, otherwise
+        guessed from the first 64 KiB among comma, tab, semicolon, ``|`` and
+        runs of spaces, falling back to comma.
+    name : str, optional
+        What to call the table in messages. Default: the path as given,
+        ``<stdin>``, or the stream's name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns named as written in the header (surrounding spaces and quotes
+        removed), numbers parsed (surrounding spaces allowed, ``NA``, ``NaN``
+        and empty cells are missing), surrounding spaces removed from text
+        cells. ``df.attrs["source"]`` holds the name used in messages and,
+        for text, ``df.attrs["lines"]`` the line number of each row.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, empty, a header without rows, not
+        UTF-8, has a row with the wrong number of fields, names a column
+        twice, or is Parquet while pyarrow is missing. The message starts
+        with the file's name.
+
+    Examples
+    --------
+    >>> import io
+    >>> from scurve.io import read_table
+    >>> df = read_table(io.StringIO("dose; response\\n0; 1.5\\n10; 0.25\\n"))
+    >>> df.columns.tolist(), df["response"].tolist()
+    (['dose', 'response'], [1.5, 0.25])
+    """
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        if name is None:
+            return source
+        table = source.copy(deep=False)
+        table.attrs["source"] = name
+        return table
+    if isinstance(source, str) and source == "-":
+        stdin = getattr(sys.stdin, "buffer", sys.stdin)
+        return _read_text(stdin.read(), name or "<stdin>")
+    if hasattr(source, "read"):
+        label = name or str(getattr(source, "name", "<stream>"))
+        return _read_text(source.read(), label)
+    path = Path(source)
+    label = name or str(source)
+    if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
+        return _read_parquet(path, label)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{label}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{label}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read it ({exc.strerror or exc})") from None
+    tab = ".tsv" in (s.lower() for s in path.suffixes)
+    return _read_text(data, label, delimiter="\t" if tab else None)
+
+
+def _decode(data: bytes | str, label: str) -> str:
+    """`data` as text: UTF-8, with or without a byte-order mark, maybe gzipped."""
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    if data.startswith(b"\x1f\x8b"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{label}: a damaged gzip file ({exc})") from None
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = bom + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        hint = next((h for m, h in MAGIC_HINTS.items() if data.startswith(m)), None)
+        raise InputError(
+            f"{label}: not UTF-8 text (byte 0x{data[offset]:02x} at offset "
+            f"{offset}, line {line}); " + (hint or "save it as UTF-8")
+        ) from None
+
+
+def _sniff(text: str) -> str:
+    """The delimiter of `text`: one of :data:`DELIMITERS`, comma if unsure.
+
+    A space stands for any run of whitespace: columns aligned with a mix of
+    spaces and tabs, which :class:`csv.Sniffer` does not recognize, are
+    whitespace-delimited when every line has the same number of fields.
+    """
+    sample = text[:SNIFF_CHARS]
+    if len(text) > SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # whole lines only
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        widths = {len(line.split()) for line in sample.splitlines() if line.strip()}
+        return " " if len(widths) == 1 and widths.pop() > 1 else ","
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, fields) of each non-blank record of `text`.
+
+    Runs of spaces and tabs are one delimiter when `delimiter` is a space,
+    and leading and trailing spaces never make a field, as in pandas.
+    """
+    space = delimiter == " "
+    lines = (
+        line.strip().replace("\t", " ") if space else line.strip()
+        for line in io.StringIO(text, newline="")  # \n, \r\n or \r only
+    )
+    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
+    start = 1
+    try:
+        for fields in reader:
+            if fields:
+                yield start, fields
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise csv.Error(f"line {reader.line_num}: {exc}") from None
+
+
+def _clean_name(name: str) -> str:
+    return name.strip().strip("\"'").strip()
+
+
+def _read_text(
+    data: bytes | str, label: str, delimiter: str | None = None
+) -> pd.DataFrame:
+    """Parse a delimited text table; see :func:`read_table`."""
+    import pandas as pd
+
+    text = _decode(data, label)
+    if not text.strip():
+        raise InputError(f"{label}: the file is empty")
+    delimiter = delimiter or _sniff(text)
+    # One pass with the csv module checks the shape and numbers the rows as
+    # an editor would; pandas' own parser then fills the columns, fast.
+    records = _records(text, delimiter)
+    try:
+        _, header = next(records)
+        names = [_clean_name(f) for f in header]
+        lines = []
+        for line, fields in records:
+            if len(fields) != len(names):
+                raise InputError(
+                    f"{label}: line {line} has {len(fields)} fields, "
+                    f"the header has {len(names)}"
+                )
+            lines.append(line)
+    except csv.Error as exc:
+        raise InputError(f"{label}: {exc}") from None
+    for i, col in enumerate(names):
+        if col in names[:i]:
+            raise InputError(
+                f"{label}: the header names the column {col!r} twice "
+                f"(fields {names.index(col) + 1} and {i + 1})"
+            )
+    if not lines:
+        raise InputError(f"{label}: no data rows (only a header: {', '.join(names)})")
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=r"\s+" if delimiter == " " else delimiter,
+            skipinitialspace=True,
+            header=0,
+            names=names,
+            low_memory=False,  # one type per column, not one per chunk
+        )
+    except ValueError as exc:  # pandas' ParserError is one
+        message = " ".join(str(exc).split())
+        raise InputError(f"{label}: cannot parse it as a table ({message})") from None
+    for col in table.columns:
+        if pd.api.types.is_string_dtype(table[col]):
+            table[col] = table[col].str.strip()
+    table.attrs["source"] = label
+    n = len(table)
+    if len(lines) == n:
+        # A tuple, not an array: pandas compares attrs with == (concat).
+        table.attrs["lines"] = range(2, n + 2) if lines[-1] == n + 1 else tuple(lines)
+    return table
+
+
+def _read_parquet(path: Path, label: str) -> pd.DataFrame:
+    """Read a Parquet file or dataset directory; see :func:`read_table`."""
+    import pandas as pd
+
+    if path.is_dir() and not any(
+        p.suffix.lower() in PARQUET_SUFFIXES or p.name == "_metadata"
+        for p in path.rglob("*")
+    ):
+        raise InputError(f"{label}: a directory with no Parquet files in it")
+    if not path.exists():
+        raise InputError(f"{label}: no such file")
+    try:
+        table = pd.read_parquet(path)
+    except ImportError:
+        raise InputError(f"{label}: {NO_PYARROW}") from None
+    except PermissionError:
+        raise InputError(f"{label}: permission denied") from None
+    except (OSError, ValueError) as exc:
+        message = " ".join(str(exc).split())
+        raise InputError(f"{label}: not a readable Parquet file ({message})") from None
+    table.attrs["source"] = label
+    return table
+
+
+# ------------------------------------------------------------------ columns
+
+
+def _prefix(df: pd.DataFrame) -> str:
+    """``"data.csv: "`` for a table read from a file, else nothing."""
+    source = df.attrs.get("source")
+    return f"{source}: " if source else ""
+
+
+def _row(df: pd.DataFrame, label: Any) -> str:
+    """``"row 7"``: the line number in the file, else the index label."""
+    lines = df.attrs.get("lines")
+    if lines is not None and isinstance(label, Integral) and 0 <= label < len(lines):
+        return f"row {lines[label]}"
+    return f"row {label}"
+
+
+def _did_you_mean(name: str, columns: Sequence[str]) -> str | None:
+    """The column `name` was probably meant to be: same letters, or close."""
+    by_lower = {c.lower(): c for c in reversed(columns)}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    return by_lower[close[0]] if close else None
+
+
+def column(
+    df: pd.DataFrame, name: str, *, role: str = "column", numeric: bool = True
+) -> pd.Series:
+    """The column `name` of `df`, as float64 unless `numeric` is False.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table, typically from :func:`read_table` (which records the file
+        name and line numbers that messages use).
+    name : str
+        The column's name, exactly as in the header.
+    role : str, optional
+        What the column is, as messages call it: ``"column"`` (default),
+        ``"x column"``, ``"weights column"`` ...
+    numeric : bool, optional
+        Convert to float64 (default), or return the column as it is.
+
+    Returns
+    -------
+    pandas.Series
+        Float64 when `numeric`, with missing values as NaN; strings such as
+        ``" 3.5"``, ``"1e-3"``, ``"NaN"``, ``"inf"``, ``"-inf"`` and ``""``
+        (missing) are numbers.
+
+    Raises
+    ------
+    InputError
+        No such column (the message suggests a close name and lists them
+        all), or, when `numeric`, a value that is not a number (the message
+        names its row).
+
+    Examples
+    --------
+    >>> import io
+    >>> from scurve.io import column, read_table
+    >>> df = read_table(io.StringIO("Dose,y\\n1,2\\n"), name="data.csv")
+    >>> column(df, "dose")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    scurve.io.InputError: data.csv: no column 'dose' (did you mean 'Dose'?); ...
+    """
+    import numpy as np
+    import pandas as pd
+
+    if name not in df.columns:
+        columns = [str(c) for c in df.columns]
+        guess = _did_you_mean(name, columns)
+        hint = f" (did you mean {guess!r}?)" if guess else ""
+        listed = ", ".join(columns) if columns else "(none)"
+        raise InputError(
+            f"{_prefix(df)}no {role} {name!r}{hint}; the columns are: {listed}"
+        )
+    values = df[name]
+    if isinstance(values, pd.DataFrame):
+        raise InputError(f"{_prefix(df)}the table has two columns named {name!r}")
+    if not numeric:
+        return values
+    if values.dtype.kind in "iuf":  # also the nullable Int64, Float64
+        return values.astype(np.float64)
+    # Text (or objects): pandas converts most; each value it cannot is tried
+    # with float(), which also takes " 3.5", "infinity"; "" is missing.
+    # Booleans, dates and complex numbers are not numbers.
+    converted = np.full(len(values), np.nan)
+    if values.dtype.kind == "O":
+        with contextlib.suppress(TypeError, ValueError):
+            numbers = pd.to_numeric(values, errors="coerce")
+            converted = np.asarray(numbers, dtype=np.float64).copy()
+    for i in np.flatnonzero(np.isnan(converted) & values.notna().to_numpy()):
+        value = values.iloc[i]
+        text = value.strip() if isinstance(value, str) else value
+        try:
+            if isinstance(text, bool | np.bool_ | complex | np.complexfloating):
+                raise TypeError
+            converted[i] = float(text) if text != "" else np.nan
+        except (TypeError, ValueError):
+            row = _row(df, values.index[i])
+            shown = repr(value) if isinstance(value, str) else str(value)
+            raise InputError(
+                f"{_prefix(df)}{role} {name!r}, {row}: {shown} is not a number"
+            ) from None
+    return pd.Series(converted, index=values.index, name=name)
+
+
+# ------------------------------------------------------------------ selecting
+
+
+@dataclass
+class Selection:
+    """The clean rows of a table, with the columns a fit needs.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Columns ``x``, ``y``, ``weights`` (the residual multipliers, see
+        :func:`weights_to_multipliers`) and ``trials`` when asked for, then
+        the group keys under their own names; only rows without missing or
+        infinite values; the original index, and the table's ``attrs``.
+    dropped : int
+        How many rows were dropped for missing or infinite values.
+    notes : list of str
+        What the reader should know, e.g. ``"data.csv: dropped 3 rows with
+        missing or infinite values (first: row 5, column 'dose')"``.
+    """
+
+    frame: pd.DataFrame
+    dropped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def weights_to_multipliers(
+    values: ArrayLike, kind: WeightsKind = "sigma", *, where: str = "weights"
+) -> np.ndarray:
+    r"""Convert per-point uncertainties into lmfit's residual multipliers.
+
+    lmfit minimizes :math:`\sum_i (m_i (y_i - f(x_i)))^2`, where :math:`m_i`
+    is its ``weights`` argument. For a point with standard deviation
+    :math:`\sigma_i` the right multiplier is :math:`m_i = 1/\sigma_i`, so
+
+    ``"sigma"``
+        the values are standard deviations :math:`\sigma_i`;
+        :math:`m_i = 1/\sigma_i`.
+    ``"variance"``
+        the values are variances :math:`\sigma_i^2`;
+        :math:`m_i = 1/\sqrt{\sigma_i^2}`.
+    ``"weight"``
+        the values are the weights :math:`w_i \propto 1/\sigma_i^2` of
+        weighted least squares, :math:`\sum_i w_i (y_i - f(x_i))^2`, as R's
+        ``nls(weights=)`` (inverse variances; ``1/y**2`` is GraphPad Prism's
+        "weight by 1/Y^2"); :math:`m_i = \sqrt{w_i}`.
+
+    Weights known only up to a factor are fine when the covariance is scaled
+    by the reduced chi-square (lmfit's default, ``scale_covar=True``):
+    standard errors then do not depend on the factor; the chi-square does.
+
+    Parameters
+    ----------
+    values : array_like
+        Finite, positive numbers.
+    kind : {"sigma", "variance", "weight"}, optional
+        What `values` are. Default ``"sigma"``.
+    where : str, optional
+        How messages name `values`, e.g. ``"data.csv: weights column 'sd'"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 multipliers, one per value.
+
+    Raises
+    ------
+    InputError
+        A value that is not positive or not finite (a zero weight would still
+        count as a point in the degrees of freedom: drop the row instead), or
+        an unknown `kind`.
+
+    Examples
+    --------
+    >>> from scurve.io import weights_to_multipliers
+    >>> weights_to_multipliers([0.5, 2.0]).tolist()
+    [2.0, 0.5]
+    >>> weights_to_multipliers([4.0], "variance").tolist(), weights_to_multipliers(
+    ...     [4.0], "weight").tolist()
+    ([0.5], [2.0])
+    """
+    import numpy as np
+
+    if kind not in ("sigma", "variance", "weight"):
+        raise InputError(
+            f"weights kind must be 'sigma', 'variance' or 'weight', not {kind!r}"
+        )
+    w = np.asarray(values, dtype=np.float64)
+    bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            f"{where}: item {i} is {w.flat[i]:g}; a {kind} must be finite and > 0"
+        )
+    if kind == "sigma":
+        return 1.0 / w
+    if kind == "variance":
+        return 1.0 / np.sqrt(w)
+    return np.sqrt(w)
+
+
+def select(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    by: str | Sequence[str] | None = (),
+    weights: str | None = None,
+    trials: str | None = None,
+    nan: Literal["drop", "error"] = "drop",
+    positive_x: bool = False,
+    weights_kind: WeightsKind = "sigma",
+) -> Selection:
+    """Pick and check the columns of a fit: x, y, group keys, weights, trials.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table, typically from :func:`read_table`.
+    x, y : str
+        Names of the numeric x and y columns.
+    by : str or sequence of str, optional
+        Group key columns, of any type. Rows with a missing key are kept (a
+        group of their own).
+    weights : str, optional
+        A column of per-point uncertainties, of the kind `weights_kind` says;
+        stored as the residual multiplier (:func:`weights_to_multipliers`).
+    trials : str, optional
+        A column of numbers of trials (binomial data); must be > 0.
+    nan : {"drop", "error"}, optional
+        Rows with a missing or infinite x, y, weight or trials are dropped
+        and counted in a note (default), or an error.
+    positive_x : bool, optional
+        Refuse negative x (doses); zero is allowed.
+    weights_kind : {"sigma", "variance", "weight"}, optional
+        What the `weights` column holds. Default ``"sigma"``.
+
+    Returns
+    -------
+    Selection
+
+    Raises
+    ------
+    InputError
+        A missing or non-numeric column, a missing or infinite value when
+        `nan` is ``"error"``, a negative x when `positive_x`, or a weight or
+        trials value that is not positive (checked on the rows kept).
+
+    Notes
+    -----
+    Too few points, all x equal and constant y are not errors here: the
+    fitting engine reports them per group.
+
+    Examples
+    --------
+    >>> import io
+    >>> from scurve.io import read_table, select
+    >>> df = read_table(io.StringIO("t,n\\n0,1\\n1,\\n2,4\\n"), name="g.csv")
+    >>> sel = select(df, x="t", y="n")
+    >>> sel.frame["y"].tolist()
+    [1.0, 4.0]
+    >>> print(*sel.notes)
+    g.csv: dropped 1 row with missing or infinite values (first: row 3, column 'n')
+    """
+    import numpy as np
+    import pandas as pd
+
+    keys = list(dict.fromkeys([by] if isinstance(by, str) else by or ()))
+    numbers = {"x": (x, "x column"), "y": (y, "y column")}
+    if weights is not None:
+        numbers["weights"] = (weights, "weights column")
+    if trials is not None:
+        numbers["trials"] = (trials, "trials column")
+    for key in keys:
+        if key in numbers:
+            raise InputError(
+                f"{_prefix(df)}cannot group by a column named {key!r}: "
+                "the name is taken by the fitted data; rename the column"
+            )
+    frame = pd.DataFrame(
+        {out: column(df, name, role=role) for out, (name, role) in numbers.items()}
+    )
+    for key in keys:
+        frame[key] = column(df, key, role="group column", numeric=False)
+    frame.attrs.update(df.attrs)
+
+    finite = np.isfinite(frame[list(numbers)].to_numpy())
+    keep = finite.all(axis=1)
+    dropped = int(keep.size - keep.sum())
+    notes = []
+    if dropped:
+        i = int(np.argmin(keep))
+        out = list(numbers)[int(np.argmin(finite[i]))]
+        name, role = numbers[out]
+        row = _row(df, frame.index[i])
+        if nan == "error":
+            value = frame[out].iloc[i]
+            what = "missing value" if np.isnan(value) else f"infinite value {value}"
+            raise InputError(f"{_prefix(df)}{role} {name!r}, {row}: {what}")
+        rows = "row" if dropped == 1 else "rows"
+        notes.append(
+            f"{_prefix(df)}dropped {dropped} {rows} with missing or infinite "
+            f"values (first: {row}, column {name!r})"
+        )
+        frame = frame[keep]
+
+    def first_bad(out: str, bad: np.ndarray) -> str:
+        i = int(np.argmax(bad))
+        name, role = numbers[out]
+        value = frame[out].iloc[i]
+        return f"{_prefix(df)}{role} {name!r}, {_row(df, frame.index[i])}: {value:g}"
+
+    if positive_x and (bad := frame["x"].to_numpy() < 0).any():
+        raise InputError(f"{first_bad('x', bad)} is negative; x must be >= 0")
+    if weights is not None:
+        if (bad := frame["weights"].to_numpy() <= 0).any():
+            raise InputError(
+                f"{first_bad('weights', bad)} is not positive; "
+                f"a {weights_kind} must be > 0"
+            )
+        frame["weights"] = weights_to_multipliers(frame["weights"], weights_kind)
+    if trials is not None and (bad := frame["trials"].to_numpy() <= 0).any():
+        raise InputError(
+            f"{first_bad('trials', bad)} is not positive; trials must be > 0"
+        )
+    return Selection(frame=frame, dropped=dropped, notes=notes)
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _create_temporary(path: Path) -> tuple[Path, int]:
+    """Create a new hidden file beside `path`; return it and its descriptor.
+
+    Made with ``os.open(..., 0o666)`` rather than :mod:`tempfile` so that the
+    final file gets the umask's usual permissions, not 0o600.
+    """
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        return tmp, fd
+
+
+def _check_directory(path: str | os.PathLike[str]) -> None:
+    """Refuse to write `path` when its directory does not exist."""
+    parent = Path(path).parent
+    if not parent.exists():
+        raise InputError(
+            f"{os.fspath(path)}: the directory {str(parent)!r} does not exist"
+        )
+    if not parent.is_dir():
+        raise InputError(f"{os.fspath(path)}: {str(parent)!r} is not a directory")
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8"
+) -> Iterator[IO[Any]]:
+    """Open `path` for writing so that it appears whole or not at all.
+
+    The stream writes to a new temporary file beside `path`; when the
+    ``with`` block ends normally the file is flushed, synced to disk and
+    moved over `path` with :func:`os.replace` (atomic on POSIX and Windows).
+    When the block raises, the temporary file is removed and `path` is left
+    as it was.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its directory must exist.
+    mode : {"w", "wb"}, optional
+        Text (default) or binary.
+    encoding : str, optional
+        Of a text stream; default UTF-8. Ignored in binary mode.
+
+    Yields
+    ------
+    file object
+        The stream to write to.
+
+    Raises
+    ------
+    InputError
+        The directory of `path` does not exist, or is not a directory.
+    OSError
+        The file cannot be written (permissions, a directory in the way,
+        a full disk ...).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from scurve.io import atomic_write
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     target = pathlib.Path(tmp) / "notes.txt"
+    ...     with atomic_write(target) as stream:
+    ...         _ = stream.write("all or nothing\\n")
+    ...     target.read_text()
+    'all or nothing\\n'
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
+    _check_directory(path)
+    path = Path(path)
+    tmp, fd = _create_temporary(path)
+    try:
+        binary = mode == "wb"
+        with os.fdopen(fd, mode, encoding=None if binary else encoding) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def check_output(
+    path: str | os.PathLike[str],
+    *,
+    inputs: Sequence[str | os.PathLike[str]] = (),
+    force: bool = False,
+) -> Path:
+    """Check that `path` may be written, before any work is done.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output file.
+    inputs : sequence of str or os.PathLike, optional
+        The files read (``"-"``, standard input, is ignored). An output that
+        is one of them, by any spelling, symbolic or hard link, is refused
+        even with `force`.
+    force : bool, optional
+        Allow replacing an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Raises
+    ------
+    InputError
+        `path` is an input, a directory, exists (unless `force`), or its
+        directory does not exist.
+
+    Examples
+    --------
+    >>> from scurve.io import check_output
+    >>> check_output("results.csv", inputs=["./results.csv"])
+    Traceback (most recent call last):
+    ...
+    scurve.io.InputError: results.csv: is an input file; refusing to overwrite it
+    """
+    label = os.fspath(path)  # as the user spelled it
+    path = Path(path)
+    for source in inputs:
+        if os.fspath(source) == "-":
+            continue
+        same = Path(source).resolve() == path.resolve()
+        with contextlib.suppress(OSError):
+            same = same or os.path.samefile(source, path)
+        if same:
+            raise InputError(f"{label}: is an input file; refusing to overwrite it")
+    if path.is_dir():
+        raise InputError(f"{label}: is a directory")
+    if path.exists() and not force:
+        raise InputError(f"{label}: exists; use --force to overwrite")
+    _check_directory(label)
+    return path
+
+
+def jsonable(obj: Any) -> Any:
+    """`obj` made of JSON types: NaN as None, infinities as "inf" and "-inf".
+
+    numpy scalars and arrays become numbers and lists, dates ISO strings and
+    paths strings; anything else JSON cannot hold is a TypeError.
+    """
+    if obj is None or isinstance(obj, str | bool | int):
+        return obj
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return float(obj)
+        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, Mapping):
+        return {
+            (k.tolist() if hasattr(k, "tolist") else k): jsonable(v)
+            for k, v in obj.items()
+        }
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays, pandas Series
+        return jsonable(obj.tolist())
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, datetime.date | datetime.time):
+        return obj.isoformat()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"{type(obj).__name__} cannot be written as JSON: {obj!r}")
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n"
+
+
+def write_json(
+    obj: Any,
+    path: str | os.PathLike[str],
+    *,
+    inputs: Sequence[str | os.PathLike[str]] = (),
+    force: bool = False,
+) -> Path:
+    """Write `obj` as strict JSON (RFC 8259), atomically.
+
+    NaN becomes ``null`` and the infinities the strings ``"inf"`` and
+    ``"-inf"`` (strict JSON has neither); numpy scalars and arrays become
+    numbers and lists; dates become ISO 8601 strings.
+
+    Parameters
+    ----------
+    obj : object
+        Dicts, lists, numbers, strings, None, numpy values.
+    path : str or os.PathLike
+        The file to write.
+    inputs, force
+        As for :func:`check_output`.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Raises
+    ------
+    InputError
+        As :func:`check_output`.
+    TypeError
+        A value JSON cannot hold.
+    """
+    path = check_output(path, inputs=inputs, force=force)
+    text = _dumps(obj)
+    with atomic_write(path) as stream:
+        stream.write(text)
+    return path
+
+
+def write_table(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    inputs: Sequence[str | os.PathLike[str]] = (),
+    force: bool = False,
+) -> Path:
+    """Write a table, atomically, in the format its extension names.
+
+    ``.tsv``: tab-separated; ``.json``: a list of records (one object per
+    row, NaN as ``null``, infinities as ``"inf"``/``"-inf"``, numbers at
+    full precision); ``.parquet`` or ``.pq``: Parquet (needs pyarrow);
+    anything else: CSV. Text tables are UTF-8, without the index; missing
+    values are empty cells and numbers keep every digit.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    path : str or os.PathLike
+        The file to write.
+    inputs, force
+        As for :func:`check_output`.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Raises
+    ------
+    InputError
+        As :func:`check_output`; or Parquet without pyarrow.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> from scurve.io import read_table, write_table
+    >>> df = pd.DataFrame({"group": ["a", "b"], "ec50": [1.25, float("nan")]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = write_table(df, pathlib.Path(tmp) / "fits.json")
+    ...     print(out.read_text().replace("\\n", "").replace("  ", ""))
+    [{"group": "a","ec50": 1.25},{"group": "b","ec50": null}]
+    """
+    path = check_output(path, inputs=inputs, force=force)
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        try:
+            with atomic_write(path, "wb") as stream:
+                df.to_parquet(stream)
+        except ImportError:
+            message = NO_PYARROW.replace("reading", "writing")
+            raise InputError(f"{path}: {message}") from None
+    elif suffix == ".json":
+        records = df.astype(object).where(df.notna(), None).to_dict("records")
+        text = _dumps(records)
+        with atomic_write(path) as stream:
+            stream.write(text)
+    else:
+        with atomic_write(path) as stream:
+            df.to_csv(
+                stream,
+                sep="\t" if suffix == ".tsv" else ",",
+                index=False,
+                lineterminator="\n",
+            )
+    return path
