@@ -18,6 +18,13 @@ __version__ = "0.1.0"
 # public name -> (module, attribute); attribute None means the module itself
 _EXPORTS: dict[str, tuple[str, str | None]] = {
     "SHAPES": ("scurve.shapes", "REGISTRY"),
+    "MODELS": ("scurve.models", "REGISTRY"),
+    "FitError": ("scurve.fitting", "FitError"),
+    "FitResult": ("scurve.fitting", "FitResult"),
+    "GroupFits": ("scurve.fitting", "GroupFits"),
+    "compare": ("scurve.fitting", "compare"),
+    "f_test": ("scurve.fitting", "f_test"),
+    "fit": ("scurve.fitting", "fit"),
     "Curve": ("scurve.shapes", "Curve"),
     "Shape": ("scurve.shapes", "Shape"),
     "shapes": ("scurve.shapes", None),
@@ -40,14 +47,21 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
 }
 
 __all__ = [
+    "MODELS",
     "SHAPES",
     "Curve",
+    "FitError",
+    "FitResult",
+    "GroupFits",
     "Shape",
     "__version__",
     "binary_cross_entropy",
+    "compare",
     "expit",
     "expit_prime",
     "expit_prime2",
+    "f_test",
+    "fit",
     "log1m_expit",
     "log_expit",
     "logcosh",
@@ -76,6 +90,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from scurve import shapes, special
+    from scurve.fitting import FitError, FitResult, GroupFits, compare, f_test, fit
+    from scurve.models import REGISTRY as MODELS
     from scurve.shapes import REGISTRY as SHAPES
     from scurve.shapes import Curve, Shape
     from scurve.special import (

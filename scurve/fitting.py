@@ -1,0 +1,1388 @@
+r"""The fitting engine: one way to fit, report uncertainty and compare models.
+
+Every model in :mod:`scurve.models` is an :class:`SCurveModel`, an
+:class:`lmfit.Model` with parameter hints, derived quantities and a
+self-starting :meth:`~SCurveModel.guess`. :func:`fit_curve` fits one curve and
+returns a :class:`FitResult`, which *is* an :class:`lmfit.model.ModelResult`
+(``fit_report``, ``conf_interval``, ``eval_uncertainty`` keep working) with:
+
+* a parameter table (value, stderr, lower, upper) at a chosen level, with
+  intervals by the delta method (t-based, as R's drc) or by profiling the
+  residual sum of squares (asymmetric, as GraphPad Prism);
+* confidence and prediction bands for the curve;
+* fit statistics (n, dof, rss, rmse, sigma, r2, aic, aicc, bic);
+* ``converged`` and a plain-words ``status``/``message``: a fit that hit a
+  bound, did not converge or has a singular covariance says so.
+
+:func:`fit_groups` fits every group of a table, independently or with some
+parameters shared across groups (one joint least-squares problem with the
+joint covariance). :func:`compare` and :func:`f_test` compare models.
+
+Statistics
+----------
+With weights :math:`w_i` multiplying the residuals (lmfit's convention),
+:math:`\mathrm{rss} = \sum w_i^2 (y_i - f(x_i))^2`, the residual standard
+error is :math:`s = \sqrt{\mathrm{rss}/\nu}` with :math:`\nu = n - p` and the
+Gaussian log-likelihood, with the variance estimated,
+
+.. math:: \ell = -\tfrac{n}{2}\left(\log 2\pi + \log(\mathrm{rss}/n) + 1\right)
+          + \textstyle\sum \log w_i
+
+so that AIC :math:`= -2\ell + 2k`, BIC :math:`= -2\ell + k \log n` and
+AICc :math:`= \mathrm{AIC} + 2k(k+1)/(n-k-1)` with :math:`k = p + 1` (the
+variance counts), exactly as R's ``AIC()`` and ``BIC()`` of an ``nls`` fit.
+
+References
+----------
+.. [1] D. M. Bates, D. G. Watts, *Nonlinear Regression Analysis and Its
+   Applications*, Wiley, 1988 (profile intervals, ch. 6).
+.. [2] C. Ritz, F. Baty, J. C. Streibig, D. Gerhard, "Dose-Response Analysis
+   Using R", PLoS ONE 10:e0146021, 2015 (drc).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import lmfit
+import numpy as np
+import pandas as pd
+from lmfit.model import ModelResult
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, stats
+
+__all__ = [
+    "LEVEL",
+    "FitError",
+    "FitResult",
+    "GroupFits",
+    "SCurveModel",
+    "compare",
+    "f_test",
+    "fit",
+    "fit_curve",
+    "fit_groups",
+]
+
+#: Default confidence level of intervals and bands.
+LEVEL = 0.95
+
+CI = Literal["delta", "profile", "none"]
+Status = Literal["ok", "at_bound", "singular", "not_converged", "failed"]
+
+
+class FitError(ValueError):
+    """A curve that cannot be fitted (too few points, constant data, ...).
+
+    The message says why in plain words; the CLI exits 1 for it.
+    """
+
+
+# ---------------------------------------------------------------------- model
+
+
+class SCurveModel(lmfit.Model):
+    """Base of every scurve model: an :class:`lmfit.Model` that knows its curve.
+
+    A subclass sets
+
+    ``name``
+        the registry name (``scurve models`` lists them);
+    ``formula``
+        the curve in plain text;
+    ``hints``
+        parameter hints, ``{param: {"min": ..., "max": ..., "value": ...}}``;
+    ``derived``
+        derived quantities as lmfit expressions of the parameters,
+        ``{name: expr}``: they get standard errors and intervals like the
+        parameters;
+
+    implements :meth:`function` (pure, vectorized, built on
+    :mod:`scurve.special` / :mod:`scurve.shapes`) and :meth:`guess` (a
+    self-start needing no user input on ordinary data).
+    """
+
+    name: ClassVar[str] = ""
+    formula: ClassVar[str] = ""
+    hints: ClassVar[Mapping[str, Mapping[str, float]]] = {}
+    derived: ClassVar[Mapping[str, str]] = {}
+    #: Draw x on a log axis (dose-response).
+    log_x: ClassVar[bool] = False
+
+    def __init__(self, **kws: Any) -> None:
+        kws.setdefault("independent_vars", ["x"])
+        kws.setdefault("name", self.name)
+        super().__init__(self.function, **kws)
+        for param, hint in self.hints.items():
+            self.set_param_hint(param, **hint)
+        for quantity, expr in self.derived.items():
+            self.set_param_hint(quantity, expr=expr)
+
+    def function(self, x: NDArray[np.float64], *args: float) -> NDArray[np.float64]:
+        """The curve; subclasses define it with named parameters."""
+        raise NotImplementedError
+
+    def guess(  # type: ignore[override]
+        self, data: ArrayLike, x: ArrayLike, **kws: Any
+    ) -> lmfit.Parameters:
+        """Self-starting parameter values from the data."""
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        """The model's name as shown in tables and plots."""
+        return self.name
+
+    def describe(self) -> dict[str, Any]:
+        """Parameters with bounds, the formula and derived quantities."""
+        params = self.make_params()
+        return {
+            "model": self.label,
+            "formula": self.formula,
+            "parameters": {
+                n: {"min": params[n].min, "max": params[n].max}
+                for n in self.param_names
+            },
+            "derived": dict(self.derived),
+        }
+
+
+# ---------------------------------------------------------------------- result
+
+
+@dataclass
+class _Assessment:
+    converged: bool
+    status: Status
+    message: str
+
+
+class FitResult(ModelResult):
+    """The result of one fit: an :class:`lmfit.model.ModelResult` and more.
+
+    Attributes
+    ----------
+    level : float
+        Confidence level of :attr:`table` and of bands (default 0.95).
+    ci : {"delta", "profile", "none"}
+        How :attr:`table` computes intervals.
+    converged : bool
+        The optimizer reported convergence to finite values.
+    status : {"ok", "at_bound", "singular", "not_converged", "failed"}
+    message : str
+        What the status means for this fit, in plain words (lmfit's own
+        optimizer message is kept as ``optimizer_message``).
+
+    Notes
+    -----
+    A new result is returned by every fit; the input data are not modified.
+    """
+
+    level: float = LEVEL
+    ci: CI = "delta"
+
+    converged: bool = False
+    status: Status = "failed"
+
+    def fit(self, *args: Any, **kws: Any) -> None:
+        super().fit(*args, **kws)
+        self._table_cache: dict[tuple[float, str], pd.DataFrame] = {}
+        self.optimizer_message = self.message
+        verdict = _assess(
+            self.params,
+            self.success,
+            self.message,
+            self.errorbars,
+            self.covar,
+            self.nfev,
+            self.best_fit,
+        )
+        self.converged, self.status, self.message = (
+            verdict.converged,
+            verdict.status,
+            verdict.message,
+        )
+
+    @property
+    def x(self) -> NDArray[np.float64]:
+        """The independent variable the model was fitted to."""
+        return np.asarray(self.userkws["x"], dtype=np.float64)
+
+    # -- statistics ----------------------------------------------------------
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """n, dof, rss, rmse, sigma (residual standard error), r2, loglik, aic,
+        aicc, bic; see the module docstring for the formulas."""
+        return _statistics(self.data, self.best_fit, self.weights, self.nvarys)
+
+    # -- parameters and intervals -------------------------------------------
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Parameters and derived quantities at :attr:`level` by :attr:`ci`."""
+        return self.intervals()
+
+    def intervals(
+        self, level: float | None = None, ci: CI | None = None
+    ) -> pd.DataFrame:
+        """Table of value, stderr, lower, upper, vary and kind per quantity.
+
+        Parameters
+        ----------
+        level : float, optional
+            Confidence level; default :attr:`level`.
+        ci : {"delta", "profile", "none"}, optional
+            ``delta``: value +/- t(dof) stderr. ``profile``: where the
+            residual sum of squares, minimized over the other parameters,
+            rises by ``s^2 F(1, dof; level)``; derived quantities that are
+            monotone functions of one parameter are mapped through, others
+            fall back to the delta method (noted in ``method``). Default
+            :attr:`ci`.
+        """
+        level = self.level if level is None else float(level)
+        ci = self.ci if ci is None else ci
+        key = (level, ci)
+        if key not in self._table_cache:
+            self._table_cache[key] = _interval_table(
+                self.params, self.nfree, level, ci, lambda p: self._profile(p, level)
+            )
+        return self._table_cache[key]
+
+    def _profile(self, name: str, level: float) -> tuple[float, float]:
+        return profile_interval(
+            self.model._residual,
+            self.params,
+            name,
+            level,
+            args=(self.data, self.weights),
+            kws=self.userkws,
+            nfree=self.nfree,
+        )
+
+    # -- the curve -------------------------------------------------------------
+
+    def predict(self, x: ArrayLike) -> NDArray[np.float64]:
+        """The fitted curve at `x`."""
+        return self.eval(x=np.asarray(x, dtype=np.float64))
+
+    def band(
+        self,
+        x: ArrayLike | None = None,
+        kind: Literal["confidence", "prediction"] = "confidence",
+        level: float | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Curve and pointwise band at `x`: ``(fit, lower, upper)``.
+
+        The confidence band is :math:`\\hat y \\pm t\\sqrt{g^T C g}` with
+        :math:`g` the gradient of the curve in the varied parameters and
+        :math:`C` their covariance; the prediction band adds :math:`s^2` (for
+        a new observation of unit weight) under the root.
+        """
+        x = self.x if x is None else np.asarray(x, dtype=np.float64)
+        level = self.level if level is None else level
+        return curve_band(
+            lambda p: self.model.eval(p, x=x),
+            self.params,
+            self.covar,
+            self.var_names,
+            self.nfree,
+            self.stats["sigma"],
+            kind,
+            level,
+        )
+
+    def plot(self, **kws: Any) -> Any:
+        """Data, fitted curve and confidence band (:func:`scurve.plotting.plot_fit`)."""
+        from scurve.plotting import plot_fit
+
+        return plot_fit(self, **kws)
+
+    # -- output ------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in JSON-ready types (NaN as null, infinities as "inf")."""
+        return _result_dict(
+            self.model.label,
+            self.table,
+            self.stats,
+            self.converged,
+            self.status,
+            self.message,
+            self.level,
+            self.ci,
+        )
+
+    def summary(self) -> str:
+        """A text report: the table, the statistics and the status."""
+        table = self.table[["value", "stderr", "lower", "upper"]]
+        st = self.stats
+        lines = [
+            f"{self.model.label} fit: n={st['n']:.0f}, dof={st['dof']:.0f}, "
+            f"rss={st['rss']:.6g}, sigma={st['sigma']:.6g}, r2={st['r2']:.6f}, "
+            f"aic={st['aic']:.6g}",
+            f"{self.level:.0%} intervals by the {self.ci} method",
+            table.to_string(float_format=lambda v: f"{v:.6g}"),
+            f"status: {self.status} ({self.message})",
+        ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        values = ", ".join(
+            f"{n}={self.params[n].value:.4g}" for n in self.model.param_names
+        )
+        return f"<FitResult {self.model.label}: {values}; status={self.status}>"
+
+    def _repr_html_(self, show_correl: bool = True, min_correl: float = 0.1) -> str:
+        st = self.stats
+        head = (
+            f"<p><b>{self.model.label}</b>: n={st['n']:.0f}, "
+            f"rss={st['rss']:.6g}, r<sup>2</sup>={st['r2']:.6f}, "
+            f"status <b>{self.status}</b> ({self.message})</p>"
+        )
+        table = self.table.to_html(float_format=lambda v: f"{v:.6g}")
+        lmfit_html = super()._repr_html_(show_correl=show_correl, min_correl=min_correl)
+        return (
+            f"{head}{table}<details><summary>lmfit report</summary>"
+            f"{lmfit_html}</details>"
+        )
+
+
+def _result_dict(
+    label: str,
+    table: pd.DataFrame,
+    statistics: Mapping[str, float],
+    converged: bool,
+    status: str,
+    message: str,
+    level: float,
+    ci: str,
+) -> dict[str, Any]:
+    """The JSON form of one curve's fit (NaN as null, infinities as "inf")."""
+    from scurve.io import jsonable
+
+    params, derived = {}, {}
+    for name, row in table.iterrows():
+        entry = {k: float(row[k]) for k in ("value", "stderr", "lower", "upper")}
+        if row["kind"] == "param":
+            entry["vary"] = bool(row["vary"])
+            params[name] = entry
+        else:
+            derived[name] = entry
+    return jsonable(
+        {
+            "model": label,
+            "params": params,
+            "derived": derived,
+            "stats": dict(statistics),
+            "converged": bool(converged),
+            "status": status,
+            "message": message,
+            "level": level,
+            "ci": ci,
+        }
+    )
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def _statistics(
+    data: NDArray[np.float64],
+    fit: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    nvarys: int,
+) -> dict[str, float]:
+    y = np.asarray(data, dtype=np.float64)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=np.float64)
+    n = y.size
+    dof = n - nvarys
+    rss = float(np.sum((w * (y - fit)) ** 2))
+    w2 = w * w
+    mean = np.sum(w2 * y) / np.sum(w2)
+    tss = float(np.sum(w2 * (y - mean) ** 2))
+    k = nvarys + 1
+    if rss > 0:
+        loglik = -0.5 * n * (math.log(2 * math.pi) + math.log(rss / n) + 1)
+        loglik += float(np.sum(np.log(w)))
+    else:
+        loglik = math.inf
+    aic = -2 * loglik + 2 * k
+    return {
+        "n": float(n),
+        "dof": float(dof),
+        "rss": rss,
+        "rmse": math.sqrt(rss / n),
+        "sigma": math.sqrt(rss / dof) if dof > 0 else math.nan,
+        "r2": 1 - rss / tss if tss > 0 else math.nan,
+        "loglik": loglik,
+        "aic": aic,
+        "aicc": aic + 2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.nan,
+        "bic": -2 * loglik + k * math.log(n),
+    }
+
+
+def _at_bound(params: lmfit.Parameters) -> list[str]:
+    hits = []
+    for p in params.values():
+        if not p.vary or p.expr:
+            continue
+        for bound, side in ((p.min, "lower"), (p.max, "upper")):
+            if math.isfinite(bound) and abs(p.value - bound) <= 1e-6 * max(
+                1.0, abs(bound)
+            ):
+                hits.append(f"{p.name} is at its {side} bound {bound:g}")
+    return hits
+
+
+def _assess(
+    params: lmfit.Parameters,
+    success: bool,
+    message: str | None,
+    errorbars: bool,
+    covar: NDArray[np.float64] | None,
+    nfev: int,
+    best_fit: NDArray[np.float64],
+) -> _Assessment:
+    """What a finished fit means, in plain words; the worst finding wins."""
+    finite = all(math.isfinite(p.value) for p in params.values())
+    if not finite or not np.all(np.isfinite(best_fit)):
+        return _Assessment(False, "failed", "the fit produced non-finite values")
+    if not success:
+        return _Assessment(
+            False,
+            "not_converged",
+            f"did not converge ({(message or '').strip()}); the values are the "
+            "last iterate, not an optimum",
+        )
+    bounds = _at_bound(params)
+    if not errorbars or covar is None:
+        why = "; ".join(bounds) if bounds else "parameters are not identifiable"
+        return _Assessment(
+            True,
+            "singular",
+            f"the covariance matrix is singular ({why}): no standard errors",
+        )
+    if bounds:
+        return _Assessment(
+            True,
+            "at_bound",
+            "; ".join(bounds) + ": intervals that touch it are not reliable",
+        )
+    return _Assessment(True, "ok", f"converged after {nfev} evaluations")
+
+
+# ------------------------------------------------------------------ intervals
+
+
+def _t_quantile(level: float, dof: float) -> float:
+    return float(stats.t.ppf(0.5 + level / 2, dof)) if dof > 0 else math.nan
+
+
+def _dependencies(expr: str, names: Iterable[str]) -> list[str]:
+    return [n for n in names if re.search(rf"\b{re.escape(n)}\b", expr)]
+
+
+def _interval_table(
+    params: lmfit.Parameters,
+    dof: float,
+    level: float,
+    ci: CI,
+    profile: Callable[[str], tuple[float, float]],
+) -> pd.DataFrame:
+    t = _t_quantile(level, dof)
+    varying = [p.name for p in params.values() if p.vary and not p.expr]
+    rows = {}
+    for p in params.values():
+        se = p.stderr if p.stderr is not None else math.nan
+        fixed = not p.vary and not p.expr
+        if fixed:
+            se, lower, upper, method = 0.0, p.value, p.value, "fixed"
+        elif ci == "none":
+            lower, upper, method = math.nan, math.nan, "none"
+        else:
+            lower, upper, method = p.value - t * se, p.value + t * se, "delta"
+            if ci == "profile" and math.isfinite(se):
+                lower, upper, method = _profile_or_delta(
+                    params, p, varying, profile, (lower, upper)
+                )
+        rows[p.name] = {
+            "value": p.value,
+            "stderr": se,
+            "lower": lower,
+            "upper": upper,
+            "vary": bool(p.vary and not p.expr),
+            "kind": "derived" if p.expr else "param",
+            "method": method,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _profile_or_delta(
+    params: lmfit.Parameters,
+    p: lmfit.Parameter,
+    varying: list[str],
+    profile: Callable[[str], tuple[float, float]],
+    delta: tuple[float, float],
+) -> tuple[float, float, str]:
+    if not p.expr:
+        lo, hi = profile(p.name)
+        return lo, hi, "profile"
+    deps = _dependencies(p.expr, varying)
+    if len(deps) != 1:
+        return *delta, "delta"
+    # a derived quantity of one parameter: map the parameter's profile
+    # interval through the (monotone) expression
+    lo, hi = profile(deps[0])
+    ends = []
+    for v in (lo, hi):
+        trial = params.copy()
+        trial[deps[0]].value = v
+        trial.update_constraints()
+        ends.append(trial[p.name].value)
+    return min(ends), max(ends), "profile"
+
+
+def profile_interval(
+    residual: Callable[..., NDArray[np.float64]],
+    params: lmfit.Parameters,
+    name: str,
+    level: float,
+    *,
+    args: tuple = (),
+    kws: Mapping[str, Any] | None = None,
+    nfree: int,
+) -> tuple[float, float]:
+    r"""Profile-likelihood interval of one parameter of a least-squares fit.
+
+    The interval is :math:`\{\theta: (S(\theta) - S_{min}) / s^2 \le
+    F_{1,\nu}(\text{level})\}` where :math:`S(\theta)` is the residual sum of
+    squares minimized over the other parameters with this one held at
+    :math:`\theta`, and :math:`s^2 = S_{min}/\nu`. Each end is bracketed by
+    stepping out in multiples of the standard error and found by Brent's
+    method; an end that runs into a bound is that bound, and one that never
+    closes is infinite.
+    """
+    kws = dict(kws or {})
+
+    def rss(p: lmfit.Parameters) -> float:
+        r = residual(p, *args, **kws)
+        return float(np.dot(r, r))
+
+    best = params.copy()
+    s_min = rss(best)
+    s2 = s_min / nfree
+    crit = float(stats.f.ppf(level, 1, nfree))
+    v0 = best[name].value
+    step0 = best[name].stderr or max(abs(v0) * 0.1, 1e-8)
+    others = [n for n, p in best.items() if p.vary and not p.expr and n != name]
+    cache: dict[float, float] = {}
+
+    def excess(v: float) -> float:
+        if v not in cache:
+            trial = best.copy()
+            trial[name].set(value=v, vary=False)
+            if others:
+                out = lmfit.minimize(residual, trial, args=args, kws=kws)
+                cache[v] = (rss(out.params) - s_min) / s2 - crit
+            else:
+                cache[v] = (rss(trial) - s_min) / s2 - crit
+        return cache[v]
+
+    ends = []
+    for sign in (-1.0, 1.0):
+        bound = best[name].min if sign < 0 else best[name].max
+        inner, step, end = v0, step0, None
+        for _ in range(40):
+            outer = v0 + sign * step
+            if (sign < 0 and outer <= bound) or (sign > 0 and outer >= bound):
+                outer = bound
+                end = bound if excess(bound) <= 0 else None
+                if end is None:
+                    end = optimize.brentq(
+                        excess, *sorted((inner, bound)), xtol=step0 * 1e-4
+                    )
+                break
+            if excess(outer) > 0:
+                end = optimize.brentq(
+                    excess, *sorted((inner, outer)), xtol=step0 * 1e-4
+                )
+                break
+            inner, step = outer, step * 2
+        ends.append(end if end is not None else sign * math.inf)
+    return ends[0], ends[1]
+
+
+def curve_band(
+    evaluate: Callable[[lmfit.Parameters], NDArray[np.float64]],
+    params: lmfit.Parameters,
+    covar: NDArray[np.float64] | None,
+    var_names: Sequence[str],
+    dof: float,
+    sigma: float,
+    kind: Literal["confidence", "prediction"],
+    level: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Pointwise confidence or prediction band by the delta method.
+
+    The gradient of the curve in each varied parameter is a centred
+    difference with a step of 1e-3 standard errors (the curve is smooth on
+    that scale).
+    """
+    fit = evaluate(params)
+    if covar is None:
+        nan = np.full_like(fit, np.nan)
+        return fit, nan, nan
+    grads = []
+    for i, name in enumerate(var_names):
+        h = 1e-3 * math.sqrt(covar[i, i]) or 1e-8 * max(1.0, abs(params[name].value))
+        up, down = params.copy(), params.copy()
+        up[name].value = params[name].value + h
+        down[name].value = params[name].value - h
+        up.update_constraints()
+        down.update_constraints()
+        grads.append((evaluate(up) - evaluate(down)) / (2 * h))
+    g = np.array(grads)
+    var = np.einsum("in,ij,jn->n", g, covar, g)
+    if kind == "prediction":
+        var = var + sigma**2
+    elif kind != "confidence":
+        raise ValueError(f"kind must be 'confidence' or 'prediction', not {kind!r}")
+    half = _t_quantile(level, dof) * np.sqrt(np.maximum(var, 0))
+    return fit, fit - half, fit + half
+
+
+# ------------------------------------------------------------------ one curve
+
+
+def _check_data(x: NDArray, y: NDArray, nvarys: int) -> None:
+    if x.shape != y.shape or x.ndim != 1:
+        raise FitError(
+            f"x and y must be 1-D of one length, got {x.shape} and {y.shape}"
+        )
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        raise FitError(f"{int(bad.sum())} points are NaN or infinite; drop them first")
+    if y.size <= nvarys:
+        raise FitError(
+            f"{y.size} points for {nvarys} free parameters: need at least "
+            f"{nvarys + 1} to fit and estimate the error"
+        )
+    if np.all(x == x[0]):
+        raise FitError(
+            f"all x are equal ({x[0]:g}): the curve's shape is not determined"
+        )
+    if np.all(y == y[0]):
+        raise FitError(f"y is constant ({y[0]:g}): there is no S-curve to fit")
+
+
+def make_params(
+    model: SCurveModel,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    *,
+    fix: Mapping[str, float] | None = None,
+    init: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> lmfit.Parameters:
+    """Starting parameters: the model's guess, then the user's bounds, starting
+    values and fixed values (in that order, so a user value wins)."""
+    params = model.guess(y, x)
+    for what, mapping in (("fix", fix), ("init", init), ("bounds", bounds)):
+        for name in mapping or {}:
+            if name not in model.param_names:
+                known = ", ".join(model.param_names)
+                raise FitError(
+                    f"{what}: {model.label} has no parameter {name!r} ({known})"
+                )
+    for name, (lo, hi) in (bounds or {}).items():
+        if not lo < hi:
+            raise FitError(f"bounds: {name} needs lower < upper, got {lo:g}:{hi:g}")
+        params[name].set(min=lo, max=hi)
+        params[name].set(value=float(np.clip(params[name].value, lo, hi)))
+    for name, value in (init or {}).items():
+        params[name].set(value=value)
+    for name, value in (fix or {}).items():
+        params[name].set(value=value, vary=False)
+    return params
+
+
+def fit_curve(
+    model: SCurveModel,
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    fix: Mapping[str, float] | None = None,
+    init: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    ci: CI = "delta",
+    level: float = LEVEL,
+    max_nfev: int | None = None,
+) -> FitResult:
+    """Fit one curve by (weighted) least squares, starting from the model's guess.
+
+    Parameters
+    ----------
+    model : SCurveModel
+    x, y : array_like
+        Finite data of one length.
+    weights : array_like, optional
+        Multipliers of the residuals (1/sigma), lmfit's convention.
+    fix, init, bounds : mapping, optional
+        Parameter values to hold fixed, starting values that override the
+        guess, and ``(lower, upper)`` bounds.
+    ci : {"delta", "profile", "none"}
+        Interval method of :attr:`FitResult.table`.
+    level : float
+        Confidence level of intervals and bands.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    FitError
+        Too few points for the free parameters, constant y, all x equal,
+        non-finite data, or an unknown parameter name.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    params = make_params(model, x, y, fix=fix, init=init, bounds=bounds)
+    nvarys = sum(p.vary and not p.expr for p in params.values())
+    _check_data(x, y, nvarys)
+    if not 0 < level < 1:
+        raise FitError(f"level must be between 0 and 1, got {level}")
+    result = FitResult(model, params, fcn_kws={"x": x}, max_nfev=max_nfev)
+    result.level, result.ci = level, ci
+    result.fit(data=y, weights=w)
+    return result
+
+
+# ------------------------------------------------------------------ groups
+
+
+@dataclass
+class GroupFits:
+    """Fits of one model to every group of a table.
+
+    Attributes
+    ----------
+    model : SCurveModel
+    keys : list of str
+        The grouping columns.
+    results : dict
+        Group key tuple -> :class:`FitResult` (independent fits), a
+        :class:`SharedGroup` (the group's part of a joint fit), or the
+        :class:`FitError` that stopped that group.
+    table : pandas.DataFrame
+        One row per group: the keys, ``model``, ``NAME``, ``NAME_stderr``,
+        ``NAME_lower``, ``NAME_upper`` per parameter and derived quantity,
+        then ``n, dof, rss, rmse, r2, aic, aicc, bic, converged, status,
+        message``.
+    shared : list of str
+        Parameters shared across groups (a joint fit), if any.
+    joint : lmfit.minimizer.MinimizerResult or None
+        The joint fit when parameters are shared.
+    """
+
+    model: SCurveModel
+    keys: list[str]
+    results: dict[tuple, FitResult | SharedGroup | FitError]
+    table: pd.DataFrame
+    shared: list[str] = field(default_factory=list)
+    joint: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """Every group converged."""
+        return bool(self.table["converged"].all()) if len(self.table) else False
+
+    def __getitem__(self, key: Any) -> FitResult | SharedGroup | FitError:
+        return self.results[key if isinstance(key, tuple) else (key,)]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"model": ..., "groups": [{"group": {...}, "params": ..., ...}]}``."""
+        from scurve.io import jsonable
+
+        groups = []
+        for key, res in self.results.items():
+            entry: dict[str, Any] = {"group": dict(zip(self.keys, key, strict=True))}
+            if isinstance(res, FitError):
+                entry.update(converged=False, status="failed", message=str(res))
+            else:
+                entry.update({k: v for k, v in res.to_dict().items() if k != "model"})
+            groups.append(entry)
+        return jsonable(
+            {"model": self.model.label, "shared": self.shared, "groups": groups}
+        )
+
+    def plot(self, **kws: Any) -> Any:
+        """All groups' data and curves (:func:`scurve.plotting.plot_groups`)."""
+        from scurve.plotting import plot_groups
+
+        return plot_groups(self, **kws)
+
+    def __repr__(self) -> str:
+        bad = int((~self.table["converged"]).sum()) if len(self.table) else 0
+        shared = f", shared {self.shared}" if self.shared else ""
+        return (
+            f"<GroupFits {self.model.label}: {len(self)} groups, {bad} failed{shared}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self!r}</p>" + self.table.to_html(
+            float_format=lambda v: f"{v:.6g}"
+        )
+
+
+@dataclass
+class SharedGroup:
+    """One group's part of a joint fit with shared parameters.
+
+    Attributes
+    ----------
+    model : SCurveModel
+    key : tuple
+    x, y : ndarray
+        The group's data.
+    table : pandas.DataFrame
+        Its parameters and derived quantities (shared ones included), with
+        standard errors and intervals from the joint covariance.
+    stats : dict
+        n, rss, rmse, r2 of this group; dof, aic, aicc, bic of the joint fit.
+    """
+
+    model: SCurveModel
+    key: tuple
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    table: pd.DataFrame
+    stats: dict[str, float]
+    converged: bool
+    status: Status
+    message: str
+    level: float
+    ci: CI
+    joint: Any = field(repr=False)
+    names: dict[str, str] = field(repr=False)  # model parameter -> joint name
+
+    @property
+    def params(self) -> lmfit.Parameters:
+        """The group's parameter values and standard errors, by model name."""
+        out = lmfit.Parameters()
+        for name, joint_name in self.names.items():
+            src = self.joint.params[joint_name]
+            out.add(name, value=src.value, vary=False)
+            out[name].stderr = src.stderr
+        return out
+
+    def _evaluate(self, joint_params: lmfit.Parameters, x: NDArray) -> NDArray:
+        values = {n: joint_params[j].value for n, j in self.names.items()}
+        return self.model.function(x, **values)
+
+    def predict(self, x: ArrayLike) -> NDArray[np.float64]:
+        """The group's fitted curve at `x`."""
+        return self._evaluate(self.joint.params, np.asarray(x, dtype=np.float64))
+
+    def band(
+        self,
+        x: ArrayLike | None = None,
+        kind: Literal["confidence", "prediction"] = "confidence",
+        level: float | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Curve and pointwise band from the joint covariance (as FitResult.band)."""
+        x = self.x if x is None else np.asarray(x, dtype=np.float64)
+        return curve_band(
+            lambda p: self._evaluate(p, x),
+            self.joint.params,
+            self.joint.covar,
+            self.joint.var_names,
+            self.joint.nfree,
+            math.sqrt(self.joint.chisqr / self.joint.nfree),
+            kind,
+            self.level if level is None else level,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The group's fit in JSON-ready types (as FitResult.to_dict)."""
+        return _result_dict(
+            self.model.label,
+            self.table,
+            self.stats,
+            self.converged,
+            self.status,
+            self.message,
+            self.level,
+            self.ci,
+        )
+
+
+STAT_COLUMNS = ("n", "dof", "rss", "rmse", "r2", "aic", "aicc", "bic")
+
+
+def _tidy_row(
+    model: SCurveModel,
+    key: tuple,
+    keys: list[str],
+    table: pd.DataFrame | None,
+    statistics: Mapping[str, float] | None,
+    converged: bool,
+    status: str,
+    message: str,
+) -> dict[str, Any]:
+    row: dict[str, Any] = dict(zip(keys, key, strict=True))
+    row["model"] = model.label
+    names = list(model.param_names) + list(model.derived)
+    for name in names:
+        for suffix, col in (
+            ("", "value"),
+            ("_stderr", "stderr"),
+            ("_lower", "lower"),
+            ("_upper", "upper"),
+        ):
+            row[name + suffix] = (
+                float(table.loc[name, col])
+                if table is not None and name in table.index
+                else math.nan
+            )
+    for s in STAT_COLUMNS:
+        row[s] = statistics[s] if statistics else math.nan
+    row.update(converged=converged, status=status, message=message)
+    return row
+
+
+def fit_groups(
+    model: SCurveModel,
+    groups: Mapping[tuple, tuple[ArrayLike, ArrayLike, ArrayLike | None]],
+    keys: Sequence[str],
+    *,
+    share: Sequence[str] = (),
+    fix: Mapping[str, float] | None = None,
+    init: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    ci: CI = "delta",
+    level: float = LEVEL,
+    progress: Callable[[int], None] | None = None,
+) -> GroupFits:
+    """Fit `model` to every group; with `share`, one joint fit.
+
+    Parameters
+    ----------
+    groups : mapping
+        Group key tuple -> ``(x, y, weights or None)``.
+    keys : sequence of str
+        Names of the key columns.
+    share : sequence of str
+        Parameters common to all groups (e.g. ``["bottom", "top"]``); the
+        others are fitted per group, all in one least-squares problem whose
+        covariance gives the standard errors.
+    progress : callable, optional
+        Called with the number of groups done, after each group.
+
+    A group that cannot be fitted gets a row with status ``failed`` and the
+    reason; the others are fitted.
+    """
+    keys = list(keys)
+    if share:
+        return _fit_shared(
+            model, groups, keys, list(share), fix, init, bounds, ci, level
+        )
+    results: dict[tuple, FitResult | SharedGroup | FitError] = {}
+    rows = []
+    for i, (key, (x, y, w)) in enumerate(groups.items()):
+        try:
+            res = fit_curve(
+                model,
+                x,
+                y,
+                weights=w,
+                fix=fix,
+                init=init,
+                bounds=bounds,
+                ci=ci,
+                level=level,
+            )
+        except FitError as exc:
+            results[key] = exc
+            rows.append(
+                _tidy_row(model, key, keys, None, None, False, "failed", str(exc))
+            )
+        else:
+            results[key] = res
+            rows.append(
+                _tidy_row(
+                    model,
+                    key,
+                    keys,
+                    res.table,
+                    res.stats,
+                    res.converged,
+                    res.status,
+                    res.message,
+                )
+            )
+        if progress is not None:
+            progress(i + 1)
+    return GroupFits(model, keys, results, pd.DataFrame(rows))
+
+
+def _suffix(i: int) -> str:
+    return f"_g{i}"
+
+
+def _fit_shared(
+    model: SCurveModel,
+    groups: Mapping[tuple, tuple[ArrayLike, ArrayLike, ArrayLike | None]],
+    keys: list[str],
+    share: list[str],
+    fix: Mapping[str, float] | None,
+    init: Mapping[str, float] | None,
+    bounds: Mapping[str, tuple[float, float]] | None,
+    ci: CI,
+    level: float,
+) -> GroupFits:
+    unknown = [s for s in share if s not in model.param_names]
+    if unknown:
+        known = ", ".join(model.param_names)
+        raise FitError(
+            f"share: {model.label} has no parameter {unknown[0]!r} ({known})"
+        )
+    data = {
+        k: (
+            np.asarray(x, float),
+            np.asarray(y, float),
+            None if w is None else np.asarray(w, float),
+        )
+        for k, (x, y, w) in groups.items()
+    }
+    own = [p for p in model.param_names if p not in share]
+    joint = lmfit.Parameters()
+    starts = {}
+    for i, (key, (x, y, _)) in enumerate(data.items()):
+        starts[key] = make_params(model, x, y, fix=fix, init=init, bounds=bounds)
+        for p in own:
+            src = starts[key][p]
+            joint.add(
+                p + _suffix(i), value=src.value, min=src.min, max=src.max, vary=src.vary
+            )
+    for p in share:
+        first = next(iter(starts.values()))[p]
+        joint.add(
+            p,
+            value=float(np.median([s[p].value for s in starts.values()])),
+            min=first.min,
+            max=first.max,
+            vary=first.vary,
+        )
+    for i in range(len(data)):
+        for d, expr in model.derived.items():
+            renamed = expr
+            for p in own:
+                renamed = re.sub(rf"\b{re.escape(p)}\b", p + _suffix(i), renamed)
+            joint.add(d + _suffix(i), expr=renamed)
+
+    def group_values(params: lmfit.Parameters, i: int) -> dict[str, float]:
+        return {
+            p: params[p if p in share else p + _suffix(i)].value
+            for p in model.param_names
+        }
+
+    def residual(params: lmfit.Parameters) -> NDArray[np.float64]:
+        parts = []
+        for i, (x, y, w) in enumerate(data.values()):
+            r = model.function(x, **group_values(params, i)) - y
+            parts.append(r if w is None else r * w)
+        return np.concatenate(parts)
+
+    nvarys = sum(p.vary and not p.expr for p in joint.values())
+    n = sum(y.size for _, y, _ in data.values())
+    if n <= nvarys:
+        raise FitError(f"{n} points for {nvarys} free parameters in the joint fit")
+    out = lmfit.minimize(residual, joint)
+    out.model = model
+    assessment = _assess(
+        out.params,
+        out.success,
+        out.message,
+        out.errorbars,
+        out.covar,
+        out.nfev,
+        out.residual,
+    )
+    table = _interval_table(
+        out.params,
+        out.nfree,
+        level,
+        ci,
+        lambda p: profile_interval(residual, out.params, p, level, nfree=out.nfree),
+    )
+    results: dict[tuple, FitResult | SharedGroup | FitError] = {}
+    joint_stats = _statistics(np.zeros(out.ndata), out.residual, None, out.nvarys)
+    rows = []
+    own_names = list(model.param_names) + list(model.derived)
+    for i, (key, (x, y, w)) in enumerate(data.items()):
+        suffix = _suffix(i)
+        local = table.rename(
+            index=lambda nm, s=suffix: nm[: -len(s)] if nm.endswith(s) else nm
+        ).loc[own_names]
+        st = _statistics(y, model.function(x, **group_values(out.params, i)), w, 0)
+        st.update({k: joint_stats[k] for k in ("dof", "loglik", "aic", "aicc", "bic")})
+        rows.append(
+            _tidy_row(
+                model,
+                key,
+                keys,
+                local,
+                st,
+                assessment.converged,
+                assessment.status,
+                assessment.message,
+            )
+        )
+        results[key] = SharedGroup(
+            model,
+            key,
+            x,
+            y,
+            local,
+            st,
+            assessment.converged,
+            assessment.status,
+            assessment.message,
+            level,
+            ci,
+            joint=out,
+            names={p: p if p in share else p + suffix for p in model.param_names},
+        )
+    return GroupFits(
+        model, keys, results, pd.DataFrame(rows), shared=list(share), joint=out
+    )
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def compare(fits: Mapping[str, FitResult] | Sequence[FitResult]) -> pd.DataFrame:
+    """Information criteria of several fits to the same data, best first.
+
+    Columns: n, k (free parameters + 1 for the variance), rss, aic, aicc,
+    bic, delta_aic (from the best), and ``aic_weight``, the Akaike weight
+    :math:`e^{-\\Delta_i/2} / \\sum_j e^{-\\Delta_j/2}`.
+
+    Raises
+    ------
+    ValueError
+        If the fits are not to the same number of points.
+    """
+    if not isinstance(fits, Mapping):
+        fits = {f.model.label: f for f in fits}
+    rows = {}
+    for label, res in fits.items():
+        st = res.stats
+        rows[label] = {
+            "n": st["n"],
+            "k": res.nvarys + 1,
+            "rss": st["rss"],
+            "aic": st["aic"],
+            "aicc": st["aicc"],
+            "bic": st["bic"],
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if table["n"].nunique() > 1:
+        raise ValueError("the fits are to different numbers of points: not comparable")
+    table["delta_aic"] = table["aic"] - table["aic"].min()
+    rel = np.exp(-0.5 * table["delta_aic"])
+    table["aic_weight"] = rel / rel.sum()
+    return table.sort_values("aic")
+
+
+def f_test(reduced: FitResult, full: FitResult) -> dict[str, float]:
+    r"""Extra-sum-of-squares F test of a reduced model nested in a full one.
+
+    :math:`F = \frac{(S_r - S_f)/(\nu_r - \nu_f)}{S_f/\nu_f}` on
+    :math:`(\nu_r - \nu_f, \nu_f)` degrees of freedom; a small p-value says
+    the full model fits significantly better.
+
+    Returns
+    -------
+    dict
+        ``F``, ``df1``, ``df2`` and ``p_value``.
+    """
+    s_r, s_f = reduced.chisqr, full.chisqr
+    df1 = reduced.nfree - full.nfree
+    df2 = full.nfree
+    if df1 <= 0:
+        raise ValueError(
+            "the reduced model must have fewer free parameters than the full one"
+        )
+    f = ((s_r - s_f) / df1) / (s_f / df2)
+    return {
+        "F": f,
+        "df1": float(df1),
+        "df2": float(df2),
+        "p_value": float(stats.f.sf(f, df1, df2)),
+    }
+
+
+# ------------------------------------------------------------------ the API
+
+
+def fit(
+    data: Any = None,
+    model: str | SCurveModel = "sigmoid",
+    *,
+    x: str | ArrayLike = "x",
+    y: str | ArrayLike = "y",
+    by: str | Sequence[str] | None = None,
+    weights: str | ArrayLike | None = None,
+    weights_kind: Literal["sigma", "variance", "weight"] = "sigma",
+    fix: Mapping[str, float] | None = None,
+    init: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    share: str | Sequence[str] | None = None,
+    ci: CI = "delta",
+    level: float = LEVEL,
+    nan: Literal["drop", "error"] = "drop",
+    progress: Callable[[int], None] | None = None,
+    **model_options: Any,
+) -> FitResult | GroupFits:
+    """Fit an S-curve model to a table or to arrays: the Python face of ``scurve fit``.
+
+    Parameters
+    ----------
+    data : DataFrame, path, "-" or None
+        A table (CSV/TSV/Parquet path, or a DataFrame). None when `x` and `y`
+        are arrays.
+    model : str or SCurveModel
+        A name from :data:`scurve.models.REGISTRY` (``"sigmoid"``) or a model.
+    x, y : str or array_like
+        Column names in `data`, or the data themselves.
+    by : str or sequence of str, optional
+        Group key column(s): one fit per group, returned as :class:`GroupFits`.
+    weights : str or array_like, optional
+        A column (or array) of per-point uncertainties; `weights_kind` says
+        whether they are standard deviations (``sigma``, the default),
+        variances, or weights proportional to 1/variance.
+    fix, init, bounds : mapping, optional
+        ``{name: value}`` held fixed; ``{name: value}`` starting values;
+        ``{name: (lower, upper)}``.
+    share : str or sequence of str, optional
+        With `by`: parameters common to all groups (one joint fit).
+    ci : {"delta", "profile", "none"}
+        Interval method; `level` its confidence level.
+    nan : {"drop", "error"}
+        Rows with NaN or infinite values are dropped (with a warning) or an
+        error.
+    **model_options
+        Passed to the model, e.g. ``shape="erf"`` for ``sigmoid``.
+
+    Returns
+    -------
+    FitResult or GroupFits
+
+    Raises
+    ------
+    scurve.io.InputError
+        Unreadable table, missing or non-numeric column.
+    FitError
+        A single curve that cannot be fitted.
+
+    Examples
+    --------
+    >>> import numpy as np, scurve
+    >>> x = np.linspace(0, 10, 21)
+    >>> y = 2 + 3 * scurve.expit(1.5 * (x - 4))
+    >>> result = scurve.fit(x=x, y=y, model="sigmoid")
+    >>> round(result.params["center"].value, 6)
+    4.0
+    """
+    import warnings
+
+    from scurve import io
+    from scurve.models import get_model
+
+    the_model = get_model(model, **model_options)
+    keys = [by] if isinstance(by, str) else list(by or [])
+    shared = [share] if isinstance(share, str) else list(share or [])
+    if shared and not keys:
+        raise FitError("share needs groups: give by= as well")
+    if data is None:
+        if isinstance(x, str) or isinstance(y, str):
+            raise FitError("without data, x and y must be arrays, not column names")
+        if keys:
+            raise FitError("by= needs a table: pass data")
+        w = (
+            None
+            if weights is None
+            else io.weights_to_multipliers(weights, weights_kind)
+        )
+        return fit_curve(
+            the_model,
+            x,
+            y,
+            weights=w,
+            fix=fix,
+            init=init,
+            bounds=bounds,
+            ci=ci,
+            level=level,
+        )
+    table = io.read_table(data)
+    selection = io.select(
+        table,
+        x=str(x),
+        y=str(y),
+        by=keys,
+        weights=None if weights is None else str(weights),
+        nan=nan,
+        weights_kind=weights_kind,
+    )
+    for note in selection.notes:
+        warnings.warn(note, stacklevel=2)
+    frame = selection.frame
+    wcol = "weights" if weights is not None else None
+    if not keys:
+        return fit_curve(
+            the_model,
+            frame["x"].to_numpy(),
+            frame["y"].to_numpy(),
+            weights=None if wcol is None else frame[wcol].to_numpy(),
+            fix=fix,
+            init=init,
+            bounds=bounds,
+            ci=ci,
+            level=level,
+        )
+    groups = {}
+    for key, part in frame.groupby(keys, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        groups[key] = (
+            part["x"].to_numpy(),
+            part["y"].to_numpy(),
+            None if wcol is None else part[wcol].to_numpy(),
+        )
+    return fit_groups(
+        the_model,
+        groups,
+        keys,
+        share=shared,
+        fix=fix,
+        init=init,
+        bounds=bounds,
+        ci=ci,
+        level=level,
+        progress=progress,
+    )

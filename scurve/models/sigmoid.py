@@ -1,0 +1,126 @@
+r"""The general four-parameter S-curve on any shape of the core.
+
+.. math:: y = \text{bottom} + (\text{top} - \text{bottom})\,
+          S\!\left(\frac{x - \text{center}}{\text{scale}}\right)
+
+where :math:`S` is the unit form (range (0, 1)) of a shape from
+:data:`scurve.shapes.REGISTRY`: logistic by default, or erf (the normal CDF),
+arctan, tanh, algebraic, gudermannian, gompertz, richards, ... It replaces
+lmfit's ``StepModel``, whose logistic form returns exactly 0 at z = -40.
+
+``center`` is where the curve is half way for the symmetric shapes (where
+:math:`S = S(0)` in general) and ``scale`` > 0 its width; a falling curve has
+top < bottom.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import lmfit
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from scurve import shapes
+from scurve.fitting import SCurveModel
+
+__all__ = ["SigmoidModel"]
+
+
+class SigmoidModel(SCurveModel):
+    """Four-parameter S-curve ``bottom + (top - bottom) S((x - center)/scale)``.
+
+    Parameters
+    ----------
+    shape : str
+        A shape of :data:`scurve.shapes.REGISTRY`; its unit form is used.
+    **shape_params
+        Fixed shape parameters, e.g. ``nu=0.5`` for ``richards``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scurve.fitting import fit_curve
+    >>> x = np.linspace(-5, 5, 41)
+    >>> model = SigmoidModel("erf")
+    >>> y = model.function(x, bottom=1.0, top=3.0, center=0.5, scale=1.5)
+    >>> result = fit_curve(model, x, y)
+    >>> round(result.params["center"].value, 6), result.status
+    (0.5, 'ok')
+    """
+
+    name = "sigmoid"
+    formula = "bottom + (top - bottom) * S((x - center) / scale)"
+    hints: ClassVar[dict[str, dict[str, float]]] = {"scale": {"min": 0.0}}
+
+    def __init__(self, shape: str = "logistic", **kws: Any) -> None:
+        self.shape = shapes.get(shape)
+        self.curve = self.shape.unit
+        self.shape_params = {k: kws.pop(k) for k in list(kws) if k in self.curve.params}
+        super().__init__(**kws)
+
+    @property
+    def label(self) -> str:
+        if self.shape.name == "logistic" and not self.shape_params:
+            return self.name
+        extra = "".join(f", {k}={v:g}" for k, v in self.shape_params.items())
+        return f"{self.name}({self.shape.name}{extra})"
+
+    def function(  # type: ignore[override]
+        self,
+        x: NDArray[np.float64],
+        bottom: float,
+        top: float,
+        center: float,
+        scale: float,
+    ) -> NDArray[np.float64]:
+        """The curve at `x`."""
+        z = (np.asarray(x, dtype=np.float64) - center) / scale
+        return bottom + (top - bottom) * self.curve.value(z, **self.shape_params)
+
+    def inverse(self, y: ArrayLike, params: lmfit.Parameters) -> NDArray[np.float64]:
+        """The x at which the fitted curve equals `y` (NaN outside its range)."""
+        v = params.valuesdict()
+        u = (np.asarray(y, dtype=np.float64) - v["bottom"]) / (v["top"] - v["bottom"])
+        return v["center"] + v["scale"] * self.curve.inverse(u, **self.shape_params)
+
+    def guess(  # type: ignore[override]
+        self, data: ArrayLike, x: ArrayLike, **kws: Any
+    ) -> lmfit.Parameters:
+        """Self-start: plateaus from the ends, then a straight line in S^-1.
+
+        Bottom and top are the mean responses at the lowest and highest x
+        (a falling curve gets top < bottom). The responses strictly between
+        them, mapped through the shape's inverse, are linear in x with slope
+        1/scale and root center; a least-squares line gives both. With fewer
+        than two such points, center is the median x and scale a quarter of
+        the x range.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(data, dtype=np.float64)
+        order = np.argsort(x, kind="stable")
+        xs, ys = x[order], y[order]
+        k = max(1, len(xs) // 8)
+        lo_x, hi_x = xs[0], xs[-1]
+        bottom = float(np.mean(ys[xs <= xs[k - 1]]))
+        top = float(np.mean(ys[xs >= xs[-k]]))
+        span = top - bottom
+        if span == 0:
+            span = float(np.ptp(ys)) or 1.0
+            top = bottom + span
+        # widen the plateaus a little so the extreme points map inside (0, 1)
+        bottom_w, top_w = bottom - 0.05 * span, top + 0.05 * span
+        u = (ys - bottom_w) / (top_w - bottom_w)
+        inside = (u > 0.02) & (u < 0.98)
+        center = float(np.median(xs))
+        scale = float(hi_x - lo_x) / 4 or 1.0
+        if np.count_nonzero(inside) >= 2 and np.ptp(xs[inside]) > 0:
+            z = self.curve.inverse(u[inside], **self.shape_params)
+            ok = np.isfinite(z)
+            if np.count_nonzero(ok) >= 2 and np.ptp(xs[inside][ok]) > 0:
+                slope, intercept = np.polyfit(xs[inside][ok], z[ok], 1)
+                if slope > 0:
+                    scale = 1 / slope
+                    center = -intercept / slope
+        params = self.make_params(bottom=bottom, top=top, center=center, scale=scale)
+        return lmfit.models.update_param_vals(params, self.prefix, **kws)
