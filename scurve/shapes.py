@@ -80,7 +80,7 @@ def _evaluate(func: Callable[..., np.ndarray], x: ArrayLike, params) -> Result:
     wide = a.astype(np.float64) if a.dtype.itemsize < 8 else a
     with np.errstate(under="ignore"):
         r = np.asarray(func(np.atleast_1d(wide), **params))
-    with np.errstate(over="ignore"):  # a float64 result beyond float32's range
+    with np.errstate(over="ignore", under="ignore"):  # rounding to float32
         r = r.astype(a.dtype, copy=False)
     if a.ndim == 0 and r.shape == (1,):
         return r.reshape(())[()]
@@ -132,10 +132,11 @@ def _symmetric_inverse(u: np.ndarray, lower: Callable[[np.ndarray], np.ndarray])
     :math:`1 - u`, exact there (Sterbenz), so neither tail cancels. Outside
     [0, 1] the result is NaN.
     """
-    inside = (u >= 0) & (u <= 1)
+    inside, u = _unit_domain(u)
     upper = u > 0.5
-    v = np.where(inside, np.where(upper, 1 - u, u), 0.5)
-    with np.errstate(divide="ignore"):
+    v = np.where(upper, 1 - u, u)
+    # the ends map to +/-inf, and so do u within 1e-308 of them, correctly
+    with np.errstate(divide="ignore", over="ignore"):
         x = lower(v)
     return np.where(inside, np.where(upper, -x, x), np.nan)
 
@@ -500,8 +501,15 @@ def _hard_clip_unit_derivative(x):
     return 0.5 * _hard_clip_derivative(x)
 
 
+def _unit_domain(u):
+    """(inside [0, 1], u with the outside replaced by 1/2) for safe arithmetic."""
+    inside = (u >= 0) & (u <= 1)
+    return inside, np.where(inside, u, 0.5)
+
+
 def _hard_clip_unit_inverse(u):
-    return np.where((u >= 0) & (u <= 1), 2 * u - 1, np.nan)
+    inside, v = _unit_domain(u)
+    return np.where(inside, 2 * v - 1, np.nan)
 
 
 def _hard_clip_unit_antiderivative(x):
@@ -520,7 +528,8 @@ def _cubic_unit_derivative(x):
 
 
 def _cubic_unit_inverse(u):
-    return np.where((u >= 0) & (u <= 1), _cubic_inverse(2 * u - 1), np.nan)
+    inside, v = _unit_domain(u)
+    return np.where(inside, _cubic_inverse(2 * v - 1), np.nan)
 
 
 def _cubic_unit_antiderivative(x):
@@ -537,7 +546,8 @@ def _hard_sigmoid_derivative(x):
 
 
 def _hard_sigmoid_inverse(u):
-    return np.where((u >= 0) & (u <= 1), 6 * u - 3, np.nan)
+    inside, v = _unit_domain(u)
+    return np.where(inside, 6 * v - 3, np.nan)
 
 
 def _hard_sigmoid_antiderivative(x):
@@ -586,8 +596,7 @@ def _richards_derivative(x, nu=1.0):
 def _richards_inverse(u, nu=1.0):
     # x = -softplus_inv(-nu ln u), ln u = log1p(u - 1) near the top (exact u - 1)
     nu = _check_nu(nu)
-    inside = (u >= 0) & (u <= 1)
-    v = np.where(inside, u, 0.5)
+    inside, v = _unit_domain(u)
     with np.errstate(divide="ignore"):
         log_u = np.where(v > 0.5, np.log1p(v - 1), np.log(v))
     return np.where(inside, -special.softplus_inv(-nu * log_u), np.nan)
@@ -603,8 +612,7 @@ def _gompertz_derivative(x):
 
 
 def _gompertz_inverse(u):
-    inside = (u >= 0) & (u <= 1)
-    v = np.where(inside, u, 0.5)
+    inside, v = _unit_domain(u)
     with np.errstate(divide="ignore"):
         minus_log_u = -np.where(v > 0.5, np.log1p(v - 1), np.log(v))
         x = -np.log(minus_log_u)
