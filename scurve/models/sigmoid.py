@@ -8,9 +8,10 @@ where :math:`S` is the unit form (range (0, 1)) of a shape from
 arctan, tanh, algebraic, gudermannian, gompertz, richards, ... It replaces
 lmfit's ``StepModel``, whose logistic form returns exactly 0 at z = -40.
 
-``center`` is where the curve is half way for the symmetric shapes (where
-:math:`S = S(0)` in general) and ``scale`` > 0 its width; a falling curve has
-top < bottom.
+``bottom`` and ``top`` are the lower and upper plateaus (bottom < top, as
+drc's c and d and Prism's Bottom and Top); ``center`` is where the curve is
+half way for the symmetric shapes (where :math:`S = S(0)` in general) and
+``scale`` its width, negative for a falling curve (as a negative Hill slope).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class SigmoidModel(SCurveModel):
 
     name = "sigmoid"
     formula = "bottom + (top - bottom) * S((x - center) / scale)"
-    hints: ClassVar[dict[str, dict[str, float]]] = {"scale": {"min": 0.0}}
+    hints: ClassVar[dict[str, dict[str, float]]] = {}
 
     def __init__(self, shape: str = "logistic", **kws: Any) -> None:
         self.shape = shapes.get(shape)
@@ -89,12 +90,13 @@ class SigmoidModel(SCurveModel):
     ) -> lmfit.Parameters:
         """Self-start: plateaus from the ends, then a straight line in S^-1.
 
-        Bottom and top are the mean responses at the lowest and highest x
-        (a falling curve gets top < bottom). The responses strictly between
-        them, mapped through the shape's inverse, are linear in x with slope
-        1/scale and root center; a least-squares line gives both. With fewer
-        than two such points, center is the median x and scale a quarter of
-        the x range.
+        The plateaus are the mean responses at the lowest and highest x (an
+        eighth of the points at each end); bottom is the lower, top the
+        higher. The responses strictly between them, mapped through the
+        shape's inverse, are linear in x with slope 1/scale (negative for a
+        falling curve) and root center; a least-squares line gives both. With
+        fewer than two such points, center is the median x and scale a
+        quarter of the x range, signed by the direction of the ends.
         """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(data, dtype=np.float64)
@@ -102,8 +104,10 @@ class SigmoidModel(SCurveModel):
         xs, ys = x[order], y[order]
         k = max(1, len(xs) // 8)
         lo_x, hi_x = xs[0], xs[-1]
-        bottom = float(np.mean(ys[xs <= xs[k - 1]]))
-        top = float(np.mean(ys[xs >= xs[-k]]))
+        left = float(np.mean(ys[xs <= xs[k - 1]]))
+        right = float(np.mean(ys[xs >= xs[-k]]))
+        direction = 1.0 if right >= left else -1.0
+        bottom, top = min(left, right), max(left, right)
         span = top - bottom
         if span == 0:
             span = float(np.ptp(ys)) or 1.0
@@ -113,13 +117,13 @@ class SigmoidModel(SCurveModel):
         u = (ys - bottom_w) / (top_w - bottom_w)
         inside = (u > 0.02) & (u < 0.98)
         center = float(np.median(xs))
-        scale = float(hi_x - lo_x) / 4 or 1.0
+        scale = direction * (float(hi_x - lo_x) / 4 or 1.0)
         if np.count_nonzero(inside) >= 2 and np.ptp(xs[inside]) > 0:
             z = self.curve.inverse(u[inside], **self.shape_params)
             ok = np.isfinite(z)
             if np.count_nonzero(ok) >= 2 and np.ptp(xs[inside][ok]) > 0:
                 slope, intercept = np.polyfit(xs[inside][ok], z[ok], 1)
-                if slope > 0:
+                if slope * direction > 0:
                     scale = 1 / slope
                     center = -intercept / slope
         params = self.make_params(bottom=bottom, top=top, center=center, scale=scale)
