@@ -137,6 +137,12 @@ class SCurveModel(lmfit.Model):
         """The model's name as shown in tables and plots."""
         return self.name
 
+    @property
+    def options(self) -> dict[str, Any]:
+        """Keyword options that rebuild this model with
+        :func:`scurve.models.get_model` (``{"shape": "erf"}`` for sigmoid)."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """Parameters with bounds, the formula and derived quantities."""
         params = self.make_params()
@@ -306,8 +312,10 @@ class FitResult(ModelResult):
 
     def to_dict(self) -> dict[str, Any]:
         """Everything in JSON-ready types (NaN as null, infinities as "inf")."""
+        covariance = None if self.covar is None else (self.var_names, self.covar)
         return _result_dict(
-            self.model.label,
+            self.model,
+            covariance,
             self.table,
             self.stats,
             self.converged,
@@ -356,7 +364,8 @@ class FitResult(ModelResult):
 
 
 def _result_dict(
-    label: str,
+    model: SCurveModel,
+    covariance: tuple[list[str], NDArray[np.float64]] | None,
     table: pd.DataFrame,
     statistics: Mapping[str, float],
     converged: bool,
@@ -376,9 +385,12 @@ def _result_dict(
             params[name] = entry
         else:
             derived[name] = entry
+    names, matrix = covariance if covariance is not None else ([], None)
     return jsonable(
         {
-            "model": label,
+            "model": model.label,
+            "name": model.name,
+            "options": model.options,
             "params": params,
             "derived": derived,
             "stats": dict(statistics),
@@ -387,6 +399,9 @@ def _result_dict(
             "message": message,
             "level": level,
             "ci": ci,
+            "covariance": None
+            if matrix is None
+            else {"names": list(names), "matrix": np.asarray(matrix).tolist()},
         }
     )
 
@@ -916,10 +931,20 @@ class SharedGroup:
             self.level if level is None else level,
         )
 
+    def _covariance(self) -> tuple[list[str], NDArray[np.float64]] | None:
+        """The joint covariance restricted to this group's varied parameters."""
+        if self.joint.covar is None:
+            return None
+        joint_names = list(self.joint.var_names)
+        mine = [(n, j) for n, j in self.names.items() if j in joint_names]
+        idx = [joint_names.index(j) for _, j in mine]
+        return [n for n, _ in mine], self.joint.covar[np.ix_(idx, idx)]
+
     def to_dict(self) -> dict[str, Any]:
         """The group's fit in JSON-ready types (as FitResult.to_dict)."""
         return _result_dict(
-            self.model.label,
+            self.model,
+            self._covariance(),
             self.table,
             self.stats,
             self.converged,

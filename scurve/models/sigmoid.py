@@ -67,6 +67,10 @@ class SigmoidModel(SCurveModel):
         extra = "".join(f", {k}={v:g}" for k, v in self.shape_params.items())
         return f"{self.name}({self.shape.name}{extra})"
 
+    @property
+    def options(self) -> dict[str, Any]:
+        return {"shape": self.shape.name, **self.shape_params}
+
     def function(  # type: ignore[override]
         self,
         x: NDArray[np.float64],
