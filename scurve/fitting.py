@@ -206,6 +206,7 @@ class FitResult(ModelResult):
             self.covar,
             self.nfev,
             self.best_fit,
+            aborted=bool(getattr(self, "aborted", False)),
         )
         self.converged, self.status, self.message = (
             verdict.converged,
@@ -457,6 +458,32 @@ def _at_bound(params: lmfit.Parameters) -> list[str]:
     return hits
 
 
+#: A correlation matrix whose condition number exceeds this is singular in
+#: practice: some combination of parameters is not determined by the data.
+_MAX_CONDITION = 1e12
+
+
+def _collinear(params: lmfit.Parameters, covar: NDArray[np.float64] | None) -> str:
+    """Why the covariance is numerically rank-deficient, or '' if it is not."""
+    if covar is None or covar.size == 0:
+        return ""
+    sd = np.sqrt(np.abs(np.diag(covar)))
+    if not np.all(np.isfinite(sd)) or np.any(sd == 0):
+        return "a standard error is zero or infinite"
+    corr = covar / np.outer(sd, sd)
+    eig = np.linalg.eigvalsh(corr)
+    if eig[0] <= 0 or eig[-1] / eig[0] > _MAX_CONDITION:
+        names = [p.name for p in params.values() if p.vary and not p.expr]
+        off = np.abs(corr - np.eye(len(sd)))
+        i, j = np.unravel_index(np.argmax(off), off.shape)
+        pair = f"{names[i]} and {names[j]}" if len(names) == len(sd) else "two"
+        return (
+            f"parameters are not identifiable from these data: {pair} have "
+            f"correlation {corr[i, j]:+.6f}"
+        )
+    return ""
+
+
 def _assess(
     params: lmfit.Parameters,
     success: bool,
@@ -465,21 +492,30 @@ def _assess(
     covar: NDArray[np.float64] | None,
     nfev: int,
     best_fit: NDArray[np.float64],
+    aborted: bool = False,
 ) -> _Assessment:
     """What a finished fit means, in plain words; the worst finding wins."""
     finite = all(math.isfinite(p.value) for p in params.values())
     if not finite or not np.all(np.isfinite(best_fit)):
         return _Assessment(False, "failed", "the fit produced non-finite values")
-    if not success:
+    if not success or aborted:
+        why = (
+            f"stopped at the limit of {nfev} function evaluations"
+            if aborted
+            else (message or "").strip()
+        )
         return _Assessment(
             False,
             "not_converged",
-            f"did not converge ({(message or '').strip()}); the values are the "
-            "last iterate, not an optimum",
+            f"did not converge ({why}); the values are the last iterate, "
+            "not an optimum",
         )
     bounds = _at_bound(params)
-    if not errorbars or covar is None:
+    collinear = _collinear(params, covar)
+    if not errorbars or covar is None or collinear:
         why = "; ".join(bounds) if bounds else "parameters are not identifiable"
+        if collinear:
+            why = collinear
         return _Assessment(
             True,
             "singular",
@@ -677,7 +713,17 @@ def curve_band(
 # ------------------------------------------------------------------ one curve
 
 
-def _check_data(x: NDArray, y: NDArray, nvarys: int) -> None:
+def _clean_data(
+    x: ArrayLike, y: ArrayLike, weights: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
+    """Data as float arrays, checked before anything (the guess) looks at them.
+
+    Points with weight 0 carry no information and are dropped, as R's
+    ``nls``/``lm`` do, so that they count neither in the degrees of freedom
+    nor in the log-likelihood.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:
         raise FitError(
             f"x and y must be 1-D of one length, got {x.shape} and {y.shape}"
@@ -685,6 +731,22 @@ def _check_data(x: NDArray, y: NDArray, nvarys: int) -> None:
     bad = ~(np.isfinite(x) & np.isfinite(y))
     if bad.any():
         raise FitError(f"{int(bad.sum())} points are NaN or infinite; drop them first")
+    if weights is None:
+        return x, y, None
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != y.shape:
+        raise FitError(f"weights have shape {w.shape}, the data {y.shape}")
+    bad_w = ~np.isfinite(w) | (w < 0)
+    if bad_w.any():
+        raise FitError(
+            f"weights must be finite and >= 0: {int(bad_w.sum())} are NaN, "
+            "infinite or negative"
+        )
+    keep = w > 0
+    return x[keep], y[keep], w[keep]
+
+
+def _check_size(x: NDArray, y: NDArray, nvarys: int) -> None:
     if y.size <= nvarys:
         raise FitError(
             f"{y.size} points for {nvarys} free parameters: need at least "
@@ -769,12 +831,12 @@ def fit_curve(
         Too few points for the free parameters, constant y, all x equal,
         non-finite data, or an unknown parameter name.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    x, y, w = _clean_data(x, y, weights)
+    if y.size == 0:
+        raise FitError("no data points")
     params = make_params(model, x, y, fix=fix, init=init, bounds=bounds)
     nvarys = sum(p.vary and not p.expr for p in params.values())
-    _check_data(x, y, nvarys)
+    _check_size(x, y, nvarys)
     if not 0 < level < 1:
         raise FitError(f"level must be between 0 and 1, got {level}")
     result = FitResult(model, params, fcn_kws={"x": x}, max_nfev=max_nfev)
@@ -1085,14 +1147,13 @@ def _fit_shared(
         raise FitError(
             f"share: {model.label} has no parameter {unknown[0]!r} ({known})"
         )
-    data = {
-        k: (
-            np.asarray(x, float),
-            np.asarray(y, float),
-            None if w is None else np.asarray(w, float),
-        )
-        for k, (x, y, w) in groups.items()
-    }
+    data = {}
+    for key, (x, y, w) in groups.items():
+        try:
+            data[key] = _clean_data(x, y, w)
+        except FitError as exc:
+            label = ", ".join(map(str, key))
+            raise FitError(f"group {label}: {exc}") from None
     own = [p for p in model.param_names if p not in share]
     joint = lmfit.Parameters()
     starts = {}
@@ -1146,6 +1207,7 @@ def _fit_shared(
         out.covar,
         out.nfev,
         out.residual,
+        aborted=bool(getattr(out, "aborted", False)),
     )
     table = _interval_table(
         out.params,
@@ -1155,7 +1217,22 @@ def _fit_shared(
         lambda p: profile_interval(residual, out.params, p, level, nfree=out.nfree),
     )
     results: dict[tuple, FitResult | SharedGroup | FitError] = {}
-    joint_stats = _statistics(np.zeros(out.ndata), out.residual, None, out.nvarys)
+    y_all = np.concatenate([y for _, y, _ in data.values()])
+    fit_all = np.concatenate(
+        [
+            model.function(x, **group_values(out.params, i))
+            for i, (x, _, _) in enumerate(data.values())
+        ]
+    )
+    weighted = any(w is not None for _, _, w in data.values())
+    w_all = (
+        np.concatenate(
+            [np.ones_like(y) if w is None else w for _, y, w in data.values()]
+        )
+        if weighted
+        else None
+    )
+    joint_stats = _statistics(y_all, fit_all, w_all, out.nvarys)
     rows = []
     own_names = list(model.param_names) + list(model.derived)
     for i, (key, (x, y, w)) in enumerate(data.items()):

@@ -96,7 +96,7 @@ class SigmoidModel(SCurveModel):
 
         The plateaus are the mean responses at the lowest and highest x (an
         eighth of the points at each end); bottom is the lower, top the
-        higher. The responses strictly between them, mapped through the
+        higher. The responses in the middle 80% between them, mapped through the
         shape's inverse, are linear in x with slope 1/scale (negative for a
         falling curve) and root center; a least-squares line gives both. With
         fewer than two such points, center is the median x and scale a
@@ -116,10 +116,11 @@ class SigmoidModel(SCurveModel):
         if span == 0:
             span = float(np.ptp(ys)) or 1.0
             top = bottom + span
-        # widen the plateaus a little so the extreme points map inside (0, 1)
-        bottom_w, top_w = bottom - 0.05 * span, top + 0.05 * span
-        u = (ys - bottom_w) / (top_w - bottom_w)
-        inside = (u > 0.02) & (u < 0.98)
+        # the line is fitted to the transition only: points within 10% of a
+        # plateau say little about the slope (and nothing for shapes that
+        # flatten out exactly, like hard_clip)
+        u = (ys - bottom) / span
+        inside = (u > 0.1) & (u < 0.9)
         center = float(np.median(xs))
         scale = direction * (float(hi_x - lo_x) / 4 or 1.0)
         if np.count_nonzero(inside) >= 2 and np.ptp(xs[inside]) > 0:

@@ -1,0 +1,150 @@
+"""Overhead of scurve's fitting engine over plain lmfit, and ``scurve fit`` end to end.
+
+Run ``python benchmarks/engine.py`` (see benchmarks/README.md). The same
+logistic sigmoid fit to 24 seeded points is timed through
+``scurve.fitting.fit_curve`` and through a plain ``lmfit.Model`` of the same
+function started from the same ``model.guess``; the two alternate within each
+repetition so that a slow moment of the machine hits both, and the ratio of
+the medians is reported. If the command line has a ``fit`` command, it is also
+timed as a fresh process on a 24-row CSV file.
+
+This is a report: the exit status is 0 whatever the figures; each target is
+marked PASS or MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import lmfit
+import numpy as np
+import pandas as pd
+from core import scurve_command, wall_times
+
+from scurve.fitting import fit_curve
+from scurve.models import SigmoidModel
+
+#: fit_curve's median time at most this many times plain lmfit's.
+RATIO_TARGET = 1.3
+TRUTH = {"bottom": 1.0, "top": 3.0, "center": 0.5, "scale": 1.2}
+
+
+def median_times(
+    cases: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, float]:
+    """Median wall time of each case over `repeats` rounds, alternating order."""
+    for case in cases.values():
+        case()  # warm-up: lazy imports, caches
+    names = list(cases)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        order = names if round_ % 2 == 0 else names[::-1]
+        for name in order:
+            start = time.perf_counter()
+            cases[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def fit_and_report(model: SigmoidModel, x: np.ndarray, y: np.ndarray) -> None:
+    """A fit and what a user reads first: the parameter table and statistics."""
+    result = fit_curve(model, x, y)
+    result.table  # noqa: B018 - computed on first access
+    result.stats  # noqa: B018
+
+
+def has_fit_command(command: list[str]) -> bool:
+    """Whether ``scurve --help`` lists a ``fit`` command."""
+    out = subprocess.run(
+        [*command, "--help"], capture_output=True, text=True, check=False
+    )
+    commands = out.stdout.partition("Commands:")[2]
+    return any(line.split()[:1] == ["fit"] for line in commands.splitlines())
+
+
+def time_cli(x: np.ndarray, y: np.ndarray, runs: int) -> None:
+    command = scurve_command()
+    if not has_fit_command(command):
+        print(f"\n`{' '.join(command)} fit`: no such command yet; skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "curve.csv"
+        pd.DataFrame({"x": x, "y": y}).to_csv(csv, index=False)
+        fit = [*command, "fit", str(csv)]
+        probe = subprocess.run(fit, capture_output=True, text=True, check=False)
+        if probe.returncode != 0:
+            last = (probe.stderr.strip().splitlines() or ["(no message)"])[-1]
+            print(f"\n`scurve fit FILE` exited {probe.returncode}: {last}; skipped")
+            return
+        times = wall_times({"fit": fit, "help": [*command, "--help"]}, runs)
+    print(
+        f"\n`scurve fit` on a 24-row CSV, fresh process: median "
+        f"{statistics.median(times['fit']) * 1e3:.0f} ms of {runs} runs "
+        f"(for scale, `scurve --help`: {statistics.median(times['help']) * 1e3:.0f} ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=300, help="fits of each kind")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cli-runs", type=int, default=10)
+    args = parser.parse_args()
+
+    model = SigmoidModel()
+    x = np.linspace(-5.0, 5.0, 24)
+    rng = np.random.default_rng(args.seed)
+    y = model.function(x, **TRUTH) + rng.normal(0.0, 0.04, x.size)
+
+    plain = lmfit.Model(model.function, independent_vars=["x"])
+    start = model.guess(y, x)
+    ours, theirs = fit_curve(model, x, y), plain.fit(y, start, x=x)
+    worst = max(
+        abs(ours.params[n].value - theirs.params[n].value) for n in model.param_names
+    )
+    medians = median_times(
+        {
+            "fit_curve": lambda: fit_curve(model, x, y),
+            "lmfit": lambda: plain.fit(y, start, x=x),
+            "fit_curve + table + stats": lambda: fit_and_report(model, x, y),
+            "model.guess": lambda: model.guess(y, x),
+        },
+        args.repeats,
+    )
+    baseline = medians["lmfit"]
+
+    print(
+        f"scurve engine: logistic sigmoid, 24 points (seed {args.seed}), median of "
+        f"{args.repeats} alternating repetitions, {os.cpu_count()} CPUs, "
+        f"lmfit {lmfit.__version__}"
+    )
+    print(
+        f"baseline lmfit.Model(model.function).fit from model.guess: "
+        f"{baseline * 1e3:.2f} ms ({theirs.nfev} evaluations; the fits agree "
+        f"to {worst:.1e})\n"
+    )
+    print(f"{'what':<28}{'ms':>8}{'ratio':>8}  target")
+    for name, seconds in medians.items():
+        if name == "lmfit":
+            continue
+        ratio = seconds / baseline
+        if name == "fit_curve":
+            verdict = (
+                f"<= {RATIO_TARGET:g}x  {'PASS' if ratio <= RATIO_TARGET else 'MISS'}"
+            )
+        else:
+            verdict = "(for information)"
+        print(f"{name:<28}{seconds * 1e3:8.2f}{ratio:7.2f}x  {verdict}")
+
+    time_cli(x, y, args.cli_runs)
+
+
+if __name__ == "__main__":
+    main()
