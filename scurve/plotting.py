@@ -1,4 +1,8 @@
-"""Plots of the S-curve family; the only module of scurve that imports matplotlib.
+"""Plots of S-curves and of fits; the only module of scurve that imports matplotlib.
+
+:func:`plot_shapes` and :func:`plot_family` draw the curves of
+:data:`scurve.shapes.REGISTRY`; :func:`plot_fit` draws one fit (data, curve,
+band, residuals) and :func:`plot_groups` the fits of a table's groups.
 
 matplotlib is imported inside the functions, on first use, so that importing
 scurve (and running ``scurve --help``) never pays for it, and scurve works
@@ -13,14 +17,16 @@ leaves either the previous file or none, never a half-written one.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import sys
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from scurve import shapes
 from scurve.io import atomic_write
@@ -28,17 +34,25 @@ from scurve.io import atomic_write
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
+    from scurve.fitting import FitResult, GroupFits, SharedGroup
     from scurve.shapes import Curve
 
-__all__ = ["plot_shapes", "save_figure"]
+__all__ = ["plot_fit", "plot_groups", "plot_shapes", "save_figure"]
 
 Form = Literal["native", "odd", "unit"]
+Band = Literal["confidence", "prediction"]
+Replicates = Literal["points", "mean"]
 
 #: Default abscissae (start, stop, count): every curve of the family saturates.
 DEFAULT_X = (-5.0, 5.0, 1001)
+
+#: Points on the grid a fitted curve and its band are drawn on.
+CURVE_POINTS = 400
 
 
 def _matplotlib() -> ModuleType:
@@ -70,6 +84,18 @@ def _pyplot() -> ModuleType:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _linestyle(i: int) -> str:
+    """The line style of the `i`-th of many curves drawn on one axes.
+
+    The S-curve family and a table's groups outnumber the default colour
+    cycle: once the colours run out, start again dashed (then dash-dot,
+    dotted), so that no two curves look alike.
+    """
+    cycle = _matplotlib().rcParams["axes.prop_cycle"].by_key()
+    n_colours = len(cycle.get("color", ())) or 1
+    return ("-", "--", "-.", ":")[i // n_colours % 4]
 
 
 def _curves(names: str | Iterable[str] | None, form: Form) -> list[tuple[str, Curve]]:
@@ -151,14 +177,9 @@ def plot_shapes(
     xs = np.linspace(*DEFAULT_X) if x is None else np.asarray(x, dtype=np.float64)
     if ax is None:
         _, ax = _pyplot().subplots(figsize=(8.0, 5.0), layout="constrained")
-    # The family outnumbers the default colour cycle: once the colours run
-    # out, start again dashed, so that no two curves look alike.
-    cycle = _matplotlib().rcParams["axes.prop_cycle"].by_key()
-    n_colours = len(cycle.get("color", ())) or 1
     for i, (name, curve) in enumerate(curves):
         ys = curve.derivative(xs) if derivative else curve.value(xs)
-        linestyle = ("-", "--", "-.", ":")[i // n_colours % 4]
-        ax.plot(xs, ys, label=name, linestyle=linestyle)
+        ax.plot(xs, ys, label=name, linestyle=_linestyle(i))
     ax.set_xlabel("x")
     ax.set_ylabel("f'(x)" if derivative else "f(x)")
     what = "Derivatives of S-curves" if derivative else "S-curves"
@@ -208,6 +229,530 @@ def plot_family(
         plot_shapes(form=form, x=x, ax=row[0])
         plot_shapes(form=form, x=x, ax=row[1], derivative=True)
         row[0].get_legend().remove()
+    return fig
+
+
+class _Drawn(NamedTuple):
+    """What :func:`_draw_fit` put on the axes, for the caller's legend."""
+
+    data: Artist
+    curve: Line2D
+    band: Artist | None
+    notes: list[str]
+
+
+def _check_choice(name: str, value: object, choices: tuple[object, ...]) -> None:
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+
+
+def _response(result: FitResult | SharedGroup) -> NDArray[np.float64]:
+    """The fitted y: a FitResult keeps it as ``data`` (lmfit's name), a
+    SharedGroup as ``y``."""
+    y = getattr(result, "data", None)
+    return np.asarray(result.y if y is None else y, dtype=np.float64)
+
+
+def _replicate_means(
+    x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Distinct x, the mean y at each and its standard error (NaN for one point)."""
+    ux, where, counts = np.unique(x, return_inverse=True, return_counts=True)
+    means = np.bincount(where, weights=y) / counts
+    squares = np.bincount(where, weights=(y - means[where]) ** 2)
+    se = np.full(ux.shape, np.nan)
+    many = counts > 1
+    se[many] = np.sqrt(squares[many] / (counts[many] - 1) / counts[many])
+    return ux, means, se
+
+
+def _draw_points(
+    ax: Axes,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    replicates: Replicates,
+    style: dict[str, Any],
+) -> Artist:
+    """The data as markers, or their means at each x with standard-error bars."""
+    if replicates == "mean":
+        ux, means, se = _replicate_means(x, y)
+        return ax.errorbar(ux, means, yerr=se, capsize=2.5, **style)
+    (line,) = ax.plot(x, y, **style)
+    return line
+
+
+def _draw_fit(
+    ax: Axes,
+    result: FitResult | SharedGroup,
+    *,
+    band: Band | None,
+    level: float | None,
+    log_x: bool | None,
+    replicates: Replicates,
+    data_kw: dict[str, Any] | None,
+    line_kw: dict[str, Any] | None,
+    label: str | None,
+    ax_resid: Axes | None = None,
+) -> _Drawn:
+    """Data, fitted curve and band of one fit on `ax`; residuals on `ax_resid`.
+
+    The curve takes the next colour of the axes' cycle (unless `line_kw`
+    names one); the band and the data take the curve's colour.
+    """
+    _check_choice("band", band, ("confidence", "prediction", None))
+    _check_choice("replicates", replicates, ("points", "mean"))
+    level = result.level if level is None else float(level)
+    log_x = bool(result.model.log_x) if log_x is None else log_x
+    x = np.asarray(result.x, dtype=np.float64)
+    y = _response(result)
+    notes = []
+    shown = x > 0 if log_x else np.ones(x.shape, dtype=bool)
+    if not shown.any():
+        raise ValueError(
+            "log_x: every x is <= 0 and cannot be drawn on a log axis; pass log_x=False"
+        )
+    if not shown.all():
+        hidden = int(np.count_nonzero(~shown))
+        points = "point" if hidden == 1 else "points"
+        notes.append(f"{hidden} {points} at x ≤ 0 not shown (log axis)")
+    x, y = x[shown], y[shown]
+    if log_x:
+        grid = np.geomspace(x.min(), x.max(), CURVE_POINTS)
+    else:
+        grid = np.linspace(x.min(), x.max(), CURVE_POINTS)
+
+    if band is None:
+        fitted, lower, upper = result.predict(grid), None, None
+    else:
+        fitted, lower, upper = result.band(grid, band, level)
+    line_style = {"label": result.model.label if label is None else label}
+    line_style.update({"zorder": 2, **(line_kw or {})})
+    status = getattr(result, "status", "ok")
+    if status != "ok":
+        line_style["label"] = f"{line_style['label']} ({status})"
+    (curve,) = ax.plot(grid, fitted, **line_style)
+    colour = curve.get_color()
+
+    band_artist = None
+    if lower is not None and upper is not None:
+        if np.isfinite(lower).any() and np.isfinite(upper).any():
+            low, high = _band_limits(y, fitted)
+            band_artist = ax.fill_between(
+                grid,
+                np.clip(lower, low, None),
+                np.clip(upper, None, high),
+                color=colour,
+                alpha=0.2,
+                linewidth=0,
+                zorder=1,
+                label=f"{level:.0%} {band} band",
+            )
+        else:
+            notes.append(f"no {band} band: the fit has no covariance matrix")
+
+    style = {
+        "marker": "o",
+        "markersize": 4,
+        "linestyle": "none",
+        "color": colour,
+        "alpha": 0.8,
+        "zorder": 3,
+        "label": "data (mean ± SE)" if replicates == "mean" else "data",
+        **(data_kw or {}),
+    }
+    data = _draw_points(ax, x, y, replicates, style)
+    if ax_resid is not None:
+        ax_resid.axhline(0.0, color=colour, linewidth=1, zorder=2)
+        style["label"] = "_nolegend_"
+        _draw_points(ax_resid, x, y - result.predict(x), replicates, style)
+    for panel in (ax, ax_resid):
+        if panel is not None and log_x:
+            panel.set_xscale("log")
+    return _Drawn(data, curve, band_artist, notes)
+
+
+def _band_limits(
+    y: NDArray[np.float64], fitted: NDArray[np.float64]
+) -> tuple[float, float]:
+    """How far a band is drawn: one spread of data and curve beyond them.
+
+    A band far wider than the data (a poorly determined parameter) would
+    otherwise set the y axis and squash data and curve into a line; cut, it
+    runs flat along the plot's edge, which still says it is wide.
+    """
+    values = np.concatenate([y, fitted])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return -math.inf, math.inf
+    low, high = float(values.min()), float(values.max())
+    spread = high - low
+    if spread == 0:
+        return -math.inf, math.inf
+    return low - spread, high + spread
+
+
+def _note(text: str) -> Line2D:
+    """A legend entry that is only text."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], linestyle="none", label=text)
+
+
+def _set_status_title(
+    ax: Axes, label: str, result: FitResult | SharedGroup, **title: Any
+) -> None:
+    """Title `ax` with `label`; in red, with the status and why, unless the fit
+    is ok."""
+    status = getattr(result, "status", "ok")
+    if status != "ok":
+        why = textwrap.fill(f"{status}: {result.message}", width=70)
+        label, title["color"] = f"{label}\n{why}", "C3"
+    ax.set_title(label, **title)
+
+
+def plot_fit(
+    result: FitResult | SharedGroup,
+    ax: Axes | Sequence[Axes] | None = None,
+    *,
+    band: Band | None = "confidence",
+    level: float | None = None,
+    residuals: bool = False,
+    log_x: bool | None = None,
+    replicates: Replicates = "points",
+    data_kw: dict[str, Any] | None = None,
+    line_kw: dict[str, Any] | None = None,
+    label: str | None = None,
+) -> Axes | tuple[Axes, Axes]:
+    """Draw a fit: the data, the fitted curve and its band; optionally residuals.
+
+    Parameters
+    ----------
+    result : FitResult or SharedGroup
+        A fit of :func:`scurve.fit`, or one group of a joint fit
+        (``fits[key]`` of a :class:`~scurve.fitting.GroupFits` with shared
+        parameters).
+    ax : Axes, or a pair of Axes when `residuals` is true, optional
+        Where to draw: the fit's axes, or ``(axes for the fit, axes for the
+        residuals)``. Default: a new pyplot figure.
+    band : {"confidence", "prediction", None}, optional
+        The pointwise band shaded around the curve (see
+        :meth:`~scurve.fitting.FitResult.band`), or None for none. A fit
+        without a covariance matrix (status ``singular``, or a fit that did
+        not converge) has no band, and the legend says so. A band much wider
+        than the data is cut one spread of data and curve beyond them, so
+        that it cannot squash them flat. Default ``"confidence"``.
+    level : float, optional
+        The band's level. Default: the fit's level (0.95 unless asked).
+    residuals : bool, optional
+        Add a panel below, sharing x, of the residuals ``y - f(x)`` (not
+        weighted) around a zero line. Default False.
+    log_x : bool, optional
+        Draw x on a log axis. Default: the model's ``log_x`` (dose-response
+        models). The curve is then drawn on a geometric grid; points at
+        x <= 0 (zero dose, controls) cannot be placed on a log axis, so they
+        are left out of the plot, and a legend entry says how many were.
+        They still count in the fit.
+    replicates : {"points", "mean"}, optional
+        Draw every point, or, at each distinct x, the mean response with an
+        error bar of one standard error (none where x has one point).
+        Default ``"points"``.
+    data_kw, line_kw : dict, optional
+        Keyword arguments for the data (:meth:`~matplotlib.axes.Axes.plot`,
+        or :meth:`~matplotlib.axes.Axes.errorbar` for means) and the curve
+        (:meth:`~matplotlib.axes.Axes.plot`), overriding the defaults.
+    label : str, optional
+        The curve's legend entry. Default: the model's label. When the
+        fit's status is not ``"ok"`` it is appended in parentheses, and the
+        title, in red, gives the status and why.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or tuple of Axes
+        The fit's axes; with `residuals`, the pair ``(ax, ax_resid)``. The
+        figure is ``ax.figure``.
+
+    Raises
+    ------
+    ValueError
+        If `band` or `replicates` is none of its choices, `ax` is not a
+        pair when `residuals` is true (or a pair when it is false), or
+        `log_x` is asked for while every x is <= 0.
+    ImportError
+        If matplotlib is not installed.
+
+    See Also
+    --------
+    plot_groups : every group of a table's fits.
+    save_figure : write the figure (``ax.figure``) atomically.
+
+    Notes
+    -----
+    Nothing is shown: pyplot is used only to create a new figure when `ax`
+    is None, and never to show it.
+
+    Examples
+    --------
+    >>> import numpy as np, scurve
+    >>> from scurve.plotting import plot_fit
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.repeat(np.linspace(0, 10, 11), 3)
+    >>> y = 2 + 3 * scurve.expit(1.5 * (x - 4)) + rng.normal(0, 0.1, x.size)
+    >>> ax, ax_resid = plot_fit(scurve.fit(x=x, y=y), residuals=True)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['data', 'sigmoid', '95% confidence band']
+    >>> ax_resid.get_ylabel()
+    'residual'
+    """
+    _matplotlib()
+    from matplotlib.axes import Axes as AxesType
+
+    if residuals:
+        if ax is None:
+            _, (ax, ax_resid) = _pyplot().subplots(
+                2,
+                1,
+                sharex=True,
+                height_ratios=(3, 1),
+                figsize=(7.0, 6.0),
+                layout="constrained",
+            )
+        elif isinstance(ax, AxesType) or len(ax) != 2:
+            raise ValueError(
+                "with residuals=True, ax must be a pair (axes for the fit, axes "
+                "for the residuals) or None"
+            )
+        else:
+            ax, ax_resid = ax
+    else:
+        ax_resid = None
+        if ax is None:
+            _, ax = _pyplot().subplots(figsize=(7.0, 4.5), layout="constrained")
+        elif not isinstance(ax, AxesType):
+            raise ValueError("ax must be one Axes (a pair only with residuals=True)")
+    drawn = _draw_fit(
+        ax,
+        result,
+        band=band,
+        level=level,
+        log_x=log_x,
+        replicates=replicates,
+        data_kw=data_kw,
+        line_kw=line_kw,
+        label=label,
+        ax_resid=ax_resid,
+    )
+    handles = [drawn.data, drawn.curve]
+    handles += [drawn.band] if drawn.band is not None else []
+    handles += [_note(text) for text in drawn.notes]
+    ax.legend(handles=handles, fontsize="small")
+    _set_status_title(ax, result.model.label, result)
+    ax.set_ylabel("y")
+    ax.grid(True, alpha=0.3)
+    if ax_resid is None:
+        ax.set_xlabel("x")
+        return ax
+    ax_resid.set_xlabel("x")
+    ax_resid.set_ylabel("residual")
+    ax_resid.grid(True, alpha=0.3)
+    return ax, ax_resid
+
+
+def _group_name(keys: Sequence[str], key: tuple) -> str:
+    """``"key=value"``, joined by commas for several key columns."""
+    return ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True))
+
+
+def plot_groups(
+    fits: GroupFits,
+    *,
+    layout: Literal["overlay", "grid"] = "overlay",
+    ax: Axes | None = None,
+    ncols: int | None = None,
+    band: Band | None = "confidence",
+    level: float | None = None,
+    log_x: bool | None = None,
+    replicates: Replicates = "points",
+    data_kw: dict[str, Any] | None = None,
+    line_kw: dict[str, Any] | None = None,
+) -> Figure:
+    """Draw every group's fit: overlaid on one axes, or as small multiples.
+
+    Parameters
+    ----------
+    fits : GroupFits
+        Fits of one model to the groups of a table (:func:`scurve.fit` with
+        ``by=``), independent or with shared parameters.
+    layout : {"overlay", "grid"}, optional
+        ``"overlay"``: every group on one axes, one colour per group (then
+        dashed, dash-dot, dotted once the colour cycle runs out), labelled
+        ``key=value``. ``"grid"``: one panel per group, in rows of `ncols`,
+        with shared axes. Default ``"overlay"``.
+    ax : Axes, optional
+        With ``layout="overlay"``, the axes to draw on. Default: a new pyplot
+        figure. A grid always makes its own figure.
+    ncols : int, optional
+        Panels per row of a grid. Default: about the square root of the
+        number of groups.
+    band, level, log_x, replicates, data_kw, line_kw
+        As in :func:`plot_fit`, for every group.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If `layout` is none of its choices, there are no groups, `ax` is
+        given for a grid, or `ncols` is below 1.
+
+    Notes
+    -----
+    A group that could not be fitted (its result is the
+    :class:`~scurve.fitting.FitError`) has no curve: in an overlay its
+    legend entry says so and why; in a grid its panel is left empty, with
+    the reason written in it. A group whose status is not ``"ok"`` has it
+    in its legend entry (overlay) or its panel's red title (grid).
+
+    See Also
+    --------
+    plot_fit : one fit, with its residuals.
+    save_figure : write the figure atomically.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, scurve
+    >>> from scurve.plotting import plot_groups
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.tile(np.linspace(0, 10, 21), 2)
+    >>> center = np.repeat([4.0, 6.0], 21)
+    >>> table = pd.DataFrame({
+    ...     "x": x,
+    ...     "y": scurve.expit(x - center) + rng.normal(0, 0.02, x.size),
+    ...     "strain": np.repeat(["a", "b"], 21),
+    ... })
+    >>> fig = plot_groups(scurve.fit(table, by="strain"), layout="grid")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['strain=a', 'strain=b']
+    """
+    _check_choice("layout", layout, ("overlay", "grid"))
+    if not fits.results:
+        raise ValueError("there are no groups to plot")
+    if ncols is not None and ncols < 1:
+        raise ValueError(f"ncols must be at least 1, not {ncols}")
+    if layout == "grid" and ax is not None:
+        raise ValueError("ax is for layout='overlay'; a grid makes its own figure")
+    draw = {
+        "band": band,
+        "level": level,
+        "log_x": log_x,
+        "replicates": replicates,
+        "data_kw": data_kw,
+    }
+    shared = f", shared {', '.join(fits.shared)}" if fits.shared else ""
+    title = f"{fits.model.label}{shared}"
+    groups = [(_group_name(fits.keys, key), res) for key, res in fits.results.items()]
+    if layout == "overlay":
+        return _overlay(ax, groups, title, draw, line_kw)
+    return _grid(groups, ncols, title, draw, line_kw)
+
+
+def _overlay(
+    ax: Axes | None,
+    groups: list[tuple[str, FitResult | SharedGroup | Exception]],
+    title: str,
+    draw: dict[str, Any],
+    line_kw: dict[str, Any] | None,
+) -> Figure:
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(8.0, 5.0), layout="constrained")
+    handles: list[Artist] = []
+    for i, (name, res) in enumerate(groups):
+        if isinstance(res, Exception):
+            handles.append(_note(textwrap.fill(f"{name}: failed, {res}", width=40)))
+            continue
+        drawn = _draw_fit(
+            ax,
+            res,
+            label=name,
+            line_kw={"linestyle": _linestyle(i), **(line_kw or {})},
+            **{**draw, "data_kw": {"label": "_nolegend_", **(draw["data_kw"] or {})}},
+        )
+        handles.append(drawn.curve)
+        handles += [_note(f"{name}: {text}") for text in drawn.notes]
+    if draw["band"] is not None:
+        title += f", with {draw['band']} bands"
+    ax.set_title(title)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.grid(True, alpha=0.3)
+    ax.legend(
+        handles=handles,
+        fontsize="small",
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+    )
+    return ax.figure
+
+
+def _grid(
+    groups: list[tuple[str, FitResult | SharedGroup | Exception]],
+    ncols: int | None,
+    title: str,
+    draw: dict[str, Any],
+    line_kw: dict[str, Any] | None,
+) -> Figure:
+    n = len(groups)
+    ncols = min(n, ncols or math.ceil(math.sqrt(n)))
+    nrows = math.ceil(n / ncols)
+    fig, axes = _pyplot().subplots(
+        nrows,
+        ncols,
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        figsize=(1.0 + 3.0 * ncols, 1.0 + 2.6 * nrows),
+        layout="constrained",
+    )
+    panels = list(axes.flat)
+    for extra in panels[n:]:
+        extra.remove()
+    legend: list[Artist] = []
+    for i, (panel, (name, res)) in enumerate(zip(panels, groups, strict=False)):
+        panel.grid(True, alpha=0.3)
+        if i + ncols >= n:
+            # the lowest panel of its column: its x tick labels are the column's
+            panel.tick_params(labelbottom=True)
+        if isinstance(res, Exception):
+            panel.set_title(f"{name}: failed", color="C3", fontsize="medium")
+            panel.text(
+                0.5,
+                0.5,
+                textwrap.fill(str(res), width=30),
+                transform=panel.transAxes,
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="C3",
+            )
+            continue
+        drawn = _draw_fit(panel, res, label=None, line_kw=line_kw, **draw)
+        _set_status_title(panel, name, res, fontsize="medium")
+        if drawn.notes:
+            panel.legend(handles=[_note(t) for t in drawn.notes], fontsize="x-small")
+        if not legend:
+            legend = [drawn.data, drawn.curve]
+            legend += [drawn.band] if drawn.band is not None else []
+    if legend:
+        fig.legend(
+            handles=legend,
+            loc="outside right upper",
+            fontsize="small",
+        )
+    fig.suptitle(title)
+    fig.supxlabel("x")
+    fig.supylabel("y")
     return fig
 
 
