@@ -11,7 +11,9 @@ long as ``scurve/__init__.py`` imports :mod:`scurve.special` eagerly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,10 @@ import scurve
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
+    from scurve.fitting import FitResult, GroupFits, SCurveModel
+    from scurve.io import Selection
     from scurve.shapes import Curve, Shape
 
 __all__ = ["main"]
@@ -35,9 +40,14 @@ FORM_HELP = (
 
 EXIT_CODES = """\b
 Exit codes:
-  0  success
-  1  the work could not be finished (a fit failed; a file could not be written)
-  2  usage or input error (unknown curve, non-numeric X, bad --param ...)
+  0  success; every fit has status ok, at_bound or singular (the last two
+     are warned about on stderr)
+  1  the work could not be finished: a fit failed or did not converge (a
+     group's row is still written, with its status and message; a single
+     curve that cannot be fitted at all, e.g. with fewer points than
+     parameters, writes nothing), or a file could not be written
+  2  usage or input error (unknown curve or model, missing file or column,
+     a value that is not a number, bad --param ...); nothing is written
 """
 
 _NoArgsIsHelpError = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -88,25 +98,38 @@ class OneLineErrorGroup(click.Group):
             return super().invoke(ctx)
 
 
-class CurveChoice(click.Choice):
+class RegistryChoice(click.Choice):
     """``click.Choice(sorted(REGISTRY))`` with the registry read on first use.
 
     Spellings are normalized, so ``hard-clip`` and ``Hard_Clip`` both mean
-    ``hard_clip``.
+    ``hard_clip``. With a `metavar`, help shows it instead of the choices,
+    so that ``--help`` does not import the registry (the model registry
+    imports lmfit).
     """
 
-    name = "curve"
-
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        registry: Callable[[], Mapping[str, Any]],
+        name: str,
+        metavar: str | None = None,
+    ) -> None:
         # click.Choice.__init__ would read the registry now, at import time.
         self.case_sensitive = False
+        self.registry = registry
+        self.name = name
+        self.metavar = metavar
 
     @property
     def choices(self) -> tuple[str, ...]:  # type: ignore[override]
-        return tuple(sorted(_registry()))
+        return tuple(sorted(self.registry()))
 
     def normalize_choice(self, choice: Any, ctx: click.Context | None) -> str:
         return super().normalize_choice(choice, ctx).replace("-", "_")
+
+    def get_metavar(
+        self, param: click.Parameter, ctx: click.Context | None = None
+    ) -> str | None:
+        return self.metavar or super().get_metavar(param, ctx)
 
     def get_missing_message(
         self, param: click.Parameter, ctx: click.Context | None
@@ -202,18 +225,22 @@ def _echo_json(data: Any) -> None:
 
 
 def _table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: bool
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    numeric: bool | Sequence[bool],
 ) -> str:
     """Rows of text under a header, columns padded to their widest cell.
 
-    Numeric tables are right-aligned so that digits line up; text tables are
-    left-aligned.
+    Numeric columns are right-aligned so that digits line up; text columns
+    are left-aligned. `numeric` is one flag for every column, or one each.
     """
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    right = [numeric] * len(header) if isinstance(numeric, bool) else list(numeric)
     lines = [
         "  ".join(
-            cell.rjust(w) if numeric else cell.ljust(w)
-            for cell, w in zip(row, widths, strict=True)
+            cell.rjust(w) if r else cell.ljust(w)
+            for cell, w, r in zip(row, widths, right, strict=True)
         ).rstrip()
         for row in [header, *rows]
     ]
@@ -294,14 +321,12 @@ def curves(form: str, as_json: bool, plot_path: Path | None) -> None:
         _plot_family(form, plot_path)
 
 
-def _plot_family(form: str, path: Path) -> None:
-    """Draw the family in `form` and write it to `path` (atomically)."""
+@contextmanager
+def _plot_errors(path: str | Path) -> Iterator[None]:
+    """Report a missing matplotlib or an unwritable file (exit 1), or an
+    unknown figure format (a usage error, exit 2), in one line."""
     try:
-        from scurve import plotting
-
-        forms = ("odd", "unit") if form == "native" else (form,)
-        fig = plotting.plot_family(forms)  # type: ignore[arg-type]
-        written = plotting.save_figure(fig, path)
+        yield
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:
@@ -310,6 +335,16 @@ def _plot_family(form: str, path: Path) -> None:
         raise click.ClickException(
             f"could not write {str(path)!r}: {exc.strerror or exc}"
         ) from None
+
+
+def _plot_family(form: str, path: Path) -> None:
+    """Draw the family in `form` and write it to `path` (atomically)."""
+    with _plot_errors(path):
+        from scurve import plotting
+
+        forms = ("odd", "unit") if form == "native" else (form,)
+        fig = plotting.plot_family(forms)  # type: ignore[arg-type]
+        written = plotting.save_figure(fig, path)
     click.echo(f"wrote {written}", err=True)
 
 
@@ -372,7 +407,7 @@ def _cell(x: float, column: np.ndarray | None, i: int) -> float | None:
     epilog="Negative numbers work as they are: scurve eval tanh -1 0 1 "
     "(or after --: scurve eval tanh -- -1 0 1).",
 )
-@click.argument("curve_name", metavar="CURVE", type=CurveChoice())
+@click.argument("curve_name", metavar="CURVE", type=RegistryChoice(_registry, "curve"))
 @click.argument("xs", metavar="X...", nargs=-1, required=True, type=Number())
 @form_option
 @click.option(
@@ -431,3 +466,1153 @@ def eval_(
         for p in points
     ]
     click.echo(_table(header, rows, numeric=True))
+
+
+# ------------------------------------------------------------------ fitting
+
+TABLE_FORMATS = ("table", "csv", "json")
+WEIGHTS_KINDS = ("sigma", "variance", "weight")
+#: Statuses that make ``scurve fit`` exit 1; the others are warnings.
+FAILED = ("failed", "not_converged")
+#: Fits of more groups than this show a progress bar (on a terminal).
+PROGRESS_MIN_GROUPS = 5
+#: Problem groups reported one line each on stderr; the rest are counted.
+MAX_REPORTED = 10
+
+
+def _models() -> Mapping[str, Callable[..., SCurveModel]]:
+    """:data:`scurve.models.REGISTRY`, imported on first use (it loads lmfit)."""
+    from scurve.models import REGISTRY
+
+    return REGISTRY
+
+
+class BoundsAssignment(click.ParamType):
+    """``NAME=LOW:HIGH`` as ``("NAME", (LOW, HIGH))``; an empty end is unbounded."""
+
+    name = "name=low:high"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, tuple[float, float]]:
+        if isinstance(value, tuple):  # already converted (a default)
+            return value
+        name, sep, rest = str(value).partition("=")
+        low, colon, high = rest.partition(":")
+        name = name.strip()
+        if sep and colon and name:
+            try:
+                lo = float(low) if low.strip() else -math.inf
+                hi = float(high) if high.strip() else math.inf
+            except ValueError:
+                pass
+            else:
+                if lo < hi:
+                    return name, (lo, hi)
+                self.fail(f"{name}: need LOW < HIGH, got {value!r}", param, ctx)
+        self.fail(
+            f"expected NAME=LOW:HIGH such as top=0:10 (an empty end is unbounded), "
+            f"got {value!r}",
+            param,
+            ctx,
+        )
+
+
+class NumberList(click.ParamType):
+    """Numbers separated by commas or spaces: ``0,1,2.5`` or ``"0 1 2.5"``."""
+
+    name = "numbers"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).replace(",", " ").split()
+        if not parts:
+            self.fail(f"expected numbers such as 0,1,2.5, got {value!r}", param, ctx)
+        return tuple(Number().convert(part, param, ctx) for part in parts)
+
+
+data_argument = click.argument(
+    "data", type=click.Path(path_type=Path, allow_dash=True, dir_okay=True)
+)
+x_option = click.option(
+    "--x", "x", required=True, metavar="COL", help="Column of the independent variable."
+)
+y_option = click.option(
+    "--y", "y", required=True, metavar="COL", help="Column of the response."
+)
+by_option = click.option(
+    "--by",
+    "by",
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="COL",
+    help="Group key column: one fit per group; repeat for several keys.",
+)
+weights_option = click.option(
+    "--weights",
+    default=None,
+    show_default=True,
+    metavar="COL",
+    help="Column of per-point uncertainties (see --weights-kind).",
+)
+weights_kind_option = click.option(
+    "--weights-kind",
+    type=click.Choice(WEIGHTS_KINDS),
+    default="sigma",
+    show_default=True,
+    help="What --weights holds: standard deviations, variances, or weights "
+    "proportional to 1/variance.",
+)
+nan_option = click.option(
+    "--nan",
+    type=click.Choice(("drop", "error")),
+    default="drop",
+    show_default=True,
+    help="Rows with a missing or infinite x, y or weight: drop them (counted "
+    "on stderr), or stop with an error (exit 2).",
+)
+level_option = click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of intervals.",
+)
+
+
+def _data_label(data: Path) -> str:
+    return "<stdin>" if str(data) == "-" else str(data)
+
+
+def _check_output(path: str | Path, data: Path, force: bool) -> Path:
+    """:func:`scurve.io.check_output`, and no device or pipe either.
+
+    Outputs are written to a temporary file renamed over the target, which
+    would replace a device such as /dev/null by a regular file.
+    """
+    from scurve import io
+
+    target = Path(path)
+    if target.exists() and not (target.is_file() or target.is_dir()):
+        raise io.InputError(
+            f"{path}: not a regular file (a device or a pipe); refusing to "
+            "replace it (use --format to print the results)"
+        )
+    return io.check_output(path, inputs=[data], force=force)
+
+
+@contextmanager
+def _reported(label: str) -> Iterator[None]:
+    """Bad input (exit 2) and a curve that cannot be fitted (exit 1), one line."""
+    from scurve.fitting import FitError
+    from scurve.io import InputError as BadInput
+
+    try:
+        yield
+    except BadInput as exc:
+        raise InputError(str(exc)) from None
+    except FitError as exc:
+        raise click.ClickException(f"{label}: {exc}") from None
+
+
+def _load(
+    data: Path,
+    *,
+    x: str,
+    y: str,
+    keys: Sequence[str],
+    weights: str | None,
+    weights_kind: str,
+    nan: str,
+) -> tuple[pd.DataFrame, Selection]:
+    """Read DATA and check its columns; notes (dropped rows) go to stderr."""
+    from scurve import io
+
+    with _reported(_data_label(data)):
+        table = io.read_table(str(data))
+        selection = io.select(
+            table,
+            x=x,
+            y=y,
+            by=keys,
+            weights=weights,
+            nan=nan,  # type: ignore[arg-type]
+            weights_kind=weights_kind,  # type: ignore[arg-type]
+        )
+    for note in selection.notes:
+        click.echo(f"Warning: {note}", err=True)
+    return table, selection
+
+
+def _build_model(name: str, shape: str | None) -> SCurveModel:
+    """The model `name`, on `shape` if given (a usage error if it has none)."""
+    from scurve.models import get_model
+
+    model = get_model(name)
+    if shape is None:
+        return model
+    if "shape" not in model.options:
+        raise click.BadParameter(
+            f"the model {name!r} has no shape option", param_hint="'--shape'"
+        )
+    return get_model(name, shape=shape)
+
+
+def _check_names(model: SCurveModel, option: str, names: Iterable[str]) -> None:
+    """A usage error for a name that is not one of the model's parameters."""
+    known = list(model.param_names)
+    for name in names:
+        if name not in known:
+            raise click.BadParameter(
+                f"{model.label} has no parameter {name!r} "
+                f"(its parameters: {', '.join(known)})",
+                param_hint=f"'{option}'",
+            )
+
+
+def _names(values: Iterable[str]) -> list[str]:
+    """``("bottom,top", "scale")`` -> ``["bottom", "top", "scale"]``."""
+    names = (n.strip() for v in values for n in v.split(","))
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _stderr_is_terminal() -> bool:
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback drawing a bar on stderr, for more than a few groups
+    on a terminal; None otherwise."""
+    if total <= PROGRESS_MIN_GROUPS or not _stderr_is_terminal():
+        yield None
+        return
+    with click.progressbar(
+        length=total,
+        label=f"fitting {total} groups",
+        file=sys.stderr,
+    ) as bar:
+
+        def advance(done: int) -> None:
+            bar.update(done - bar.pos)
+
+        yield advance
+
+
+def _echo_warnings(caught: Iterable[Any], known: Sequence[str]) -> None:
+    """Warnings raised while fitting, once each, one line each; the notes
+    already reported (`known`) are not repeated."""
+    seen = set(known)
+    for record in caught:
+        text = " ".join(str(record.message).split())
+        if text not in seen:
+            seen.add(text)
+            click.echo(f"Warning: {text}", err=True)
+
+
+def _group_text(keys: Sequence[str], key: tuple) -> str:
+    """``Herbicide=Bentazone``, comma-joined for several keys."""
+    return ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True))
+
+
+def _single_row(result: FitResult) -> dict[str, Any]:
+    """The tidy row of one fit, with the columns of :attr:`GroupFits.table`."""
+    from scurve.fitting import STAT_COLUMNS
+
+    model = result.model
+    table = result.table
+    row: dict[str, Any] = {"model": model.label}
+    for name in [*model.param_names, *model.derived]:
+        for suffix, column in (
+            ("", "value"),
+            ("_stderr", "stderr"),
+            ("_lower", "lower"),
+            ("_upper", "upper"),
+        ):
+            row[name + suffix] = float(table.loc[name, column])
+    stats = result.stats
+    row.update({s: stats[s] for s in STAT_COLUMNS})
+    row.update(converged=result.converged, status=result.status, message=result.message)
+    return row
+
+
+def _as_groups(result: FitResult | GroupFits) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The results table and the JSON document.
+
+    A single fit is one group with the key ``()``: a one-row table without
+    key columns and ``{"group": {}, ...}`` in JSON.
+    """
+    import pandas as pd
+
+    from scurve.fitting import FitResult
+
+    if not isinstance(result, FitResult):
+        return result.table, result.to_dict()
+    entry = {k: v for k, v in result.to_dict().items() if k != "model"}
+    document = {
+        "model": result.model.label,
+        "shared": [],
+        "groups": [{"group": {}, **entry}],
+    }
+    return pd.DataFrame([_single_row(result)]), document
+
+
+def _cell_text(value: Any) -> str:
+    """A cell of a human table: floats to 6 significant digits."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format(value, ".6g")
+    return str(value)
+
+
+def _frame_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as aligned text: numbers right-aligned, text left."""
+    header = [str(c) for c in frame.columns]
+    rows = [
+        [_cell_text(v) for v in record]
+        for record in frame.astype(object).itertuples(index=False)
+    ]
+    numeric = [frame[c].dtype.kind in "iuf" for c in frame.columns]
+    return _table(header, rows, numeric=numeric)
+
+
+def _json_text(document: Any) -> str:
+    """Strict JSON as the output files have it (NaN as null)."""
+    import json
+
+    from scurve.io import jsonable
+
+    return json.dumps(jsonable(document), indent=2, allow_nan=False)
+
+
+def _echo_frame(frame: pd.DataFrame, document: Any, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(_json_text(document))
+    elif fmt == "csv":
+        click.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
+    else:
+        click.echo(_frame_table(frame))
+
+
+@contextmanager
+def _write_errors(path: str | Path) -> Iterator[None]:
+    """A file that cannot be written: exit 1 (bad paths were checked first)."""
+    from scurve.io import InputError as BadInput
+
+    try:
+        yield
+    except BadInput as exc:
+        raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"could not write {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+
+
+def _write_results(
+    path: Path,
+    frame: pd.DataFrame,
+    document: dict[str, Any],
+    *,
+    inputs: Sequence[Path],
+    force: bool,
+) -> None:
+    """``.json``: the JSON document; anything else: the table (io.write_table)."""
+    from scurve import io
+
+    with _write_errors(path):
+        if path.suffix.lower() == ".json":
+            io.write_json(document, path, inputs=inputs, force=force)
+        else:
+            io.write_table(frame, path, inputs=inputs, force=force)
+    click.echo(f"wrote {path}", err=True)
+
+
+def _plot_directory(target: str) -> Path | None:
+    """`target` as a directory of per-group plots, or None for one file."""
+    path = Path(target)
+    if path.is_dir() or target.endswith(("/", os.sep)):
+        return path
+    return None
+
+
+def _plot_file_name(key: tuple, taken: set[str]) -> str:
+    """A PNG file name made of the group's key values, unique in `taken`."""
+    import re
+
+    stem = re.sub(r"[^\w.-]+", "_", "_".join(str(v) for v in key)).strip("._")
+    stem = stem or "group"
+    name, i = f"{stem}.png", 2
+    while name in taken:
+        name, i = f"{stem}-{i}.png", i + 1
+    taken.add(name)
+    return name
+
+
+def _plot_targets(
+    target: str | None, data: Path, group_keys: Sequence[tuple], force: bool
+) -> tuple[Path | None, dict[tuple, Path]]:
+    """Where --plot writes: ``(file, {})`` or ``(None, {group key: PNG file})``.
+
+    Checked before any fitting: an input file, or an existing file without
+    --force, is refused. A single fit (the key ``()``) in a directory is
+    named after DATA.
+    """
+    from scurve import io
+
+    if target is None:
+        return None, {}
+    directory = _plot_directory(target)
+    with _reported(_data_label(data)):
+        if directory is None:
+            return _check_output(target, data, force), {}
+        if directory.exists() and not directory.is_dir():
+            raise io.InputError(f"{target}: is not a directory")
+        if not directory.parent.is_dir():
+            raise io.InputError(
+                f"{target}: the directory {str(directory.parent)!r} does not exist"
+            )
+        taken: set[str] = set()
+        stem = "fit" if str(data) == "-" else data.stem
+        files = {
+            key: directory / _plot_file_name(key or (stem,), taken)
+            for key in group_keys
+        }
+        if directory.is_dir():
+            for path in files.values():
+                _check_output(path, data, force)
+    return None, files
+
+
+def _draw_plots(
+    result: FitResult | GroupFits,
+    single: Path | None,
+    per_group: Mapping[tuple, Path],
+    *,
+    x: str,
+    y: str,
+) -> None:
+    """One figure (the fit, or a grid of the groups), or one PNG per group.
+
+    Axes are labelled with the column names; in a directory, each curve is
+    labelled with its group.
+    """
+    from scurve.fitting import FitResult
+
+    if single is not None:
+        with _plot_errors(single):
+            from scurve import plotting
+
+            if isinstance(result, FitResult):
+                axes = result.plot()
+                axes.set(xlabel=x, ylabel=y)
+                figure = axes.figure
+            else:
+                figure = result.plot(layout="grid")
+                figure.supxlabel(x)
+                figure.supylabel(y)
+            plotting.save_figure(figure, single)
+        click.echo(f"wrote {single}", err=True)
+        return
+    if not per_group:
+        return
+    results = {(): result} if isinstance(result, FitResult) else result.results
+    keys = [] if isinstance(result, FitResult) else result.keys
+    written = 0
+    directory = next(iter(per_group.values())).parent
+    # Both are in the order of the groups in DATA.
+    for (key, res), path in zip(results.items(), per_group.values(), strict=True):
+        if isinstance(res, Exception):
+            continue  # no curve; the failure is reported with the results
+        with _plot_errors(path):
+            from scurve import plotting
+
+            directory.mkdir(exist_ok=True)
+            axes = plotting.plot_fit(res, label=_group_text(keys, key) or None)
+            axes.set(xlabel=x, ylabel=y)
+            plotting.save_figure(axes.figure, path)
+        written += 1
+    plots = "plot" if written == 1 else "plots"
+    click.echo(f"wrote {written} {plots} to {directory}{os.sep}", err=True)
+
+
+def _group_keys(selection: Selection, keys: Sequence[str]) -> list[tuple]:
+    """The groups' key tuples in the order they are fitted; ``[()]`` for one fit."""
+    if not keys:
+        return [()]
+    by = keys[0] if len(keys) == 1 else list(keys)
+    groups = selection.frame.groupby(by, sort=False, dropna=False).groups
+    return [k if isinstance(k, tuple) else (k,) for k in groups]
+
+
+def _report_statuses(
+    frame: pd.DataFrame, keys: Sequence[str], label: str, shared: bool
+) -> bool:
+    """One line on stderr per fit whose status is not ok; True if any failed.
+
+    failed and not_converged are errors (exit 1); at_bound and singular are
+    warnings. A joint fit (shared parameters) has one status, said once.
+    """
+    problems = frame[frame["status"] != "ok"]
+    if shared:
+        problems = problems.head(1)
+    lines = []
+    for record in problems.to_dict("records"):
+        kind = "Error" if record["status"] in FAILED else "Warning"
+        where = label
+        if keys and not shared:
+            key = tuple(record[k] for k in keys)
+            where += f": group {_group_text(keys, key)}"
+        elif shared:
+            where += ": joint fit"
+        lines.append(f"{kind}: {where}: {record['status']}: {record['message']}")
+    for line in lines[:MAX_REPORTED]:
+        click.echo(line, err=True)
+    if len(lines) > MAX_REPORTED:
+        click.echo(
+            f"Warning: {label}: {len(lines) - MAX_REPORTED} more fits are not ok; "
+            "see the status column",
+            err=True,
+        )
+    return bool(problems["status"].isin(FAILED).any())
+
+
+FIT_EPILOG = f"""\b
+Output columns (one row per group; one row without --by):
+  the --by keys, model, then NAME, NAME_stderr, NAME_lower, NAME_upper
+  for each parameter and derived quantity, then n, dof, rss, rmse, r2, aic,
+  aicc, bic, converged, status, message.
+\b
+JSON (--format json, or -o FILE.json):
+  {{"model": LABEL, "shared": [NAME...], "groups": [{{"group": {{KEY: VALUE}},
+  "name": MODEL, "options": {{"shape": ...}}, "params": {{NAME: {{"value",
+  "stderr", "lower", "upper", "vary"}}}}, "derived": {{...}}, "stats": {{...}},
+  "converged", "status", "message", "level", "ci", "covariance": {{"names":
+  [...], "matrix": [[...]]}} or null}}]}}; a single fit is one group with
+  "group": {{}}. NaN is null. 'scurve predict' reads this file.
+\b
+Status: ok; at_bound (a parameter at a bound: warning); singular (no
+  standard errors: warning); not_converged and failed (errors).
+{EXIT_CODES}"""
+
+
+@main.command(name="fit", epilog=FIT_EPILOG)
+@data_argument
+@click.option(
+    "--model",
+    "model_name",
+    required=True,
+    type=RegistryChoice(_models, "model", metavar="NAME"),
+    help="The model to fit (see 'scurve models').",
+)
+@x_option
+@y_option
+@by_option
+@weights_option
+@weights_kind_option
+@click.option(
+    "--shape",
+    type=RegistryChoice(_registry, "shape"),
+    default=None,
+    show_default="logistic",
+    help="The S-curve of the sigmoid model (see 'scurve curves').",
+)
+@click.option(
+    "--fix",
+    type=Assignment(),
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="NAME=VALUE",
+    help="Hold a parameter at a value; repeatable.",
+)
+@click.option(
+    "--init",
+    type=Assignment(),
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="NAME=VALUE",
+    help="A starting value overriding the self-start guess; repeatable.",
+)
+@click.option(
+    "--bounds",
+    type=BoundsAssignment(),
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="NAME=LOW:HIGH",
+    help="Bounds of a parameter, e.g. top=0: (an empty end is unbounded); repeatable.",
+)
+@click.option(
+    "--share",
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="NAME,...",
+    help="With --by: parameters common to every group, fitted jointly "
+    "(e.g. bottom,top).",
+)
+@click.option(
+    "--ci",
+    type=click.Choice(("delta", "profile", "none")),
+    default="delta",
+    show_default=True,
+    help="Intervals: delta method (t-based), profile likelihood, or none.",
+)
+@level_option
+@nan_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    show_default=True,
+    help="Also write the results here, atomically: .json as JSON, .tsv "
+    "tab-separated, .parquet Parquet, anything else CSV.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="Overwrite existing output files (never the input).",
+)
+@click.option(
+    "--plot",
+    "plot_target",
+    type=click.Path(),
+    default=None,
+    show_default=True,
+    metavar="FILE|DIR/",
+    help="Draw the fit to FILE (.png, .pdf, .svg; groups as a grid), or, for "
+    "a directory (existing, or ending in /), one PNG per group named after "
+    "its key; groups that failed get none.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS),
+    default=None,
+    show_default="table, or none with -o",
+    help="How to print the results on stdout.",
+)
+def fit_(
+    data: Path,
+    model_name: str,
+    x: str,
+    y: str,
+    by: tuple[str, ...],
+    weights: str | None,
+    weights_kind: str,
+    shape: str | None,
+    fix: tuple[tuple[str, float], ...],
+    init: tuple[tuple[str, float], ...],
+    bounds: tuple[tuple[str, tuple[float, float]], ...],
+    share: tuple[str, ...],
+    ci: str,
+    level: float,
+    nan: str,
+    output: Path | None,
+    force: bool,
+    plot_target: str | None,
+    fmt: str | None,
+) -> None:
+    """Fit a model to DATA, per group with --by.
+
+    DATA is a CSV or TSV file (delimiter sniffed), Parquet, or - for standard
+    input. Rows with missing or infinite values are dropped (counted on
+    stderr) unless --nan error. The results go to stdout (--format) and/or to
+    -o; outputs are checked before fitting: the input file is never
+    overwritten, an existing file only with --force. A progress bar shows on
+    stderr when more than a few groups are fitted on a terminal.
+    """
+    import warnings
+
+    import scurve
+
+    label = _data_label(data)
+    keys = list(dict.fromkeys(by))
+    shared = _names(share)
+    if shared and not keys:
+        raise click.UsageError("--share needs groups: give --by as well")
+    model = _build_model(model_name, shape)
+    fixed, starts, limits = dict(fix), dict(init), dict(bounds)
+    for option, names in (
+        ("--fix", fixed),
+        ("--init", starts),
+        ("--bounds", limits),
+        ("--share", shared),
+    ):
+        _check_names(model, option, names)
+    for option, values in (("--fix", fixed), ("--init", starts)):
+        for name, value in values.items():
+            if not math.isfinite(value):
+                raise click.BadParameter(
+                    f"{name}={value} is not a finite number", param_hint=f"'{option}'"
+                )
+    if output is not None:
+        with _reported(label):
+            _check_output(output, data, force)
+    table, selection = _load(
+        data, x=x, y=y, keys=keys, weights=weights, weights_kind=weights_kind, nan=nan
+    )
+    group_keys = _group_keys(selection, keys)
+    plot_file, plot_files = _plot_targets(plot_target, data, group_keys, force)
+
+    bar_groups = len(group_keys) if keys and not shared else 0
+    with (
+        _reported(label),
+        _progress(bar_groups) as progress,
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        result = scurve.fit(
+            table,
+            model,
+            x=x,
+            y=y,
+            by=keys,
+            weights=weights,
+            weights_kind=weights_kind,  # type: ignore[arg-type]
+            fix=fixed,
+            init=starts,
+            bounds=limits,
+            share=shared,
+            ci=ci,  # type: ignore[arg-type]
+            level=level,
+            nan=nan,  # type: ignore[arg-type]
+            progress=progress,
+        )
+    _echo_warnings(caught, selection.notes)
+    frame, document = _as_groups(result)
+    if output is not None:
+        _write_results(output, frame, document, inputs=[data], force=force)
+    fmt = fmt or (None if output is not None else "table")
+    if fmt is not None:
+        _echo_frame(frame, document, fmt)
+    _draw_plots(result, plot_file, plot_files, x=x, y=y)
+    if _report_statuses(frame, keys, label, bool(shared)):
+        click.get_current_context().exit(1)
+
+
+# ------------------------------------------------------------------ models
+
+
+def _bounds_text(name: str, low: float, high: float) -> str:
+    """``top``, ``top >= 0``, ``top <= 1`` or ``top in [0, 1]``."""
+    if math.isinf(low) and math.isinf(high):
+        return name
+    if math.isinf(high):
+        return f"{name} >= {low:g}"
+    if math.isinf(low):
+        return f"{name} <= {high:g}"
+    return f"{name} in [{low:g}, {high:g}]"
+
+
+def _model_entries() -> list[dict[str, Any]]:
+    """Every registered model as JSON-able data (SCurveModel.describe())."""
+    entries = []
+    for name, factory in _models().items():
+        model = factory()
+        entries.append({"name": name, **model.describe(), "options": model.options})
+    return entries
+
+
+@main.command(name="models")
+@json_option
+def models_(as_json: bool) -> None:
+    """List every model: formula, parameters with bounds, derived quantities.
+
+    Options are what --shape (for sigmoid) changes; their values here are the
+    defaults. Infinite bounds are "inf" and "-inf" in JSON.
+    """
+    entries = _model_entries()
+    if as_json:
+        _echo_json(entries)
+        return
+    blocks = []
+    for e in entries:
+        params = ", ".join(
+            _bounds_text(n, b["min"], b["max"]) for n, b in e["parameters"].items()
+        )
+        derived = ", ".join(f"{k} = {v}" for k, v in e["derived"].items()) or "none"
+        options = ", ".join(f"{k}={v}" for k, v in e["options"].items()) or "none"
+        if "shape" in e["options"]:
+            options += " (--shape: any curve of 'scurve curves')"
+        lines = [
+            ("formula", e["formula"]),
+            ("parameters", params),
+            ("derived", derived),
+            ("options", options),
+        ]
+        blocks.append(
+            "\n".join([e["name"], *(f"  {k + ':':<12} {v}" for k, v in lines)])
+        )
+    click.echo("\n\n".join(blocks))
+
+
+# ------------------------------------------------------------------ compare
+
+COMPARE_COLUMNS = (
+    "n",
+    "k",
+    "rss",
+    "aic",
+    "aicc",
+    "bic",
+    "delta_aic",
+    "aic_weight",
+)
+
+
+def _model_specs(values: Iterable[str]) -> list[SCurveModel]:
+    """``sigmoid,sigmoid:erf`` -> models (one per distinct label)."""
+    from scurve.models import get_model
+
+    models: dict[str, SCurveModel] = {}
+    for spec in _names(values):
+        name, _, shape = spec.partition(":")
+        param = click.Option(["--models"])
+        name = RegistryChoice(_models, "model").convert(name.strip(), param, None)
+        if shape.strip():
+            shape = RegistryChoice(_registry, "shape").convert(
+                shape.strip(), param, None
+            )
+            if "shape" not in get_model(name).options:
+                raise click.BadParameter(
+                    f"the model {name!r} has no shape ({spec!r})",
+                    param_hint="'--models'",
+                )
+            model = get_model(name, shape=shape)
+        else:
+            model = get_model(name)
+        models.setdefault(model.label, model)
+    if len(models) < 2:
+        raise click.BadParameter(
+            "give at least two different models, e.g. sigmoid,sigmoid:erf",
+            param_hint="'--models'",
+        )
+    return list(models.values())
+
+
+COMPARE_EPILOG = f"""\b
+Columns: the --by keys, model, n, k (free parameters + 1 for the variance),
+  rss, aic, aicc, bic, delta_aic (from the best in its group), aic_weight,
+  status; best first within each group. A fit that failed or did not
+  converge is listed last without numbers, and does not count in the
+  weights. No F test: the registered models are not nested in one another.
+{EXIT_CODES}"""
+
+
+@main.command(epilog=COMPARE_EPILOG)
+@data_argument
+@click.option(
+    "--models",
+    "specs",
+    required=True,
+    multiple=True,
+    metavar="MODEL[:SHAPE],...",
+    help="The models to compare, comma-separated or repeated; MODEL:SHAPE "
+    "picks the sigmoid's shape, e.g. sigmoid,sigmoid:erf,sigmoid:gompertz.",
+)
+@x_option
+@y_option
+@by_option
+@weights_option
+@weights_kind_option
+@nan_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS),
+    default="table",
+    show_default=True,
+    help="How to print the comparison.",
+)
+def compare(
+    data: Path,
+    specs: tuple[str, ...],
+    x: str,
+    y: str,
+    by: tuple[str, ...],
+    weights: str | None,
+    weights_kind: str,
+    nan: str,
+    fmt: str,
+) -> None:
+    """Compare models fitted to DATA by AIC, AICc and BIC (per group with --by).
+
+    Each model is fitted as 'scurve fit' would (without intervals); the
+    smallest AIC is best, and the Akaike weights, exp(-delta_aic/2)
+    normalized over the set, weigh the evidence for each model (Burnham and
+    Anderson, 2002).
+    """
+    import warnings
+
+    import pandas as pd
+
+    import scurve
+    from scurve.fitting import FitError, FitResult
+    from scurve.fitting import compare as compare_fits
+
+    label = _data_label(data)
+    keys = list(dict.fromkeys(by))
+    models = _model_specs(specs)
+    table, selection = _load(
+        data, x=x, y=y, keys=keys, weights=weights, weights_kind=weights_kind, nan=nan
+    )
+    group_keys = _group_keys(selection, keys)
+    per_model: dict[str, dict[tuple, FitResult | FitError]] = {}
+    with _reported(label), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for model in models:
+            try:
+                result = scurve.fit(
+                    table,
+                    model,
+                    x=x,
+                    y=y,
+                    by=keys,
+                    weights=weights,
+                    weights_kind=weights_kind,  # type: ignore[arg-type]
+                    ci="none",
+                    nan=nan,  # type: ignore[arg-type]
+                )
+            except FitError as exc:  # a single curve that cannot be fitted
+                per_model[model.label] = {(): exc}
+            else:
+                per_model[model.label] = (
+                    {(): result} if isinstance(result, FitResult) else result.results
+                )
+    _echo_warnings(caught, selection.notes)
+    rows, groups, failed = [], [], []
+    for key in group_keys:
+        fits = {m: res[key] for m, res in per_model.items()}
+        good = {
+            m: r
+            for m, r in fits.items()
+            if isinstance(r, FitResult) and r.status not in FAILED
+        }
+        ranked = compare_fits(good) if good else pd.DataFrame()
+        entries = [
+            {"model": m, **{c: float(ranked.loc[m, c]) for c in COMPARE_COLUMNS}}
+            | {"status": good[m].status}
+            for m in ranked.index
+        ]
+        for m, r in fits.items():
+            if m in good:
+                continue
+            status, why = (
+                ("failed", str(r))
+                if isinstance(r, Exception)
+                else (
+                    r.status,
+                    r.message,
+                )
+            )
+            entries.append(
+                {"model": m, **dict.fromkeys(COMPARE_COLUMNS, math.nan)}
+                | {"status": status}
+            )
+            where = label + (f": group {_group_text(keys, key)}" if keys else "")
+            failed.append(f"Error: {where}: {m}: {status}: {why}")
+        groups.append({"group": dict(zip(keys, key, strict=True)), "models": entries})
+        rows += [dict(zip(keys, key, strict=True)) | e for e in entries]
+    frame = pd.DataFrame(rows)
+    _echo_frame(frame, {"x": x, "y": y, "groups": groups}, fmt)
+    for line in failed[:MAX_REPORTED]:
+        click.echo(line, err=True)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+# ------------------------------------------------------------------ predict
+
+
+def _read_results(path: Path) -> tuple[str, dict[str, Any]]:
+    """The JSON document of 'scurve fit -o FILE.json', checked for "groups"."""
+    import json
+
+    label = _data_label(path)
+    try:
+        if str(path) == "-":
+            text = click.get_text_stream("stdin").read()
+        else:
+            text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{label}: no such file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{label}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{label}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("groups"), list):
+        raise InputError(
+            f"{label}: not the JSON of 'scurve fit -o FILE.json' (no \"groups\" list)"
+        )
+    return label, document
+
+
+def _json_number(value: Any) -> float:
+    """A number of our JSON: null is NaN, "inf" and "-inf" are infinities."""
+    return math.nan if value is None else float(value)
+
+
+def _rebuild(
+    group: dict[str, Any],
+) -> tuple[SCurveModel, Any, np.ndarray | None, list[str], float]:
+    """Model, lmfit Parameters, covariance (or None), its names, and dof."""
+    import numpy as np
+
+    from scurve.models import get_model
+
+    model = get_model(group["name"], **(group.get("options") or {}))
+    params = model.make_params()
+    for name, entry in group["params"].items():
+        if name not in params:
+            raise KeyError(f"{model.label} has no parameter {name!r}")
+        params[name].set(
+            value=_json_number(entry["value"]), vary=bool(entry.get("vary", True))
+        )
+    params.update_constraints()
+    covariance = group.get("covariance")
+    names: list[str] = []
+    matrix = None
+    if covariance:
+        names = [str(n) for n in covariance["names"]]
+        matrix = np.array(
+            [[_json_number(v) for v in row] for row in covariance["matrix"]]
+        )
+        if matrix.shape != (len(names), len(names)) or not set(names) <= set(params):
+            raise ValueError("the covariance does not match the parameters")
+    return model, params, matrix, names, _json_number(group["stats"]["dof"])
+
+
+PREDICT_EPILOG = f"""\b
+Columns with --x: the group keys, x, y, y_lower, y_upper; with --y: the
+  group keys, y, x, x_lower, x_upper. The band is pointwise, by the delta
+  method with the fit's covariance and t on its residual degrees of freedom
+  (nan when the fit had no covariance); an inverse outside the curve's
+  range is nan. JSON: {{"model": LABEL, "level": LEVEL or null for the
+  fit's, "points": [ROW...]}} with the columns above; nan is null.
+{EXIT_CODES}"""
+
+
+@main.command(epilog=PREDICT_EPILOG)
+@click.argument(
+    "results",
+    metavar="RESULTS.json",
+    type=click.Path(path_type=Path, allow_dash=True, dir_okay=False),
+)
+@click.option(
+    "--x",
+    "xs",
+    type=NumberList(),
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="X,...",
+    help="Evaluate the fitted curve at these x (comma-separated or repeated).",
+)
+@click.option(
+    "--y",
+    "ys",
+    type=NumberList(),
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="Y,...",
+    help="Invert the curve: the x at which it reaches these y.",
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=None,
+    show_default="the fit's level",
+    help="Confidence level of the band.",
+)
+@json_option
+def predict(
+    results: Path,
+    xs: tuple[tuple[float, ...], ...],
+    ys: tuple[tuple[float, ...], ...],
+    level: float | None,
+    as_json: bool,
+) -> None:
+    """Evaluate a saved fit at x, or invert it at y, with a confidence band.
+
+    RESULTS.json is written by 'scurve fit DATA ... -o RESULTS.json' (or
+    --format json); - reads it from stdin. Every group is evaluated; a group
+    whose fit failed has no curve and makes the exit code 1.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from scurve.fitting import curve_band
+
+    if bool(xs) == bool(ys):
+        raise click.UsageError("give one of --x and --y")
+    inverse = bool(ys)
+    given, solved = ("y", "x") if inverse else ("x", "y")
+    values = np.array([v for part in (ys or xs) for v in part], dtype=np.float64)
+    label, document = _read_results(results)
+    rows, missing = [], []
+    for i, group in enumerate(document["groups"]):
+        keys = group.get("group") or {}
+        where = f"{label}: group {_group_text(list(keys), tuple(keys.values()))}"
+        if "params" not in group or not group["params"]:
+            why = f"{group.get('status', 'failed')}: {group.get('message', '')}"
+            missing.append(f"Error: {where}: no fitted curve ({why})")
+            continue
+        try:
+            model, params, matrix, names, dof = _rebuild(group)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            message = exc.args[0] if exc.args else exc
+            raise InputError(f"{label}: group {i + 1}: {message}") from None
+        if inverse and not hasattr(model, "inverse"):
+            raise InputError(f"{label}: the model {model.label} has no inverse")
+
+        def evaluate(p: Any, model: SCurveModel = model) -> np.ndarray:
+            if inverse:
+                return np.asarray(model.inverse(values, p), dtype=np.float64)
+            return np.asarray(model.eval(p, x=values), dtype=np.float64)
+
+        band_level = level or _json_number(group.get("level")) or 0.95
+        with np.errstate(invalid="ignore"):
+            center, lower, upper = curve_band(
+                evaluate, params, matrix, names, dof, math.nan, "confidence", band_level
+            )
+        if matrix is None:
+            click.echo(f"Warning: {where}: no covariance, so no band", err=True)
+        for v, c, lo, hi in zip(values, center, lower, upper, strict=True):
+            rows.append(
+                keys
+                | {
+                    given: float(v),
+                    solved: float(c),
+                    f"{solved}_lower": float(lo),
+                    f"{solved}_upper": float(hi),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    if as_json:
+        document = {"model": document.get("model"), "level": level, "points": rows}
+        click.echo(_json_text(document))
+    elif rows:
+        click.echo(_frame_table(frame))
+    for line in missing:
+        click.echo(line, err=True)
+    if missing:
+        click.get_current_context().exit(1)

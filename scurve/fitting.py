@@ -207,6 +207,7 @@ class FitResult(ModelResult):
             self.nfev,
             self.best_fit,
             aborted=bool(getattr(self, "aborted", False)),
+            exact=bool(self.chisqr <= 1e-28 * np.sum(np.square(self.data))),
         )
         self.converged, self.status, self.message = (
             verdict.converged,
@@ -493,6 +494,7 @@ def _assess(
     nfev: int,
     best_fit: NDArray[np.float64],
     aborted: bool = False,
+    exact: bool = False,
 ) -> _Assessment:
     """What a finished fit means, in plain words; the worst finding wins."""
     finite = all(math.isfinite(p.value) for p in params.values())
@@ -516,6 +518,8 @@ def _assess(
         why = "; ".join(bounds) if bounds else "parameters are not identifiable"
         if collinear:
             why = collinear
+        elif exact:
+            why = "the curve passes through every point: no error to estimate"
         return _Assessment(
             True,
             "singular",
