@@ -344,7 +344,7 @@ def _plot_family(form: str, path: Path) -> None:
 
         forms = ("odd", "unit") if form == "native" else (form,)
         fig = plotting.plot_family(forms)  # type: ignore[arg-type]
-        written = plotting.save_figure(fig, path)
+        written = plotting.save_figure(fig, path, close=True)
     click.echo(f"wrote {written}", err=True)
 
 
@@ -589,19 +589,9 @@ def _data_label(data: Path) -> str:
 
 
 def _check_output(path: str | Path, data: Path, force: bool) -> Path:
-    """:func:`scurve.io.check_output`, and no device or pipe either.
-
-    Outputs are written to a temporary file renamed over the target, which
-    would replace a device such as /dev/null by a regular file.
-    """
+    """:func:`scurve.io.check_output` against the input file."""
     from scurve import io
 
-    target = Path(path)
-    if target.exists() and not (target.is_file() or target.is_dir()):
-        raise io.InputError(
-            f"{path}: not a regular file (a device or a pipe); refusing to "
-            "replace it (use --format to print the results)"
-        )
     return io.check_output(path, inputs=[data], force=force)
 
 
@@ -720,27 +710,6 @@ def _group_text(keys: Sequence[str], key: tuple) -> str:
     return ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True))
 
 
-def _single_row(result: FitResult) -> dict[str, Any]:
-    """The tidy row of one fit, with the columns of :attr:`GroupFits.table`."""
-    from scurve.fitting import STAT_COLUMNS
-
-    model = result.model
-    table = result.table
-    row: dict[str, Any] = {"model": model.label}
-    for name in [*model.param_names, *model.derived]:
-        for suffix, column in (
-            ("", "value"),
-            ("_stderr", "stderr"),
-            ("_lower", "lower"),
-            ("_upper", "upper"),
-        ):
-            row[name + suffix] = float(table.loc[name, column])
-    stats = result.stats
-    row.update({s: stats[s] for s in STAT_COLUMNS})
-    row.update(converged=result.converged, status=result.status, message=result.message)
-    return row
-
-
 def _as_groups(result: FitResult | GroupFits) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The results table and the JSON document.
 
@@ -759,7 +728,7 @@ def _as_groups(result: FitResult | GroupFits) -> tuple[pd.DataFrame, dict[str, A
         "shared": [],
         "groups": [{"group": {}, **entry}],
     }
-    return pd.DataFrame([_single_row(result)]), document
+    return pd.DataFrame([result.row()]), document
 
 
 def _cell_text(value: Any) -> str:
@@ -797,7 +766,50 @@ def _echo_frame(frame: pd.DataFrame, document: Any, fmt: str) -> None:
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
     else:
-        click.echo(_frame_table(frame))
+        click.echo(_fit_report(document))
+
+
+def _number(v: Any) -> str:
+    return "" if v is None else (v if isinstance(v, str) else f"{v:.6g}")
+
+
+def _fit_report(document: dict[str, Any]) -> str:
+    """Results for people: per group a block of parameters, statistics, status.
+
+    The wide one-row-per-group table is what ``--format csv`` and ``-o`` give.
+    """
+    blocks = []
+    for group in document["groups"]:
+        key = ", ".join(f"{k}={v}" for k, v in group["group"].items())
+        head = f"{key}  " if key else ""
+        level = group.get("level")
+        ci = group.get("ci")
+        title = f"{head}{document['model']}"
+        if level is not None and ci not in (None, "none"):
+            title += f"  ({level:.0%} intervals, {ci} method)"
+        lines = [title]
+        quantities = {**group.get("params", {}), **group.get("derived", {})}
+        if quantities:
+            width = max(len(n) for n in quantities)
+            lines.append(
+                f"  {'':{width}}  {'value':>12} {'stderr':>12} {'lower':>12} "
+                f"{'upper':>12}"
+            )
+            for name, q in quantities.items():
+                cells = " ".join(
+                    f"{_number(q.get(c)):>12}"
+                    for c in ("value", "stderr", "lower", "upper")
+                )
+                lines.append(f"  {name:{width}}  {cells}")
+        stats = group.get("stats") or {}
+        shown = ("n", "dof", "rss", "rmse", "r2", "aic", "aicc", "bic")
+        if stats:
+            lines.append(
+                "  " + "  ".join(f"{k}={_number(stats.get(k))}" for k in shown)
+            )
+        lines.append(f"  status: {group['status']} ({group['message']})")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 @contextmanager
@@ -917,7 +929,7 @@ def _draw_plots(
                 figure = result.plot(layout="grid")
                 figure.supxlabel(x)
                 figure.supylabel(y)
-            plotting.save_figure(figure, single)
+            plotting.save_figure(figure, single, close=True)
         click.echo(f"wrote {single}", err=True)
         return
     if not per_group:
@@ -936,7 +948,7 @@ def _draw_plots(
             directory.mkdir(exist_ok=True)
             axes = plotting.plot_fit(res, label=_group_text(keys, key) or None)
             axes.set(xlabel=x, ylabel=y)
-            plotting.save_figure(axes.figure, path)
+            plotting.save_figure(axes.figure, path, close=True)
         written += 1
     plots = "plot" if written == 1 else "plots"
     click.echo(f"wrote {written} {plots} to {directory}{os.sep}", err=True)

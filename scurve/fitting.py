@@ -304,6 +304,20 @@ class FitResult(ModelResult):
             level,
         )
 
+    def row(self, key: tuple = (), keys: Sequence[str] = ()) -> dict[str, Any]:
+        """The fit as one row of :attr:`GroupFits.table` (keys, model, NAME,
+        NAME_stderr, NAME_lower, NAME_upper, statistics, status)."""
+        return _tidy_row(
+            self.model,
+            key,
+            list(keys),
+            self.table,
+            self.stats,
+            self.converged,
+            self.status,
+            self.message,
+        )
+
     def plot(self, **kws: Any) -> Any:
         """Data, fitted curve and confidence band (:func:`scurve.plotting.plot_fit`)."""
         from scurve.plotting import plot_fit
@@ -1113,18 +1127,7 @@ def fit_groups(
             )
         else:
             results[key] = res
-            rows.append(
-                _tidy_row(
-                    model,
-                    key,
-                    keys,
-                    res.table,
-                    res.stats,
-                    res.converged,
-                    res.status,
-                    res.message,
-                )
-            )
+            rows.append(res.row(key, keys))
         if progress is not None:
             progress(i + 1)
     return GroupFits(model, keys, results, pd.DataFrame(rows))

@@ -755,8 +755,8 @@ def check_output(
     Raises
     ------
     InputError
-        `path` is an input, a directory, exists (unless `force`), or its
-        directory does not exist.
+        `path` is an input, a directory, a device or pipe, exists (unless
+        `force`), or its directory does not exist.
 
     Examples
     --------
@@ -778,6 +778,12 @@ def check_output(
             raise InputError(f"{label}: is an input file; refusing to overwrite it")
     if path.is_dir():
         raise InputError(f"{label}: is a directory")
+    if path.exists() and not path.is_file():
+        # the atomic write renames a new file over the target, which would
+        # replace a device such as /dev/null, or a pipe, by a regular file
+        raise InputError(
+            f"{label}: not a regular file (a device or a pipe); refusing to replace it"
+        )
     if path.exists() and not force:
         raise InputError(f"{label}: exists; use --force to overwrite")
     _check_directory(label)

@@ -756,7 +756,9 @@ def _grid(
     return fig
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str], **savefig: Any) -> Path:
+def save_figure(
+    fig: Figure, path: str | os.PathLike[str], *, close: bool = False, **savefig: Any
+) -> Path:
     """Write `fig` to `path` atomically, in the format named by its extension.
 
     The figure is written with :func:`scurve.io.atomic_write`: to a temporary
@@ -771,6 +773,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], **savefig: Any) -> Pa
     path : str or os.PathLike
         Destination; its extension (``.png``, ``.pdf``, ``.svg``, or any other
         format matplotlib writes) chooses the format.
+    close : bool, optional
+        Close the figure after writing it (scripts writing many figures);
+        default False, so that a notebook can still show it.
     **savefig
         Passed to :meth:`matplotlib.figure.Figure.savefig` (``dpi`` ...).
 
@@ -813,4 +818,6 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], **savefig: Any) -> Pa
         )
     with atomic_write(path, "wb") as stream:
         fig.savefig(stream, format=fmt, **savefig)
+    if close:
+        _pyplot().close(fig)
     return path

@@ -97,17 +97,22 @@ def test_fit_ryegrass_prints_the_fit() -> None:
     code, out, err = run("fit", RYEGRASS, *RYE)
     assert code == 0, err
     assert err == ""
-    header, row = out.strip().splitlines()
-    assert header.split() == result_columns([])
-    cells = dict(zip(header.split(), row.split(), strict=False))
+    lines = out.strip().splitlines()
+    assert lines[0] == "sigmoid  (95% intervals, delta method)"
+    assert lines[1].split() == ["value", "stderr", "lower", "upper"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:6]}
     expected = scurve.fit(RYEGRASS, x="conc", y="rootl")
     for name in PARAMS:
-        assert float(cells[name]) == pytest.approx(
+        assert float(rows[name][0]) == pytest.approx(
             expected.params[name].value, rel=1e-3
         )
-    assert 3.0 < float(cells["center"]) < 3.2  # drc: log ED50 ~ 3.06 mM
-    assert cells["status"] == "ok"
-    assert int(cells["n"]) == 24
+        lower, upper = expected.table.loc[name, ["lower", "upper"]]
+        assert float(rows[name][2]) == pytest.approx(lower, rel=1e-3)
+        assert float(rows[name][3]) == pytest.approx(upper, rel=1e-3)
+    assert 3.0 < float(rows["center"][0]) < 3.2  # drc: log ED50 ~ 3.06 mM
+    stats = dict(item.split("=") for item in lines[6].split())
+    assert int(stats["n"]) == 24
+    assert lines[7].startswith("  status: ok (")
 
 
 def test_fit_csv_has_the_group_table_columns() -> None:
@@ -623,7 +628,9 @@ def test_progress_bar_only_on_a_terminal(
     code, out, err = run(*args)
     assert code == 0
     assert "fitting 7 groups" in err
-    assert len(out.strip().splitlines()) == 1 + len(names)
+    assert [
+        line.split("  ")[0] for line in out.splitlines() if line.startswith("g=")
+    ] == [f"g={n}" for n in names]
 
 
 def test_fit_help_documents_exit_codes_and_columns() -> None:
@@ -666,7 +673,7 @@ def test_python_m_scurve_fit_wall_time(record_property: object) -> None:
     )
     wall = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("model")
+    assert proc.stdout.startswith("sigmoid")
     record_property("scurve_fit_wall_seconds", round(wall, 3))  # type: ignore[operator]
     print(f"python -m scurve fit data/ryegrass.csv: {wall:.2f} s wall")
 
@@ -680,7 +687,7 @@ def test_plot_one_file_for_a_single_fit(tmp_path: Path) -> None:
     assert code == 0, err
     assert target.read_bytes().startswith(b"\x89PNG")
     assert f"wrote {target}" in err
-    assert out.startswith("model")
+    assert out.startswith("sigmoid")
 
 
 def test_plot_a_grid_of_groups(tmp_path: Path) -> None:
