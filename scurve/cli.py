@@ -760,13 +760,19 @@ def _json_text(document: Any) -> str:
     return json.dumps(jsonable(document), indent=2, allow_nan=False)
 
 
-def _echo_frame(frame: pd.DataFrame, document: Any, fmt: str) -> None:
+def _echo_frame(
+    frame: pd.DataFrame,
+    document: Any,
+    fmt: str,
+    report: Callable[[Any], str] | None = None,
+) -> None:
+    """Print results as JSON, CSV, or for people (`report`, default the table)."""
     if fmt == "json":
         click.echo(_json_text(document))
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
     else:
-        click.echo(_fit_report(document))
+        click.echo(_frame_table(frame) if report is None else report(document))
 
 
 def _number(v: Any) -> str:
@@ -1208,7 +1214,7 @@ def fit_(
         _write_results(output, frame, document, inputs=[data], force=force)
     fmt = fmt or (None if output is not None else "table")
     if fmt is not None:
-        _echo_frame(frame, document, fmt)
+        _echo_frame(frame, document, fmt, report=_fit_report)
     _draw_plots(result, plot_file, plot_files, x=x, y=y)
     if _report_statuses(frame, keys, label, bool(shared)):
         click.get_current_context().exit(1)

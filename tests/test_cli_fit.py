@@ -825,3 +825,14 @@ def test_compare_bad_models_exit_2(models: str, message: str) -> None:
     assert code == 2
     assert out == ""
     assert message in one_line_error(err)
+
+
+def test_compare_prints_a_table_by_default() -> None:
+    code, out, err = run(
+        "compare", RYEGRASS, "--models", "sigmoid,sigmoid:erf", "--x", "conc",
+        "--y", "rootl",
+    )  # fmt: skip
+    assert code == 0, err
+    header, *rows = out.strip().splitlines()
+    assert header.split()[:4] == ["model", "n", "k", "rss"]
+    assert [r.split()[0] for r in rows] == ["sigmoid", "sigmoid(erf)"]
