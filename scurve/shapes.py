@@ -180,7 +180,11 @@ def _arctan_derivative(x):
 
 
 def _arctan_inverse(y):
-    return _odd_inverse(y, lambda a: (2 / _PI) * np.tan((_PI / 2) * a))
+    # tan(pi/2) is finite in floating point: the ends are set to +/-inf
+    def positive(a):
+        return np.where(a == 1, np.inf, (2 / _PI) * np.tan((_PI / 2) * a))
+
+    return _odd_inverse(y, positive)
 
 
 # Taylor coefficients of z atan z - log1p(z^2)/2 = sum (-1)^(n+1) z^2n / (2n(2n-1)),
@@ -321,8 +325,12 @@ def _cubic_derivative(x):
 
 
 def _cubic_inverse(y):
-    # t (3 - t^2)/2 = sin(3 phi) with t = 2 sin(phi), so x = 3 sin(asin(y)/3)
-    return _odd_inverse(y, lambda a: 3 * np.sin(np.arcsin(a) / 3))
+    # t (3 - t^2)/2 = sin(3 phi) with t = 2 sin(phi), so x = 3 sin(asin(y)/3);
+    # the rail y = 1 is reached exactly at the knee x = 3/2
+    def positive(a):
+        return np.where(a == 1, _CUBIC_KNEE, 3 * np.sin(np.arcsin(a) / 3))
+
+    return _odd_inverse(y, positive)
 
 
 def _cubic_antiderivative(x):
@@ -381,8 +389,12 @@ def _arctan_unit_derivative(x):
 
 
 def _arctan_unit_inverse(u):
-    # lower half: tan(pi (u - 1/2)) = -1/tan(pi u)
-    return _symmetric_inverse(u, lambda v: -1 / np.tan(_PI * v))
+    # x = tan(pi (u - 1/2)): near 1/2 with u - 1/2 exact (Sterbenz), in the
+    # tail as -1/tan(pi u), which keeps the relative accuracy of small u
+    return _symmetric_inverse(
+        u,
+        lambda v: np.where(v < 0.25, -1 / np.tan(_PI * v), np.tan(_PI * (v - 0.5))),
+    )
 
 
 def _arctan_unit_antiderivative(x):
@@ -413,7 +425,10 @@ def _erf_unit_derivative(x):
 
 
 def _erf_unit_inverse(u):
-    return _symmetric_inverse(u, lambda v: -_scipy_special().erfcinv(2 * v))
+    sc = _scipy_special()
+    return _symmetric_inverse(
+        u, lambda v: np.where(v < 0.25, -sc.erfcinv(2 * v), sc.erfinv(2 * v - 1))
+    )
 
 
 _IERFC_TERMS = 320
@@ -490,7 +505,12 @@ def _gudermannian_unit_derivative(x):
 
 
 def _gudermannian_unit_inverse(u):
-    return _symmetric_inverse(u, lambda v: np.log(np.tan((_PI / 2) * v)))
+    # log(tan(pi v / 2)); near 1/2 it is 2 atanh(tan(pi (v - 1/2) / 2)), exact v - 1/2
+    def lower(v):
+        near = 2 * np.arctanh(np.tan((_PI / 2) * (v - 0.5)))
+        return np.where(v < 0.25, np.log(np.tan((_PI / 2) * v)), near)
+
+    return _symmetric_inverse(u, lower)
 
 
 def _hard_clip_unit(x):
@@ -527,9 +547,17 @@ def _cubic_unit_derivative(x):
     return 0.5 * _cubic_derivative(x)
 
 
+def _cubic_unit_lower_inverse(v):
+    # v < 1/4: 2v - 1 = -cos(theta) gives s = x + 3/2 = (3 sqrt3 / 2) sin(d) +
+    # 3 sin^2(d/2) with d = (2/3) asin(sqrt v): no cancellation in the tail.
+    # 1/4 <= v <= 1/2: the odd inverse of 2v - 1, exact there (Sterbenz).
+    d = (2 / 3) * np.arcsin(np.sqrt(np.minimum(v, 0.25)))
+    tail = (1.5 * math.sqrt(3)) * np.sin(d) + 3 * np.sin(d / 2) ** 2 - _CUBIC_KNEE
+    return np.where(v < 0.25, tail, _cubic_inverse(2 * v - 1))
+
+
 def _cubic_unit_inverse(u):
-    inside, v = _unit_domain(u)
-    return np.where(inside, _cubic_inverse(2 * v - 1), np.nan)
+    return _symmetric_inverse(u, _cubic_unit_lower_inverse)
 
 
 def _cubic_unit_antiderivative(x):
@@ -546,8 +574,9 @@ def _hard_sigmoid_derivative(x):
 
 
 def _hard_sigmoid_inverse(u):
+    # 3 (2u - 1): 2u - 1 is exact for u >= 1/4, where 6u - 3 is not
     inside, v = _unit_domain(u)
-    return np.where(inside, 6 * v - 3, np.nan)
+    return np.where(inside, 3 * (2 * v - 1), np.nan)
 
 
 def _hard_sigmoid_antiderivative(x):
