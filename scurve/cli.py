@@ -1458,18 +1458,13 @@ def _read_results(path: Path) -> tuple[str, dict[str, Any]]:
     """The JSON document of 'scurve fit -o FILE.json', checked for "groups"."""
     import json
 
+    from scurve import io
+
     label = _data_label(path)
     try:
-        if str(path) == "-":
-            text = click.get_text_stream("stdin").read()
-        else:
-            text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{label}: no such file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{label}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{label}: cannot read it ({exc.strerror or exc})") from None
+        text = io.read_text(path, name=label)
+    except io.InputError as exc:
+        raise InputError(str(exc)) from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

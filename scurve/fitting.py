@@ -167,7 +167,40 @@ class _Assessment:
     message: str
 
 
-class FitResult(ModelResult):
+class _JSONReport:
+    """``to_dict()`` for anything with a model, a table, stats and a status."""
+
+    model: SCurveModel
+    table: pd.DataFrame
+    stats: dict[str, float]
+    converged: bool
+    status: Status
+    message: str
+    level: float
+    ci: CI
+
+    def _covariance(self) -> tuple[list[str], NDArray[np.float64]] | None:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in JSON-ready types: parameters and derived quantities
+        with intervals, statistics, status, the model's name and options, and
+        the covariance of the varied parameters (NaN as null, infinities as
+        "inf"), enough to rebuild the curve and its band."""
+        return _result_dict(
+            self.model,
+            self._covariance(),
+            self.table,
+            self.stats,
+            self.converged,
+            self.status,
+            self.message,
+            self.level,
+            self.ci,
+        )
+
+
+class FitResult(_JSONReport, ModelResult):
     """The result of one fit: an :class:`lmfit.model.ModelResult` and more.
 
     Attributes
@@ -326,20 +359,8 @@ class FitResult(ModelResult):
 
     # -- output ------------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """Everything in JSON-ready types (NaN as null, infinities as "inf")."""
-        covariance = None if self.covar is None else (self.var_names, self.covar)
-        return _result_dict(
-            self.model,
-            covariance,
-            self.table,
-            self.stats,
-            self.converged,
-            self.status,
-            self.message,
-            self.level,
-            self.ci,
-        )
+    def _covariance(self) -> tuple[list[str], NDArray[np.float64]] | None:
+        return None if self.covar is None else (list(self.var_names), self.covar)
 
     def summary(self) -> str:
         """A text report: the table, the statistics and the status."""
@@ -944,7 +965,7 @@ class GroupFits:
 
 
 @dataclass
-class SharedGroup:
+class SharedGroup(_JSONReport):
     """One group's part of a joint fit with shared parameters.
 
     Attributes
@@ -1019,20 +1040,6 @@ class SharedGroup:
         mine = [(n, j) for n, j in self.names.items() if j in joint_names]
         idx = [joint_names.index(j) for _, j in mine]
         return [n for n, _ in mine], self.joint.covar[np.ix_(idx, idx)]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The group's fit in JSON-ready types (as FitResult.to_dict)."""
-        return _result_dict(
-            self.model,
-            self._covariance(),
-            self.table,
-            self.stats,
-            self.converged,
-            self.status,
-            self.message,
-            self.level,
-            self.ci,
-        )
 
 
 STAT_COLUMNS = ("n", "dof", "rss", "rmse", "r2", "aic", "aicc", "bic")

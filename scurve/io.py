@@ -47,6 +47,7 @@ __all__ = [
     "column",
     "jsonable",
     "read_table",
+    "read_text",
     "select",
     "weights_to_multipliers",
     "write_json",
@@ -131,26 +132,48 @@ def read_table(
         table = source.copy(deep=False)
         table.attrs["source"] = name
         return table
-    if isinstance(source, str) and source == "-":
-        stdin = getattr(sys.stdin, "buffer", sys.stdin)
-        return _read_text(stdin.read(), name or "<stdin>")
     if hasattr(source, "read"):
         label = name or str(getattr(source, "name", "<stream>"))
         return _read_text(source.read(), label)
-    path = Path(source)
-    label = name or str(source)
-    if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
-        return _read_parquet(path, label)
+    if not (isinstance(source, str) and source == "-"):
+        path = Path(source)
+        if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
+            return _read_parquet(path, name or str(source))
+    label, data = _read_source(source, name)
+    tab = ".tsv" in (s.lower() for s in Path(str(source)).suffixes)
+    return _read_text(data, label, delimiter="\t" if tab else None)
+
+
+def _read_source(source: str | os.PathLike[str], name: str | None) -> tuple[str, bytes]:
+    """(label, bytes) of a file, or of standard input for ``"-"``."""
+    if isinstance(source, str) and source == "-":
+        stdin = getattr(sys.stdin, "buffer", sys.stdin)
+        data = stdin.read()
+        return name or "<stdin>", data.encode() if isinstance(data, str) else data
+    label = name or os.fspath(source)
     try:
-        data = path.read_bytes()
+        return label, Path(source).read_bytes()
     except FileNotFoundError:
         raise InputError(f"{label}: no such file") from None
     except PermissionError:
         raise InputError(f"{label}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{label}: is a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"{label}: cannot read it ({exc.strerror or exc})") from None
-    tab = ".tsv" in (s.lower() for s in path.suffixes)
-    return _read_text(data, label, delimiter="\t" if tab else None)
+
+
+def read_text(source: str | os.PathLike[str], *, name: str | None = None) -> str:
+    """The text of a file (UTF-8, with or without BOM, maybe gzipped), or of
+    standard input for ``"-"``.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable or not UTF-8, with the file's name first.
+    """
+    label, data = _read_source(source, name)
+    return _decode(data, label)
 
 
 def _decode(data: bytes | str, label: str) -> str:
