@@ -65,7 +65,7 @@ MAGIC_HINTS = {
     b"PAR1": "it looks like Parquet: give it the extension .parquet",
     b"PK\x03\x04": "it looks like a zip or Excel file: export it as CSV",
 }
-NO_PYARROW = "reading Parquet needs pyarrow: pip install pyarrow"
+NO_PYARROW = "reading Parquet needs pyarrow: pip install 'scurve[parquet]'"
 
 
 class InputError(ValueError):

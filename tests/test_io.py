@@ -149,13 +149,17 @@ def test_unterminated_quote_is_an_input_error() -> None:
         read_table("data.csv")
 
 
-@pytest.mark.skipif(HAS_PYARROW, reason="tests the message shown without pyarrow")
-def test_parquet_without_pyarrow_says_how_to_install() -> None:
+def test_parquet_without_pyarrow_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pandas imports its Parquet engine when asked; make that import fail
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "fastparquet", None)
     write("data.parquet", b"PAR1 not really")
     with pytest.raises(InputError) as excinfo:
         read_table("data.parquet")
     assert message(excinfo) == (
-        "data.parquet: reading Parquet needs pyarrow: pip install pyarrow"
+        "data.parquet: reading Parquet needs pyarrow: pip install 'scurve[parquet]'"
     )
     df = pd.DataFrame({"x": [1.0]})
     with pytest.raises(InputError, match="writing Parquet needs pyarrow"):
