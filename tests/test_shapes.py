@@ -307,7 +307,7 @@ def test_missing_inverse_raises_not_implemented():
     tanh = REGISTRY["tanh"].odd
     curve = shapes.Curve("no_inverse", "odd", "tanh(x)", tanh._value, tanh._derivative)
     assert not curve.has_inverse
-    with pytest.raises(NotImplementedError, match="no_inverse.odd"):
+    with pytest.raises(NotImplementedError, match=r"no_inverse\.odd"):
         curve.inverse(0.5)
     for registered in NO_INVERSE:  # and any registered curve that lacks one
         with pytest.raises(NotImplementedError, match=registered.qualname):
