@@ -12,13 +12,26 @@ from types import MappingProxyType
 from typing import Any
 
 from scurve.fitting import SCurveModel
+from scurve.models.growth import GompertzModel, LogisticModel, RichardsModel
 from scurve.models.sigmoid import SigmoidModel
 
-__all__ = ["REGISTRY", "SigmoidModel", "get_model"]
+__all__ = [
+    "REGISTRY",
+    "GompertzModel",
+    "LogisticModel",
+    "RichardsModel",
+    "SigmoidModel",
+    "get_model",
+]
 
 #: Model name -> class (called with the model's options, e.g. ``shape=``).
 REGISTRY: MappingProxyType[str, Callable[..., SCurveModel]] = MappingProxyType(
-    {"sigmoid": SigmoidModel}
+    {
+        "sigmoid": SigmoidModel,
+        "logistic": LogisticModel,
+        "gompertz": GompertzModel,
+        "richards": RichardsModel,
+    }
 )
 
 
