@@ -654,7 +654,7 @@ def _build_model(name: str, shape: str | None) -> SCurveModel:
 
 def _check_names(model: SCurveModel, option: str, names: Iterable[str]) -> None:
     """A usage error for a name that is not one of the model's parameters."""
-    known = list(model.param_names)
+    known = list(model.curve_params)
     for name in names:
         if name not in known:
             raise click.BadParameter(

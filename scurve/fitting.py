@@ -138,6 +138,12 @@ class SCurveModel(lmfit.Model):
         return self.name
 
     @property
+    def curve_params(self) -> list[str]:
+        """The curve's own parameters, in order (lmfit's ``param_names`` also
+        lists the derived quantities once they have hints)."""
+        return [n for n in self.param_names if n not in self.derived]
+
+    @property
     def options(self) -> dict[str, Any]:
         """Keyword options that rebuild this model with
         :func:`scurve.models.get_model` (``{"shape": "erf"}`` for sigmoid)."""
@@ -151,7 +157,7 @@ class SCurveModel(lmfit.Model):
             "formula": self.formula,
             "parameters": {
                 n: {"min": params[n].min, "max": params[n].max}
-                for n in self.param_names
+                for n in self.curve_params
             },
             "derived": dict(self.derived),
         }
@@ -381,7 +387,7 @@ class FitResult(_JSONReport, ModelResult):
 
     def __repr__(self) -> str:
         values = ", ".join(
-            f"{n}={self.params[n].value:.4g}" for n in self.model.param_names
+            f"{n}={self.params[n].value:.4g}" for n in self.model.curve_params
         )
         return f"<FitResult {self.model.label}: {values}; status={self.status}>"
 
@@ -813,8 +819,8 @@ def make_params(
     params = model.guess(y, x)
     for what, mapping in (("fix", fix), ("init", init), ("bounds", bounds)):
         for name in mapping or {}:
-            if name not in model.param_names:
-                known = ", ".join(model.param_names)
+            if name not in model.curve_params:
+                known = ", ".join(model.curve_params)
                 raise FitError(
                     f"{what}: {model.label} has no parameter {name!r} ({known})"
                 )
@@ -1057,7 +1063,7 @@ def _tidy_row(
 ) -> dict[str, Any]:
     row: dict[str, Any] = dict(zip(keys, key, strict=True))
     row["model"] = model.label
-    names = list(model.param_names) + list(model.derived)
+    names = list(model.curve_params) + list(model.derived)
     for name in names:
         for suffix, col in (
             ("", "value"),
@@ -1155,9 +1161,9 @@ def _fit_shared(
     ci: CI,
     level: float,
 ) -> GroupFits:
-    unknown = [s for s in share if s not in model.param_names]
+    unknown = [s for s in share if s not in model.curve_params]
     if unknown:
-        known = ", ".join(model.param_names)
+        known = ", ".join(model.curve_params)
         raise FitError(
             f"share: {model.label} has no parameter {unknown[0]!r} ({known})"
         )
@@ -1168,7 +1174,7 @@ def _fit_shared(
         except FitError as exc:
             label = ", ".join(map(str, key))
             raise FitError(f"group {label}: {exc}") from None
-    own = [p for p in model.param_names if p not in share]
+    own = [p for p in model.curve_params if p not in share]
     joint = lmfit.Parameters()
     starts = {}
     for i, (key, (x, y, _)) in enumerate(data.items()):
@@ -1197,7 +1203,7 @@ def _fit_shared(
     def group_values(params: lmfit.Parameters, i: int) -> dict[str, float]:
         return {
             p: params[p if p in share else p + _suffix(i)].value
-            for p in model.param_names
+            for p in model.curve_params
         }
 
     def residual(params: lmfit.Parameters) -> NDArray[np.float64]:
@@ -1248,7 +1254,7 @@ def _fit_shared(
     )
     joint_stats = _statistics(y_all, fit_all, w_all, out.nvarys)
     rows = []
-    own_names = list(model.param_names) + list(model.derived)
+    own_names = list(model.curve_params) + list(model.derived)
     for i, (key, (x, y, w)) in enumerate(data.items()):
         suffix = _suffix(i)
         local = table.rename(
@@ -1281,7 +1287,7 @@ def _fit_shared(
             level,
             ci,
             joint=out,
-            names={p: p if p in share else p + suffix for p in model.param_names},
+            names={p: p if p in share else p + suffix for p in model.curve_params},
         )
     return GroupFits(
         model, keys, results, pd.DataFrame(rows), shared=list(share), joint=out

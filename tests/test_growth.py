@@ -156,3 +156,22 @@ def test_comparison_prefers_the_generating_model(name):
         {name, table.index[0]} == {"logistic", "richards"}
         and table.loc[name, "delta_aic"] < 2
     )
+
+
+def test_shared_capacity_across_groups_keeps_derived_quantities_per_group():
+    # derived quantities are not curve parameters: a joint fit must not pass
+    # them to the curve (it did, with TypeError, before curve_params)
+    from scurve.fitting import fit_groups
+
+    model = get_model("logistic")
+    groups = {}
+    for i, t0 in enumerate((9.0, 11.0)):
+        _, _, y = noisy("logistic", T, seed=10 + i, t0=t0)
+        groups[(f"well{i}",)] = (T, y, None)
+    fits = fit_groups(model, groups, ["well"], share=["K"])
+    table = fits.table
+    assert list(table["status"]) == ["ok", "ok"]
+    assert table["K"].nunique() == 1
+    assert table["doubling_time"].notna().all()
+    assert table.loc[0, "t0"] < table.loc[1, "t0"]
+    assert model.curve_params == ["K", "r", "t0", "N_min"]
