@@ -101,12 +101,12 @@ class _GrowthModel(SCurveModel):
 
     def _start(
         self, data: ArrayLike, x: ArrayLike, inverse: Callable
-    ) -> tuple[NDArray, float, float, float, float]:
-        """Times, and the linearized start with the baseline if it is fitted."""
+    ) -> tuple[float, float, float, float]:
+        """The linearized start, with the baseline only if it is fitted."""
         t = np.asarray(x, dtype=np.float64)
         y = np.asarray(data, dtype=np.float64)
         capacity, slope, intercept, base = linearized_start(t, y, inverse)
-        return t, capacity, slope, intercept, base if self.baseline else 0.0
+        return capacity, slope, intercept, base if self.baseline else 0.0
 
 
 class LogisticModel(_GrowthModel):
@@ -162,7 +162,7 @@ class LogisticModel(_GrowthModel):
         self, data: ArrayLike, x: ArrayLike, **kws: Any
     ) -> lmfit.Parameters:
         """Self-start: the logit of the scaled data is linear in t (slope r)."""
-        _, capacity, slope, intercept, base = self._start(data, x, _LOGISTIC.inverse)
+        capacity, slope, intercept, base = self._start(data, x, _LOGISTIC.inverse)
         params = self.make_params(
             K=capacity, r=slope, t0=-intercept / slope, N_min=base
         )
@@ -208,7 +208,7 @@ class GompertzModel(_GrowthModel):
         self, data: ArrayLike, x: ArrayLike, **kws: Any
     ) -> lmfit.Parameters:
         """Self-start: -log(-log(N/A)) is linear in t with slope mu_m e / A."""
-        _, capacity, slope, intercept, base = self._start(data, x, _GOMPERTZ.inverse)
+        capacity, slope, intercept, base = self._start(data, x, _GOMPERTZ.inverse)
         mu_m = slope * capacity / math.e
         lag = -(intercept + 1) / slope
         params = self.make_params(A=capacity, mu_m=mu_m, lag=lag, N_min=base)
@@ -258,7 +258,7 @@ class RichardsModel(_GrowthModel):
         self, data: ArrayLike, x: ArrayLike, **kws: Any
     ) -> lmfit.Parameters:
         """Self-start from the logistic (nu = 1)."""
-        _, capacity, slope, intercept, base = self._start(data, x, _LOGISTIC.inverse)
+        capacity, slope, intercept, base = self._start(data, x, _LOGISTIC.inverse)
         params = self.make_params(
             K=capacity, r=slope, t0=-intercept / slope, nu=1.0, N_min=base
         )
