@@ -340,6 +340,170 @@ def _cubic_antiderivative(x):
     return np.where(a <= _CUBIC_KNEE, (3 / 16) * t * t * (6 - t * t), a - 9 / 16)
 
 
+# ------------------------------------------ second antiderivatives (odd forms)
+# F2(x) = integral of F1 from 0 to x, the kernel of second-order anti-aliasing
+# (ADAA2). Each F2 is odd and ~x^3/6 near 0, where the closed forms cancel, so
+# there a Taylor series (coefficients of x^3, x^5, ... from mpmath) is summed;
+# |x| is clamped at 1e150 (where x^2 is still finite) and +/-inf map to +/-inf.
+
+_F2_CLAMP = 1e150
+_LOGCOSH_F2_SERIES = (
+    0.16666666666666666,
+    -0.016666666666666666,
+    0.0031746031746031746,
+    -0.0007495590828924162,
+    0.00019881353214686547,
+    -5.6815612371167925e-05,
+    1.71053716027261e-05,
+    -5.352332305335729e-06,
+    1.7252264355134092e-06,
+    -5.693550339132201e-07,
+    1.9153237069030535e-07,
+    -6.546387313886139e-08,
+    2.2676502947762058e-08,
+    -7.94543006854117e-09,
+    2.8115818831083384e-09,
+    -1.0035291969796074e-09,
+)
+_ERF_F2_SERIES = (
+    0.16666666666666666,
+    -0.013089969389957472,
+    0.0014686911311144878,
+    -0.0001602093495799222,
+    1.6014489135167174e-05,
+    -1.4512788870586947e-06,
+    1.1941094759245055e-07,
+    -8.964755927004229e-09,
+    6.176230561732904e-10,
+    -3.926838208493887e-11,
+    2.316146198469979e-12,
+    -1.2733678793068123e-13,
+)
+_ALGEBRAIC_F2_SERIES = (
+    0.16666666666666666,
+    -0.025,
+    0.008928571428571428,
+    -0.004340277777777778,
+    0.0024857954545454545,
+    -0.0015775240384615385,
+    0.00107421875,
+    -0.000770120059742647,
+    0.0005742123252467105,
+    -0.00044159662155877975,
+    0.0003482155177904212,
+    -0.00028031349182128907,
+    0.00022960150683367693,
+    -0.00019086332156740385,
+    0.0001606946029970723,
+)
+# z atan z - log1p(z^2)/2 integrated: sum (-1)^(n+1) z^(2n+1) / ((2n-1) 2n (2n+1))
+_ARCTAN_F2_SERIES = tuple(
+    (-1) ** (n + 1) / ((2 * n - 1) * (2 * n) * (2 * n + 1)) for n in range(1, 15)
+)
+
+
+def _odd_series(x, coefficients):
+    """``sum c_k x^(2k+3)`` by Horner's rule in x^2."""
+    w = x * x
+    total = np.zeros_like(x)
+    for c in reversed(coefficients):
+        total = total * w + c
+    return total * w * x
+
+
+def _odd_f2(x, closed, series, near):
+    """An odd F2 from its closed form on |x| >= near and its series inside."""
+
+    def f(x):
+        a = np.minimum(np.abs(x), _F2_CLAMP)
+        inside = a < near
+        small = np.where(inside, a, 0.0)
+        large = np.where(inside, near, a)
+        r = np.where(inside, _odd_series(small, series), closed(large))
+        return np.copysign(r, x)
+
+    return _with_limits(x, f, -np.inf, np.inf)
+
+
+def _tanh_f2_closed(a):
+    # a^2/2 - a log 2 + pi^2/24 + Li2(-e^(-2a))/2, Li2(-u) = spence(1 + u)
+    li2 = _scipy_special().spence(1 + np.exp(-2 * a))
+    return a * (0.5 * a - math.log(2)) + (_PI**2 / 24 + 0.5 * li2)
+
+
+def _tanh_f2(x):
+    return _odd_f2(x, _tanh_f2_closed, _LOGCOSH_F2_SERIES, 0.5)
+
+
+def _arctan_f2_closed(a):
+    # (8/pi^3) ((z^2 - 1) atan(z)/2 + z/2 - z log1p(z^2)/2), z = pi a / 2
+    z = (_PI / 2) * a
+    g = 0.5 * (z * z - 1) * np.arctan(z) + 0.5 * z * (1 - _log1p_square(z))
+    return (8 / _PI**3) * g
+
+
+def _arctan_f2(x):
+    # the series is in z = pi x / 2, valid for |z| < 0.25
+    def series(a):
+        z = (_PI / 2) * a
+        return (8 / _PI**3) * _odd_series(z, _ARCTAN_F2_SERIES)
+
+    def f(x):
+        a = np.minimum(np.abs(x), _F2_CLAMP)
+        inside = a < 0.5 / _PI
+        r = np.where(
+            inside,
+            series(np.where(inside, a, 0.0)),
+            _arctan_f2_closed(np.where(inside, 1.0, a)),
+        )
+        return np.copysign(r, x)
+
+    return _with_limits(x, f, -np.inf, np.inf)
+
+
+def _erf_f2_closed(a):
+    # (a^2/2 + 1/pi) erf(sqrt(pi) a/2) + (a/pi)(exp(-pi a^2/4) - 2)
+    return (0.5 * a * a + 1 / _PI) * _erf(a) + (a / _PI) * (_erf_derivative(a) - 2)
+
+
+def _erf_f2(x):
+    return _odd_f2(x, _erf_f2_closed, _ERF_F2_SERIES, 0.5)
+
+
+def _algebraic_f2_closed(a):
+    # (a hypot(1, a) + asinh(a))/2 - a
+    return 0.5 * (a * np.hypot(1, a) + np.arcsinh(a)) - a
+
+
+def _algebraic_f2(x):
+    return _odd_f2(x, _algebraic_f2_closed, _ALGEBRAIC_F2_SERIES, 0.25)
+
+
+def _hard_clip_f2(x):
+    # a^3/6 inside, a^2/2 - a/2 + 1/6 outside (a = |x|), odd
+    def f(x):
+        a = np.minimum(np.abs(x), _F2_CLAMP)
+        inside = a <= 1
+        t = np.minimum(a, 1.0)
+        r = np.where(inside, t * t * t / 6, a * (a - 1) / 2 + 1 / 6)
+        return np.copysign(r, x)
+
+    return _with_limits(x, f, -np.inf, np.inf)
+
+
+def _cubic_f2(x):
+    # x^3/6 - x^5/135 inside; beyond the knee 81/160 + (a - 3/2)(a + 3/2 - 9/8)/2
+    def f(x):
+        a = np.minimum(np.abs(x), _F2_CLAMP)
+        t = np.minimum(a, _CUBIC_KNEE)
+        inside = a <= _CUBIC_KNEE
+        outside = 81 / 160 + 0.5 * (a - _CUBIC_KNEE) * (a + _CUBIC_KNEE - 9 / 8)
+        r = np.where(inside, t * t * t * (1 / 6 - t * t / 135), outside)
+        return np.copysign(r, x)
+
+    return _with_limits(x, f, -np.inf, np.inf)
+
+
 # ------------------------------------------------------------------ unit forms
 # Antiderivatives are anchored at F(-inf) = 0 where that integral converges.
 
@@ -700,6 +864,9 @@ class Curve:
     _derivative: Callable[..., np.ndarray] = field(repr=False)
     _inverse: Callable[..., np.ndarray] | None = field(default=None, repr=False)
     _antiderivative: Callable[..., np.ndarray] | None = field(default=None, repr=False)
+    _second_antiderivative: Callable[..., np.ndarray] | None = field(
+        default=None, repr=False
+    )
     params: Mapping[str, float] = field(default_factory=dict)
 
     @property
@@ -719,6 +886,10 @@ class Curve:
     @property
     def has_antiderivative(self) -> bool:
         return self._antiderivative is not None
+
+    @property
+    def has_second_antiderivative(self) -> bool:
+        return self._second_antiderivative is not None
 
     def _call(self, impl, what: str, x: ArrayLike, params: dict[str, float]) -> Result:
         if impl is None:
@@ -761,6 +932,19 @@ class Curve:
             If it is not elementary (Gudermannian, Richards).
         """
         return self._call(self._antiderivative, "antiderivative", x, params)
+
+    def second_antiderivative(self, x: ArrayLike, **params: float) -> Result:
+        """The antiderivative of :meth:`antiderivative`, with ``F2(0) = 0``
+        (odd forms only): what second-order anti-aliasing needs.
+
+        Raises
+        ------
+        NotImplementedError
+            If the curve has none here.
+        """
+        return self._call(
+            self._second_antiderivative, "second antiderivative", x, params
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -823,12 +1007,13 @@ def _shape(
     )
 
 
-_TANH_ODD = (_tanh, _tanh_derivative, _tanh_inverse, _logcosh)
+_TANH_ODD = (_tanh, _tanh_derivative, _tanh_inverse, _logcosh, _tanh_f2)
 _HARD_CLIP_ODD = (
     _hard_clip,
     _hard_clip_derivative,
     _hard_clip_inverse,
     _hard_clip_antiderivative,
+    _hard_clip_f2,
 )
 
 _SHAPES = [
@@ -867,6 +1052,7 @@ _SHAPES = [
             _arctan_derivative,
             _arctan_inverse,
             _arctan_antiderivative,
+            _arctan_f2,
         ),
     ),
     _shape(
@@ -879,7 +1065,14 @@ _SHAPES = [
             _erf_unit_inverse,
             _erf_unit_antiderivative,
         ),
-        ("erf(sqrt(pi)*x/2)", _erf, _erf_derivative, _erf_inverse, _erf_antiderivative),
+        (
+            "erf(sqrt(pi)*x/2)",
+            _erf,
+            _erf_derivative,
+            _erf_inverse,
+            _erf_antiderivative,
+            _erf_f2,
+        ),
     ),
     _shape(
         "algebraic",
@@ -897,6 +1090,7 @@ _SHAPES = [
             _algebraic_derivative,
             _algebraic_inverse,
             _algebraic_antiderivative,
+            _algebraic_f2,
         ),
     ),
     _shape(
@@ -943,6 +1137,7 @@ _SHAPES = [
             _cubic_derivative,
             _cubic_inverse,
             _cubic_antiderivative,
+            _cubic_f2,
         ),
     ),
     _shape(
