@@ -72,7 +72,10 @@ __all__ = [
 LEVEL = 0.95
 
 CI = Literal["delta", "profile", "none"]
-Status = Literal["ok", "at_bound", "singular", "not_converged", "failed"]
+Status = Literal["ok", "at_bound", "singular", "flat", "not_converged", "failed"]
+#: A fit whose curve explains no more than a constant at this significance
+#: (F test) is ``flat``: no S-curve in the data (a well that did not grow).
+FLAT_P = 0.01
 
 
 class FitError(ValueError):
@@ -112,8 +115,19 @@ class SCurveModel(lmfit.Model):
     derived: ClassVar[Mapping[str, str]] = {}
     #: Draw x on a log axis (dose-response).
     log_x: ClassVar[bool] = False
+    #: How standard errors are computed: ``"jacobian"`` (lmfit's
+    #: :math:`s^2 (J^T J)^{-1}`) or ``"hessian"`` (:math:`2 s^2 H^{-1}` with
+    #: :math:`H` the full Hessian of the residual sum of squares, as R's drc).
+    covariance: ClassVar[Literal["jacobian", "hessian"]] = "jacobian"
+    #: Derived quantities of one parameter whose delta-method interval is
+    #: that parameter's interval mapped through the expression (``ec50`` from
+    #: ``log_ec50``: asymmetric, always positive).
+    mapped_intervals: ClassVar[frozenset[str]] = frozenset()
+    #: Extra keywords for the optimizer (leastsq's ``xtol``, ``ftol``).
+    solver_options: ClassVar[Mapping[str, float]] = {}
 
-    def __init__(self, **kws: Any) -> None:
+    def __init__(self, *, log_y: bool = False, **kws: Any) -> None:
+        self.log_y = bool(log_y)
         kws.setdefault("independent_vars", ["x"])
         kws.setdefault("name", self.name)
         super().__init__(self.function, **kws)
@@ -121,6 +135,14 @@ class SCurveModel(lmfit.Model):
             self.set_param_hint(param, **hint)
         for quantity, expr in self.derived.items():
             self.set_param_hint(quantity, expr=expr)
+
+    def make_params(self, verbose: bool = False, **kwargs: Any) -> lmfit.Parameters:
+        """lmfit's parameters, whose expressions also know ``expit``,
+        ``softplus`` and the data span ``x_min``, ``x_max`` (NaN until
+        :func:`add_symbols` sets them from the data)."""
+        params = super().make_params(verbose=verbose, **kwargs)
+        add_symbols(params, np.array([math.nan]))
+        return params
 
     def function(self, x: NDArray[np.float64], *args: float) -> NDArray[np.float64]:
         """The curve; subclasses define it with named parameters."""
@@ -132,10 +154,44 @@ class SCurveModel(lmfit.Model):
         """Self-starting parameter values from the data."""
         raise NotImplementedError
 
+    def check_fit(self, result: FitResult) -> None:
+        """Raise :class:`FitError` if a converged fit's values cannot be
+        trusted for a reason the model knows (an EC50 outside the doses);
+        nothing by default."""
+
     @property
     def label(self) -> str:
         """The model's name as shown in tables and plots."""
-        return self.name
+        return self.name + self.log_suffix
+
+    @property
+    def log_suffix(self) -> str:
+        """``" (log y)"`` for a model fitted on the log scale, else ``""``."""
+        return " (log y)" if self.log_y else ""
+
+    def scale(self, values: ArrayLike) -> NDArray[np.float64]:
+        """Responses on the scale the residuals are taken: ``log(values)``
+        with ``log_y`` (non-positive values give -inf), else `values`."""
+        values = np.asarray(values, dtype=np.float64)
+        if not self.log_y:
+            return values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(np.where(values > 0, values, 0.0))
+
+    def _residual(
+        self,
+        params: lmfit.Parameters,
+        data: NDArray[np.float64],
+        weights: NDArray[np.float64] | None,
+        **kwargs: Any,
+    ) -> NDArray[np.float64]:
+        """lmfit's ``(data - model) * weights``, on the log scale with ``log_y``
+        (a curve value <= 0 counts as the smallest positive float)."""
+        if not self.log_y:
+            return super()._residual(params, data, weights, **kwargs)
+        curve = np.maximum(self.eval(params, **kwargs), np.finfo(np.float64).tiny)
+        diff = self.scale(data) - np.log(curve)
+        return diff if weights is None else diff * weights
 
     @property
     def curve_params(self) -> list[str]:
@@ -146,8 +202,10 @@ class SCurveModel(lmfit.Model):
     @property
     def options(self) -> dict[str, Any]:
         """Keyword options that rebuild this model with
-        :func:`scurve.models.get_model` (``{"shape": "erf"}`` for sigmoid)."""
-        return {}
+        :func:`scurve.models.get_model` (``{"shape": "erf"}`` for sigmoid,
+        ``{"log_y": True}`` for a fit on the log scale); subclasses add theirs
+        to ``super().options``."""
+        return {"log_y": True} if self.log_y else {}
 
     def describe(self) -> dict[str, Any]:
         """Parameters with bounds, the formula and derived quantities."""
@@ -217,7 +275,7 @@ class FitResult(_JSONReport, ModelResult):
         How :attr:`table` computes intervals.
     converged : bool
         The optimizer reported convergence to finite values.
-    status : {"ok", "at_bound", "singular", "not_converged", "failed"}
+    status : {"ok", "at_bound", "singular", "flat", "not_converged", "failed"}
     message : str
         What the status means for this fit, in plain words (lmfit's own
         optimizer message is kept as ``optimizer_message``).
@@ -235,6 +293,7 @@ class FitResult(_JSONReport, ModelResult):
 
     def fit(self, *args: Any, **kws: Any) -> None:
         super().fit(*args, **kws)
+        self._update_covariance()
         self._table_cache: dict[tuple[float, str], pd.DataFrame] = {}
         self.optimizer_message = self.message
         verdict = _assess(
@@ -253,6 +312,93 @@ class FitResult(_JSONReport, ModelResult):
             verdict.status,
             verdict.message,
         )
+        flat = self._no_signal() if self.converged else ""
+        if flat:
+            self.status, self.message = "flat", flat
+
+    def _update_covariance(self) -> None:
+        """After the optimizer: the model's own covariance if it asks for one
+        (``covariance = "hessian"``); robust fits override this."""
+        if self.model.covariance == "hessian":
+            self._hessian_covariance()
+
+    def _no_signal(self) -> str:
+        """Why the curve is no better than a constant (:func:`no_signal`), or
+        ``""``; a likelihood other than least squares tests its own way, and
+        a model that minimizes its own residuals (``bass`` with estimator
+        ``ols`` or ``ml``) tests them with its ``no_signal(result)``."""
+        own = getattr(self.model, "no_signal", None)
+        if own is not None:
+            return own(self)
+        return no_signal(self.stats, self.nvarys)
+
+    def _dispersion(self) -> float:
+        """The variance scale of the covariance: :math:`s^2` for least
+        squares (a likelihood with a known scale returns 1)."""
+        return self.chisqr / self.nfree
+
+    def _hessian_covariance(self) -> None:
+        """Replace lmfit's covariance by :math:`2 s^2 H^{-1}`, :math:`H` the
+        Hessian of the residual sum of squares by central differences (steps
+        of 0.01 of lmfit's standard errors); kept as is if H is not positive
+        definite."""
+        if self.covar is None or not self.errorbars or self.nfree <= 0:
+            return
+        names = list(self.var_names)
+        trial = self.params.copy()
+        start = {n: trial[n].value for n in names}
+        steps = [0.01 * math.sqrt(self.covar[i, i]) for i in range(len(names))]
+        if not all(math.isfinite(h) and h > 0 for h in steps):
+            return
+
+        def rss(offsets: dict[int, float]) -> float:
+            for i, n in enumerate(names):
+                trial[n].value = start[n] + offsets.get(i, 0.0)
+            try:  # a derived expression may overflow (10**log_ec50)
+                trial.update_constraints()
+            except (RuntimeError, OverflowError):
+                return math.nan
+            r = self.model._residual(trial, self.data, self.weights, **self.userkws)
+            return float(np.dot(r, r))
+
+        k = len(names)
+        hess = np.empty((k, k))
+        for i in range(k):
+            for j in range(i, k):
+                hi, hj = steps[i], steps[j]
+                if i == j:
+                    value = (rss({i: hi}) - 2 * rss({}) + rss({i: -hi})) / hi**2
+                else:
+                    value = (
+                        rss({i: hi, j: hj})
+                        - rss({i: hi, j: -hj})
+                        - rss({i: -hi, j: hj})
+                        + rss({i: -hi, j: -hj})
+                    ) / (4 * hi * hj)
+                hess[i, j] = hess[j, i] = value
+        if not np.all(np.isfinite(hess)):
+            return
+        try:
+            np.linalg.cholesky(hess)
+        except np.linalg.LinAlgError:
+            return
+        self._set_covariance(names, 2 * self._dispersion() * np.linalg.inv(hess))
+
+    def _set_covariance(self, names: Sequence[str], covar: NDArray[np.float64]) -> None:
+        """Use `covar` (of the varied parameters `names`) for the standard
+        errors, correlations and uncertainties of every parameter and derived
+        quantity, in place of lmfit's."""
+        self.covar = covar
+        sd = np.sqrt(np.abs(np.diag(covar)))
+        for i, n in enumerate(names):
+            par = self.params[n]
+            par.stderr = float(sd[i])
+            par.correl = {
+                m: float(covar[i, j] / (sd[i] * sd[j]))
+                for j, m in enumerate(names)
+                if j != i
+            }
+        self.uvars = self.params.create_uvars(covar=covar)
 
     @property
     def x(self) -> NDArray[np.float64]:
@@ -265,7 +411,9 @@ class FitResult(_JSONReport, ModelResult):
     def stats(self) -> dict[str, float]:
         """n, dof, rss, rmse, sigma (residual standard error), r2, loglik, aic,
         aicc, bic; see the module docstring for the formulas."""
-        return _statistics(self.data, self.best_fit, self.weights, self.nvarys)
+        return _statistics(
+            self.data, self.best_fit, self.weights, self.nvarys, self.model
+        )
 
     # -- parameters and intervals -------------------------------------------
 
@@ -296,7 +444,12 @@ class FitResult(_JSONReport, ModelResult):
         key = (level, ci)
         if key not in self._table_cache:
             self._table_cache[key] = _interval_table(
-                self.params, self.nfree, level, ci, lambda p: self._profile(p, level)
+                self.params,
+                self.nfree,
+                level,
+                ci,
+                lambda p: self._profile(p, level),
+                mapped=self.model.mapped_intervals,
             )
         return self._table_cache[key]
 
@@ -341,6 +494,7 @@ class FitResult(_JSONReport, ModelResult):
             self.stats["sigma"],
             kind,
             level,
+            self.model.log_y,
         )
 
     def row(self, key: tuple = (), keys: Sequence[str] = ()) -> dict[str, Any]:
@@ -362,6 +516,21 @@ class FitResult(_JSONReport, ModelResult):
         from scurve.plotting import plot_fit
 
         return plot_fit(self, **kws)
+
+    def forecast(self, periods: int, level: float | None = None) -> pd.DataFrame:
+        """The `periods` periods after the data, with prediction intervals at
+        `level` (default :attr:`level`), for models that forecast (``bass``:
+        :meth:`scurve.models.diffusion.BassModel.forecast`).
+
+        Raises
+        ------
+        TypeError
+            If the model does not forecast.
+        """
+        forecaster = getattr(self.model, "forecast", None)
+        if forecaster is None:
+            raise TypeError(f"the model {self.model.label} does not forecast")
+        return forecaster(self, periods, self.level if level is None else level)
 
     # -- output ------------------------------------------------------------------
 
@@ -457,7 +626,16 @@ def _statistics(
     fit: NDArray[np.float64],
     weights: NDArray[np.float64] | None,
     nvarys: int,
+    model: SCurveModel | None = None,
 ) -> dict[str, float]:
+    """Fit statistics on the scale of the residuals; with ``model.log_y`` the
+    log-likelihood is that of the responses themselves (log-normal errors:
+    the Jacobian term :math:`-\\sum \\log y_i`), so that AIC compares fits on
+    either scale."""
+    jacobian = 0.0
+    if model is not None and model.log_y:
+        jacobian = -float(np.sum(model.scale(data)))
+        data, fit = model.scale(data), model.scale(fit)
     y = np.asarray(data, dtype=np.float64)
     w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=np.float64)
     n = y.size
@@ -469,7 +647,7 @@ def _statistics(
     k = nvarys + 1
     if rss > 0:
         loglik = -0.5 * n * (math.log(2 * math.pi) + math.log(rss / n) + 1)
-        loglik += float(np.sum(np.log(w)))
+        loglik += float(np.sum(np.log(w))) + jacobian
     else:
         loglik = math.inf
     aic = -2 * loglik + 2 * k
@@ -524,6 +702,32 @@ def _collinear(params: lmfit.Parameters, covar: NDArray[np.float64] | None) -> s
             f"correlation {corr[i, j]:+.6f}"
         )
     return ""
+
+
+def no_signal(statistics: Mapping[str, float], nvarys: int) -> str:
+    """Why the fitted curve is no better than a constant, or ``""``.
+
+    The F test of the fit against the (weighted) mean,
+    :math:`F = \\frac{R^2}{1 - R^2}\\,\\frac{\\nu}{p - 1}` on
+    :math:`(p - 1, \\nu)` degrees of freedom: at p-values above
+    :data:`FLAT_P` the data hold no S-curve (a well that did not grow, a
+    compound without effect) and the parameters mean nothing.
+    """
+    r2, dof = statistics["r2"], statistics["dof"]
+    if nvarys < 2 or dof <= 0:
+        return ""
+    if not math.isfinite(r2):
+        return "no S-curve: the data are constant"
+    if r2 >= 1:
+        return ""
+    f = r2 / (1 - r2) * dof / (nvarys - 1)
+    p = float(stats.f.sf(f, nvarys - 1, dof)) if f > 0 else 1.0
+    if p <= FLAT_P:
+        return ""
+    return (
+        f"no S-curve: the fit explains no more than a constant (F = {f:.3g}, "
+        f"p = {p:.2g}); its parameters are not reported"
+    )
 
 
 def _assess(
@@ -592,8 +796,13 @@ def _interval_table(
     level: float,
     ci: CI,
     profile: Callable[[str], tuple[float, float]],
+    mapped: Iterable[str] = (),
 ) -> pd.DataFrame:
+    """Value, stderr, interval per quantity; `mapped` names derived quantities
+    (or their ``_gN`` group copies) whose delta interval is their one
+    parameter's, mapped through the expression."""
     t = _t_quantile(level, dof)
+    mapped = set(mapped)
     varying = [p.name for p in params.values() if p.vary and not p.expr]
     rows = {}
     for p in params.values():
@@ -605,6 +814,13 @@ def _interval_table(
             lower, upper, method = math.nan, math.nan, "none"
         else:
             lower, upper, method = p.value - t * se, p.value + t * se, "delta"
+            deps = _dependencies(p.expr, varying) if p.expr else []
+            if re.sub(r"_g\d+$", "", p.name) in mapped and len(deps) == 1:
+                dep = params[deps[0]]
+                half = t * (dep.stderr if dep.stderr is not None else math.nan)
+                lower, upper = _map_through(
+                    params, p.name, dep.name, dep.value - half, dep.value + half
+                )
             if ci == "profile" and math.isfinite(se):
                 lower, upper, method = _profile_or_delta(
                     params, p, varying, profile, (lower, upper)
@@ -637,13 +853,24 @@ def _profile_or_delta(
     # a derived quantity of one parameter: map the parameter's profile
     # interval through the (monotone) expression
     lo, hi = profile(deps[0])
+    return *_map_through(params, p.name, deps[0], lo, hi), "profile"
+
+
+def _map_through(
+    params: lmfit.Parameters, name: str, dep: str, lo: float, hi: float
+) -> tuple[float, float]:
+    """The range of the derived `name` as its one parameter `dep` spans
+    [lo, hi] (the expression is monotone)."""
     ends = []
     for v in (lo, hi):
         trial = params.copy()
-        trial[deps[0]].value = v
-        trial.update_constraints()
-        ends.append(trial[p.name].value)
-    return min(ends), max(ends), "profile"
+        trial[dep].value = v
+        try:
+            trial.update_constraints()
+        except (RuntimeError, OverflowError):  # e.g. 10**v overflows
+            return math.nan, math.nan
+        ends.append(trial[name].value)
+    return min(ends), max(ends)
 
 
 def profile_interval(
@@ -725,13 +952,23 @@ def curve_band(
     sigma: float,
     kind: Literal["confidence", "prediction"],
     level: float,
+    log_y: bool = False,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Pointwise confidence or prediction band by the delta method.
 
     The gradient of the curve in each varied parameter is a centred
     difference with a step of 1e-3 standard errors (the curve is smooth on
-    that scale).
+    that scale). With `log_y` (a fit on the log scale, `sigma` in log units)
+    the band is built for log y and returned exponentiated: multiplicative
+    and always positive.
     """
+    if log_y:
+        log_band = curve_band(
+            lambda p: np.log(evaluate(p)), params, covar, var_names, dof, sigma,
+            kind, level,
+        )  # fmt: skip
+        fit, lower, upper = (np.exp(b) for b in log_band)
+        return fit, lower, upper
     fit = evaluate(params)
     if covar is None:
         nan = np.full_like(fit, np.nan)
@@ -791,6 +1028,16 @@ def _clean_data(
     return x[keep], y[keep], w[keep]
 
 
+def _check_log_scale(model: SCurveModel, y: NDArray) -> None:
+    """A fit on the log scale needs positive responses."""
+    bad = y <= 0
+    if model.log_y and bad.any():
+        raise FitError(
+            f"log_y needs positive responses: {int(bad.sum())} of {y.size} are "
+            f"<= 0 (the smallest is {float(y.min()):g})"
+        )
+
+
 def _check_size(x: NDArray, y: NDArray, nvarys: int) -> None:
     if y.size <= nvarys:
         raise FitError(
@@ -805,6 +1052,26 @@ def _check_size(x: NDArray, y: NDArray, nvarys: int) -> None:
         raise FitError(f"y is constant ({y[0]:g}): there is no S-curve to fit")
 
 
+def add_symbols(
+    params: lmfit.Parameters, x: NDArray[np.float64], suffix: str = ""
+) -> None:
+    """Names that derived-quantity expressions may use besides the parameters:
+    the core's ``expit`` and ``softplus`` and the data's span ``x_min``,
+    ``x_max`` (e.g. the area under a growth curve over the observed times).
+    With `suffix`, the span is stored as ``x_min{suffix}`` (one per group of a
+    joint fit)."""
+    from scurve.special import expit, softplus
+
+    params._asteval.symtable.update(
+        {
+            "expit": expit,
+            "softplus": softplus,
+            f"x_min{suffix}": float(np.min(x)),
+            f"x_max{suffix}": float(np.max(x)),
+        }
+    )
+
+
 def make_params(
     model: SCurveModel,
     x: NDArray[np.float64],
@@ -817,6 +1084,7 @@ def make_params(
     """Starting parameters: the model's guess, then the user's bounds, starting
     values and fixed values (in that order, so a user value wins)."""
     params = model.guess(y, x)
+    add_symbols(params, x)
     for what, mapping in (("fix", fix), ("init", init), ("bounds", bounds)):
         for name in mapping or {}:
             if name not in model.curve_params:
@@ -848,6 +1116,7 @@ def fit_curve(
     ci: CI = "delta",
     level: float = LEVEL,
     max_nfev: int | None = None,
+    loss: str = "linear",
 ) -> FitResult:
     """Fit one curve by (weighted) least squares, starting from the model's guess.
 
@@ -865,6 +1134,9 @@ def fit_curve(
         Interval method of :attr:`FitResult.table`.
     level : float
         Confidence level of intervals and bands.
+    loss : {"linear", "soft_l1", "huber", "cauchy"}
+        A robust loss instead of least squares ("linear"): a
+        :class:`scurve.robust.RobustResult`, outliers flagged.
 
     Returns
     -------
@@ -879,14 +1151,24 @@ def fit_curve(
     x, y, w = _clean_data(x, y, weights)
     if y.size == 0:
         raise FitError("no data points")
+    _check_log_scale(model, y)
     params = make_params(model, x, y, fix=fix, init=init, bounds=bounds)
     nvarys = sum(p.vary and not p.expr for p in params.values())
     _check_size(x, y, nvarys)
     if not 0 < level < 1:
         raise FitError(f"level must be between 0 and 1, got {level}")
-    result = FitResult(model, params, fcn_kws={"x": x}, max_nfev=max_nfev)
+    if loss != "linear":
+        from scurve.robust import robust_result
+
+        result = robust_result(model, params, x, loss, ci, max_nfev)
+    else:
+        result = FitResult(
+            model, params, fcn_kws={"x": x}, max_nfev=max_nfev, **model.solver_options
+        )
     result.level, result.ci = level, ci
     result.fit(data=y, weights=w)
+    if result.converged:
+        model.check_fit(result)
     return result
 
 
@@ -902,10 +1184,12 @@ class GroupFits:
     model : SCurveModel
     keys : list of str
         The grouping columns.
-    results : dict
+    results : mapping
         Group key tuple -> :class:`FitResult` (independent fits), a
         :class:`SharedGroup` (the group's part of a joint fit), or the
-        :class:`FitError` that stopped that group.
+        :class:`FitError` that stopped that group. For the fast path a
+        :class:`scurve.batch.BatchResults`, which builds each FitResult on
+        first access.
     table : pandas.DataFrame
         One row per group: the keys, ``model``, ``NAME``, ``NAME_stderr``,
         ``NAME_lower``, ``NAME_upper`` per parameter and derived quantity,
@@ -919,7 +1203,7 @@ class GroupFits:
 
     model: SCurveModel
     keys: list[str]
-    results: dict[tuple, FitResult | SharedGroup | FitError]
+    results: Mapping[tuple, FitResult | SharedGroup | FitError]
     table: pd.DataFrame
     shared: list[str] = field(default_factory=list)
     joint: Any = None
@@ -939,13 +1223,19 @@ class GroupFits:
         """``{"model": ..., "groups": [{"group": {...}, "params": ..., ...}]}``."""
         from scurve.io import jsonable
 
+        # the fast path gives its curves' documents without building their
+        # FitResults (scurve.batch.BatchResults.document)
+        document = getattr(self.results, "document", lambda key: None)
         groups = []
-        for key, res in self.results.items():
+        for key in self.results:
             entry: dict[str, Any] = {"group": dict(zip(self.keys, key, strict=True))}
+            known = document(key)
+            res = self.results[key] if known is None else None
             if isinstance(res, FitError):
                 entry.update(converged=False, status="failed", message=str(res))
             else:
-                entry.update({k: v for k, v in res.to_dict().items() if k != "model"})
+                known = res.to_dict() if known is None else known
+                entry.update({k: v for k, v in known.items() if k != "model"})
             groups.append(entry)
         return jsonable(
             {"model": self.model.label, "shared": self.shared, "groups": groups}
@@ -1036,6 +1326,7 @@ class SharedGroup(_JSONReport):
             math.sqrt(self.joint.chisqr / self.joint.nfree),
             kind,
             self.level if level is None else level,
+            self.model.log_y,
         )
 
     def _covariance(self) -> tuple[list[str], NDArray[np.float64]] | None:
@@ -1063,6 +1354,8 @@ def _tidy_row(
 ) -> dict[str, Any]:
     row: dict[str, Any] = dict(zip(keys, key, strict=True))
     row["model"] = model.label
+    if status == "flat":  # no curve in the data: its parameters mean nothing
+        table = None
     names = list(model.curve_params) + list(model.derived)
     for name in names:
         for suffix, col in (
@@ -1094,6 +1387,8 @@ def fit_groups(
     ci: CI = "delta",
     level: float = LEVEL,
     progress: Callable[[int], None] | None = None,
+    fast: bool = True,
+    loss: str = "linear",
 ) -> GroupFits:
     """Fit `model` to every group; with `share`, one joint fit.
 
@@ -1109,15 +1404,43 @@ def fit_groups(
         covariance gives the standard errors.
     progress : callable, optional
         Called with the number of groups done, after each group.
+    fast : bool
+        Independent fits with ``ci`` "delta" or "none" go through the
+        vectorized fast path (:mod:`scurve.batch`: the same table, all groups
+        at once) when the model broadcasts; False fits them one by one with
+        lmfit.
+    loss : str
+        A robust loss (:func:`fit_curve`); fitted one by one with lmfit, not
+        with `share`.
 
     A group that cannot be fitted gets a row with status ``failed`` and the
     reason; the others are fitted.
     """
     keys = list(keys)
+    if loss != "linear":
+        if share:
+            raise FitError(f"a robust loss ({loss}) cannot be used with share")
+        fast = False
     if share:
         return _fit_shared(
             model, groups, keys, list(share), fix, init, bounds, ci, level
         )
+    if fast and ci in ("delta", "none") and 0 < level < 1 and groups:
+        from scurve import batch
+
+        fits = batch.fit_groups(
+            model,
+            groups,
+            keys,
+            fix=fix,
+            init=init,
+            bounds=bounds,
+            ci=ci,
+            level=level,
+            progress=progress,
+        )
+        if fits is not None:
+            return fits
     results: dict[tuple, FitResult | SharedGroup | FitError] = {}
     rows = []
     for i, (key, (x, y, w)) in enumerate(groups.items()):
@@ -1132,6 +1455,7 @@ def fit_groups(
                 bounds=bounds,
                 ci=ci,
                 level=level,
+                loss=loss,
             )
         except FitError as exc:
             results[key] = exc
@@ -1171,6 +1495,7 @@ def _fit_shared(
     for key, (x, y, w) in groups.items():
         try:
             data[key] = _clean_data(x, y, w)
+            _check_log_scale(model, data[key][1])
         except FitError as exc:
             label = ", ".join(map(str, key))
             raise FitError(f"group {label}: {exc}") from None
@@ -1193,10 +1518,11 @@ def _fit_shared(
             max=first.max,
             vary=first.vary,
         )
-    for i in range(len(data)):
+    for i, (x, _, _) in enumerate(data.values()):
+        add_symbols(joint, x, _suffix(i))
         for d, expr in model.derived.items():
             renamed = expr
-            for p in own:
+            for p in [*own, "x_min", "x_max"]:
                 renamed = re.sub(rf"\b{re.escape(p)}\b", p + _suffix(i), renamed)
             joint.add(d + _suffix(i), expr=renamed)
 
@@ -1209,7 +1535,8 @@ def _fit_shared(
     def residual(params: lmfit.Parameters) -> NDArray[np.float64]:
         parts = []
         for i, (x, y, w) in enumerate(data.values()):
-            r = model.function(x, **group_values(params, i)) - y
+            r = model.scale(model.function(x, **group_values(params, i)))
+            r = r - model.scale(y)
             parts.append(r if w is None else r * w)
         return np.concatenate(parts)
 
@@ -1235,6 +1562,7 @@ def _fit_shared(
         level,
         ci,
         lambda p: profile_interval(residual, out.params, p, level, nfree=out.nfree),
+        mapped=model.mapped_intervals,
     )
     results: dict[tuple, FitResult | SharedGroup | FitError] = {}
     y_all = np.concatenate([y for _, y, _ in data.values()])
@@ -1252,7 +1580,7 @@ def _fit_shared(
         if weighted
         else None
     )
-    joint_stats = _statistics(y_all, fit_all, w_all, out.nvarys)
+    joint_stats = _statistics(y_all, fit_all, w_all, out.nvarys, model)
     rows = []
     own_names = list(model.curve_params) + list(model.derived)
     for i, (key, (x, y, w)) in enumerate(data.items()):
@@ -1260,7 +1588,9 @@ def _fit_shared(
         local = table.rename(
             index=lambda nm, s=suffix: nm[: -len(s)] if nm.endswith(s) else nm
         ).loc[own_names]
-        st = _statistics(y, model.function(x, **group_values(out.params, i)), w, 0)
+        st = _statistics(
+            y, model.function(x, **group_values(out.params, i)), w, 0, model
+        )
         st.update({k: joint_stats[k] for k in ("dof", "loglik", "aic", "aicc", "bic")})
         rows.append(
             _tidy_row(
@@ -1379,6 +1709,10 @@ def fit(
     level: float = LEVEL,
     nan: Literal["drop", "error"] = "drop",
     progress: Callable[[int], None] | None = None,
+    wide: bool = False,
+    blank: str | float | None = None,
+    trials: str | ArrayLike | None = None,
+    loss: str = "linear",
     **model_options: Any,
 ) -> FitResult | GroupFits:
     """Fit an S-curve model to a table or to arrays: the Python face of ``scurve fit``.
@@ -1408,8 +1742,27 @@ def fit(
     nan : {"drop", "error"}
         Rows with NaN or infinite values are dropped (with a warning) or an
         error.
+    wide : bool
+        `data` is a plate-reader table: the `x` column (time) and one column
+        per well; every other column is a group, keyed ``well``
+        (:func:`scurve.io.wide_to_long`). `y` and `by` are not given.
+    blank : "min", str or float, optional
+        Background correction before fitting
+        (:func:`scurve.io.subtract_blank`): each group's minimum, a column of
+        blank readings (with `wide`, that well is then not fitted), or a
+        constant.
+    trials : str or array_like, optional
+        Quantal data for the dose-response models: a column (or array) of
+        numbers of trials, `y` then counting the responders; fitted by
+        binomial maximum likelihood
+        (:func:`scurve.models.dose.fit_quantal`), LD50 as ``ec50``.
+    loss : {"linear", "soft_l1", "huber", "cauchy"}
+        Robust fitting (:mod:`scurve.robust`): outliers are down-weighted
+        and flagged; "linear" is least squares.
     **model_options
-        Passed to the model, e.g. ``shape="erf"`` for ``sigmoid``.
+        Passed to the model, e.g. ``shape="erf"`` for ``sigmoid``,
+        ``log_y=True`` to fit on the log scale, ``baseline=True`` for the
+        growth models.
 
     Returns
     -------
@@ -1437,6 +1790,10 @@ def fit(
     from scurve.models import get_model
 
     the_model = get_model(model, **model_options)
+    if loss != "linear":
+        from scurve.robust import check_loss
+
+        check_loss(loss, ci=ci, quantal=trials is not None)
     keys = [by] if isinstance(by, str) else list(by or [])
     shared = [share] if isinstance(share, str) else list(share or [])
     if shared and not keys:
@@ -1446,6 +1803,14 @@ def fit(
             raise FitError("without data, x and y must be arrays, not column names")
         if keys:
             raise FitError("by= needs a table: pass data")
+        if trials is not None:
+            from scurve.models.dose import fit_quantal
+
+            _check_quantal(the_model, weights, ci)
+            return fit_quantal(
+                x, y, trials, model=the_model, fix=fix, init=init, bounds=bounds,
+                level=level,
+            )  # fmt: skip
         w = (
             None
             if weights is None
@@ -1461,8 +1826,17 @@ def fit(
             bounds=bounds,
             ci=ci,
             level=level,
+            loss=loss,
         )
     table = io.read_table(data)
+    if wide:
+        if keys:
+            raise FitError("a wide table is grouped by its well columns: drop by=")
+        column_blank = isinstance(blank, str) and blank != "min"
+        table = io.wide_to_long(table, str(x), keep=[blank] if column_blank else [])
+        y, keys = io.VALUE, [io.WELL]
+    if blank is not None:
+        table = io.subtract_blank(table, blank, str(y), keys)
     selection = io.select(
         table,
         x=str(x),
@@ -1471,11 +1845,18 @@ def fit(
         weights=None if weights is None else str(weights),
         nan=nan,
         weights_kind=weights_kind,
+        trials=None if trials is None else str(trials),
+        positive_x=bool(getattr(the_model, "positive_x", False)),
     )
     for note in selection.notes:
         warnings.warn(note, stacklevel=2)
     frame = selection.frame
     wcol = "weights" if weights is not None else None
+    if trials is not None:
+        return _fit_quantal_table(
+            the_model, frame, keys, shared, weights, fix, init, bounds, ci, level,
+            progress,
+        )  # fmt: skip
     if not keys:
         return fit_curve(
             the_model,
@@ -1487,6 +1868,7 @@ def fit(
             bounds=bounds,
             ci=ci,
             level=level,
+            loss=loss,
         )
     groups = {}
     for key, part in frame.groupby(keys, sort=False, dropna=False):
@@ -1507,4 +1889,53 @@ def fit(
         ci=ci,
         level=level,
         progress=progress,
+        loss=loss,
     )
+
+
+def _check_quantal(model: SCurveModel, weights: Any, ci: str) -> None:
+    """What quantal fits (``trials=``) refuse."""
+    if "log_dose" not in getattr(model, "dose_options", ()):
+        raise FitError(
+            f"trials (quantal data) need a dose-response model (hill, hill5), "
+            f"not {model.label}"
+        )
+    if weights is not None:
+        raise FitError("trials weight the binomial likelihood: drop weights")
+    if ci == "profile":
+        raise FitError("profile intervals are not available for quantal fits")
+
+
+def _fit_quantal_table(
+    model: SCurveModel,
+    frame: pd.DataFrame,
+    keys: list[str],
+    shared: list[str],
+    weights: Any,
+    fix: Mapping[str, float] | None,
+    init: Mapping[str, float] | None,
+    bounds: Mapping[str, tuple[float, float]] | None,
+    ci: str,
+    level: float,
+    progress: Callable[[int], None] | None,
+) -> FitResult | GroupFits:
+    """:func:`fit` with ``trials``: binomial maximum likelihood per group."""
+    from scurve.models import dose
+
+    _check_quantal(model, weights, ci)
+    if shared:
+        raise FitError("share is not available for quantal fits (trials)")
+    columns = ("x", "y", "trials")
+    if not keys:
+        x, k, n = (frame[c].to_numpy() for c in columns)
+        return dose.fit_quantal(
+            x, k, n, model=model, fix=fix, init=init, bounds=bounds, level=level
+        )
+    groups = {}
+    for key, part in frame.groupby(keys, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        groups[key] = tuple(part[c].to_numpy() for c in columns)
+    return dose.fit_quantal_groups(
+        model, groups, keys, fix=fix, init=init, bounds=bounds, level=level,
+        progress=progress,
+    )  # fmt: skip

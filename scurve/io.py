@@ -28,7 +28,7 @@ import math
 import os
 import secrets
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
@@ -49,7 +49,9 @@ __all__ = [
     "read_table",
     "read_text",
     "select",
+    "subtract_blank",
     "weights_to_multipliers",
+    "wide_to_long",
     "write_json",
     "write_table",
 ]
@@ -533,6 +535,122 @@ def weights_to_multipliers(
     return np.sqrt(w)
 
 
+#: Names of the key and value columns of a plate turned long.
+WELL, VALUE = "well", "value"
+
+
+def wide_to_long(df: pd.DataFrame, x: str, *, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """A plate-reader table (a time column, one column per well) as a long one.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per reading time: the `x` column, then one numeric column per
+        well (any names).
+    x : str
+        The time (x) column.
+    keep : sequence of str
+        Columns that are not wells but are carried along on every row (a
+        blank well subtracted per time point, say).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `x`, ``well`` (the well's column name, in the table's
+        order), ``value`` and the `keep` columns; well by well.
+
+    Raises
+    ------
+    InputError
+        No `x` column, no well column, or a well with text in it (the message
+        names the well and the row).
+
+    Examples
+    --------
+    >>> import io
+    >>> plate = read_table(io.StringIO("time,A1,A2\\n0,0.1,0.2\\n1,0.3,0.4\\n"))
+    >>> long = wide_to_long(plate, "time")
+    >>> long["well"].tolist(), long["value"].tolist()
+    (['A1', 'A1', 'A2', 'A2'], [0.1, 0.3, 0.2, 0.4])
+    """
+    import pandas as pd
+
+    times = column(df, x, role="time column")
+    extra = {name: column(df, name, role="column") for name in keep}
+    wells = [c for c in df.columns if c != x and c not in extra]
+    if not wells:
+        raise InputError(
+            f"{_prefix(df)}a wide table needs well columns besides {x!r}: "
+            f"it has only {', '.join(map(repr, df.columns))}"
+        )
+    parts = []
+    for well in wells:
+        values = column(df, str(well), role="well column")
+        part = pd.DataFrame({x: times, WELL: str(well), VALUE: values, **extra})
+        parts.append(part)
+    long = pd.concat(parts, ignore_index=True)
+    long.attrs.update(df.attrs)
+    long.attrs.pop("lines", None)  # row numbers of the wide table no longer apply
+    return long
+
+
+def subtract_blank(
+    df: pd.DataFrame, blank: str | float, y: str, keys: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The table with its response column `y` background-corrected.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table with the response column `y` (and the `keys`).
+    blank : "min", str or float
+        ``"min"``: each group's smallest response (growthcurver's default
+        background correction); a number: subtracted everywhere; any other
+        string: the name of a column holding the blank reading of each row (a
+        media-only well, measured at the same times).
+    y : str
+        The response column.
+    keys : sequence of str
+        The group columns (for ``"min"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with `y` as float64. Negative corrected values are kept: they
+        are noise around zero, and clipping them would bias the fit.
+
+    Raises
+    ------
+    InputError
+        A missing column or text in `y` or the blank column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"t": [0, 1, 0, 1], "od": [1.0, 3.0, 2.0, 5.0],
+    ...                   "well": ["a", "a", "b", "b"]})
+    >>> subtract_blank(f, "min", "od", ["well"])["od"].tolist()
+    [0.0, 2.0, 0.0, 3.0]
+    >>> subtract_blank(f, 0.5, "od")["od"].tolist()
+    [0.5, 2.5, 1.5, 4.5]
+    """
+    values = column(df, y, role="y column")
+    if isinstance(blank, str) and blank == "min":
+        groups = [df[k] for k in keys]
+        low = (
+            values.groupby(groups, dropna=False).transform("min")
+            if keys
+            else values.min()
+        )
+    elif isinstance(blank, str):
+        low = column(df, blank, role="blank column")
+    else:
+        low = float(blank)
+    out = df.copy()
+    out[y] = values - low
+    return out
+
+
 def select(
     df: pd.DataFrame,
     *,
@@ -560,7 +678,8 @@ def select(
         A column of per-point uncertainties, of the kind `weights_kind` says;
         stored as the residual multiplier (:func:`weights_to_multipliers`).
     trials : str, optional
-        A column of numbers of trials (binomial data); must be > 0.
+        A column of numbers of trials (binomial data); must be > 0. `y` then
+        counts the responders: whole numbers from 0 to trials.
     nan : {"drop", "error"}, optional
         Rows with a missing or infinite x, y, weight or trials are dropped
         and counted in a note (default), or an error.
@@ -578,7 +697,8 @@ def select(
     InputError
         A missing or non-numeric column, a missing or infinite value when
         `nan` is ``"error"``, a negative x when `positive_x`, or a weight or
-        trials value that is not positive (checked on the rows kept).
+        trials value that is not positive (checked on the rows kept); with
+        `trials`, counts that are not whole or responders above trials.
 
     Notes
     -----
@@ -657,7 +777,30 @@ def select(
         raise InputError(
             f"{first_bad('trials', bad)} is not positive; trials must be > 0"
         )
+    if trials is not None:
+        _check_counts(frame, first_bad)
     return Selection(frame=frame, dropped=dropped, notes=notes)
+
+
+def _check_counts(frame: pd.DataFrame, first_bad: Callable[..., str]) -> None:
+    """Binomial counts: whole trials, whole responders (y) in [0, trials]."""
+    import numpy as np
+
+    k, n = frame["y"].to_numpy(), frame["trials"].to_numpy()
+    for out, values in (("trials", n), ("y", k)):
+        if (bad := values != np.rint(values)).any():
+            raise InputError(
+                f"{first_bad(out, bad)} is not a whole number; with trials, "
+                "the response counts responders of trials"
+            )
+    if (bad := k < 0).any():
+        raise InputError(f"{first_bad('y', bad)} is negative; responders must be >= 0")
+    if (bad := k > n).any():
+        i = int(np.argmax(bad))
+        raise InputError(
+            f"{first_bad('trials', bad)} is less than the {k[i]:g} responders; "
+            "trials must be >= responders"
+        )
 
 
 # ------------------------------------------------------------------ writing

@@ -1,0 +1,198 @@
+"""The fast path (scurve.batch) against one lmfit fit per curve.
+
+Run ``python benchmarks/batch.py`` (see benchmarks/README.md). Two workloads,
+each fitted in the same run by the fast path and by a plain loop, as ratios:
+
+* 4PL-like curves: the logistic ``sigmoid`` model, 8 doses x 3 replicates,
+  seeded parameters and noise; the fast path on ``--curves`` curves, a plain
+  ``lmfit.Model`` loop and a ``scipy.optimize.curve_fit`` loop (both started
+  from the model's guess) on a subset. Issue 8's target is >= 50,000
+  curves/s (>= 200x the lmfit loop), the later goal of this work.
+* A 96-well plate, 145 time points (every 10 min for 24 h): the
+  ``logistic`` model with a baseline through ``scurve.fit(..., by="well")``
+  (the API as users call it: table in, results table out), against the same
+  wells fitted one by one with plain lmfit. Issue 4's target: the whole
+  plate in under 1 s.
+
+Also printed: where the fast path's time goes (self-start guesses, the
+lockstep fit and its statistics), the share that says what would close the
+gap to the 4PL target.
+
+This is a report: the exit status is 0 whatever the figures; each target is
+marked PASS or MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+
+import lmfit
+import numpy as np
+import pandas as pd
+from scipy.optimize import curve_fit
+
+import scurve
+from scurve import batch
+from scurve.fitting import fit_groups
+from scurve.models import get_model
+
+PLATE_TARGET_S = 1.0
+CURVES_PER_S_TARGET = 50_000
+
+
+def best_time(run: Callable[[], object], repeats: int) -> float:
+    """Best wall time of `repeats` runs (after one warm-up)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def four_pl(n: int, seed: int) -> dict[tuple, tuple[np.ndarray, np.ndarray, None]]:
+    """`n` sigmoid curves on 8 log-doses x 3 replicates, 5% noise."""
+    model = get_model("sigmoid")
+    rng = np.random.default_rng(seed)
+    x = np.repeat(np.linspace(-3.0, 3.0, 8), 3)
+    groups = {}
+    for i in range(n):
+        truth = {
+            "bottom": rng.uniform(0, 10),
+            "top": rng.uniform(90, 110),
+            "center": rng.uniform(-1, 1),
+            "scale": rng.uniform(0.4, 1.2),
+        }
+        y = model.function(x, **truth) + rng.normal(0, 5, x.size)
+        groups[(i,)] = (x, y, None)
+    return groups
+
+
+def plate(seed: int) -> pd.DataFrame:
+    """A long table of 96 wells x 145 optical densities (10 of them flat)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(145) / 6.0
+    frames = []
+    for w in range(96):
+        k, r, mid = rng.uniform(0.5, 1.2), rng.uniform(0.4, 1.0), rng.uniform(6, 14)
+        od = 0.05 + (k * scurve.expit(r * (t - mid)) if w >= 10 else 0.0)
+        od = od + rng.normal(0, 0.005, t.size)
+        frames.append(pd.DataFrame({"well": f"W{w:02d}", "time": t, "od": od}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def lmfit_loop(model: scurve.SCurveModel, groups: dict) -> Callable[[], None]:
+    plain = lmfit.Model(model.function, independent_vars=["x"])
+
+    def run() -> None:
+        for x, y, _ in groups.values():
+            start = model.guess(y, x)
+            plain.fit(y, start, x=x)
+
+    return run
+
+
+def curve_fit_loop(model: scurve.SCurveModel, groups: dict) -> Callable[[], None]:
+    names = model.curve_params
+
+    def run() -> None:
+        for x, y, _ in groups.values():
+            start = model.guess(y, x)
+            p0 = [start[n].value for n in names]
+            curve_fit(lambda x, *p: model.function(x, *p), x, y, p0=p0, maxfev=4000)
+
+    return run
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--curves", type=int, default=20_000, help="4PL curves")
+    parser.add_argument("--subset", type=int, default=200, help="for the loops")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(
+        f"scurve.batch: {os.cpu_count()} CPUs, numpy {np.__version__}, "
+        f"lmfit {lmfit.__version__}; best of {args.repeats} runs\n"
+    )
+
+    # -- 4PL-like curves ----------------------------------------------------
+    model = get_model("sigmoid")
+    groups = four_pl(args.curves, args.seed)
+    subset = dict(list(groups.items())[: args.subset])
+    fast_s = best_time(lambda: fit_groups(model, groups, ["curve"]), args.repeats)
+    loop_s = best_time(lmfit_loop(model, subset), 1)
+    scipy_s = best_time(curve_fit_loop(model, subset), 1)
+    fast_rate = args.curves / fast_s
+    lmfit_rate = args.subset / loop_s
+    scipy_rate = args.subset / scipy_s
+    table = fit_groups(model, groups, ["curve"]).table
+    print(
+        f"4PL-like sigmoid, 8 doses x 3 replicates ({args.curves} curves; "
+        f"{(table['status'] == 'ok').mean():.1%} ok):"
+    )
+    print(f"  {'path':<34}{'curves/s':>10}{'vs lmfit':>10}")
+    print(f"  {'lmfit loop (subset)':<34}{lmfit_rate:>10.0f}{1:>10.1f}")
+    print(f"  {'curve_fit loop (subset)':<34}{scipy_rate:>10.0f}"
+          f"{scipy_rate / lmfit_rate:>10.1f}")  # fmt: skip
+    print(f"  {'fast path (fit_groups)':<34}{fast_rate:>10.0f}"
+          f"{fast_rate / lmfit_rate:>10.1f}")  # fmt: skip
+    print(
+        f"  target >= {CURVES_PER_S_TARGET} curves/s (issue 8, later goal)  "
+        f"{verdict(fast_rate >= CURVES_PER_S_TARGET)}"
+    )
+    where = time_shares(model, groups)
+    print("  where the fast path's time goes: " + ", ".join(
+        f"{k} {v:.0%}" for k, v in where.items()))  # fmt: skip
+
+    # -- the 96-well plate -------------------------------------------------
+    frame = plate(args.seed)
+    growth = get_model("logistic", baseline=True)
+    wells = {
+        (w,): (part["time"].to_numpy(), part["od"].to_numpy(), None)
+        for w, part in frame.groupby("well", sort=False)
+    }
+    api_s = best_time(
+        lambda: scurve.fit(
+            frame, "logistic", x="time", y="od", by="well", baseline=True
+        ),
+        args.repeats,
+    )
+    loop_s = best_time(lmfit_loop(growth, wells), 1)
+    result = scurve.fit(frame, "logistic", x="time", y="od", by="well", baseline=True)
+    counts = result.table["status"].value_counts().to_dict()
+    print(f"\n96-well plate, 145 time points, logistic(baseline) ({counts}):")
+    print(f"  {'path':<34}{'s':>10}{'wells/s':>10}{'vs lmfit':>10}")
+    print(f"  {'lmfit loop':<34}{loop_s:>10.3f}{96 / loop_s:>10.0f}{1:>10.1f}")
+    print(f"  {'scurve.fit(by=well), fast path':<34}{api_s:>10.3f}"
+          f"{96 / api_s:>10.0f}{loop_s / api_s:>10.1f}")  # fmt: skip
+    print(f"  target: the plate in < {PLATE_TARGET_S:g} s  "
+          f"{verdict(api_s < PLATE_TARGET_S)}")  # fmt: skip
+
+
+def time_shares(model: scurve.SCurveModel, groups: dict) -> dict[str, float]:
+    """Shares of the fast path's time: the self-starts, the rest."""
+    starter = batch._without_derived(model)
+    start = time.perf_counter()
+    for x, y, w in groups.values():
+        batch._prepare(starter, x, y, w, None, None, None)
+    guesses = time.perf_counter() - start
+    start = time.perf_counter()
+    fit_groups(model, groups, ["curve"])
+    total = time.perf_counter() - start
+    return {
+        "self-start guesses": guesses / total,
+        "fit + statistics": 1 - guesses / total,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1438 @@
+r"""The fast path: many curves of one model fitted at once, vectorized.
+
+:func:`scurve.fit` with ``by=`` (and :func:`scurve.fitting.fit_groups`) comes
+here for independent fits with delta or no intervals: all groups of a table
+are fitted together, in lockstep, with the same results table as one lmfit
+fit per group, at a fraction of the cost (the per-call overhead of lmfit,
+re-evaluating derived quantities and propagating uncertainties on every
+residual call, is what dominates for small curves).
+
+How
+---
+The curves are padded into ``(n_curves, n_points)`` arrays; padding and
+points of weight 0 carry weight 0. Each model function broadcasts:
+``model.function(x2d, **{name: values[:, None]})`` evaluates every curve at
+once.
+
+*Parameters and bounds* are those of the lmfit path, curve by curve: the
+model's own self-start :meth:`~scurve.fitting.SCurveModel.guess`, then the
+user's bounds, starting values and fixed values
+(:func:`scurve.fitting.make_params`). Bounded parameters are fitted in
+lmfit's internal coordinates (the MINUIT transforms): with lower bound
+:math:`a` and upper bound :math:`b`,
+
+.. math:: \theta = a + \tfrac{b-a}{2}(\sin u + 1), \qquad
+          \theta = a - 1 + \sqrt{u^2 + 1}, \qquad
+          \theta = b + 1 - \sqrt{u^2 + 1}
+
+for two bounds, a lower or an upper bound, so that a fit that runs into a
+bound stops exactly where lmfit's does, and the covariance is transformed
+back with the same gradient :math:`d\theta/du`.
+
+*The minimizer* is Levenberg–Marquardt with one damping factor per curve
+(Marquardt's scaling by the running maximum of the Jacobian's column norms,
+as MINPACK, and Nielsen's update of the damping). Every iteration solves the
+damped normal equations of all active curves at once,
+
+.. math:: (\hat J^T \hat J + \lambda_c I)\,\hat\delta = -\hat J^T r,
+
+and a curve leaves the lockstep when its relative reduction of the residual
+sum of squares, actual and predicted, falls below ``ftol`` (1e-10, tighter
+than lmfit's 1.5e-8, so that the fast path's minimum is never the worse
+one), or its scaled step below ``xtol``. The Jacobian is a forward
+difference in the internal coordinates with lmfit's step
+:math:`10^{-5}|u|` (MINPACK's :math:`\sqrt{\epsilon_{fcn}}|u|`), so that
+the standard errors are lmfit's.
+
+*Statistics* are those of the lmfit path, vectorized: the covariance is
+:math:`(J^T J)^{-1}` at the solution, mapped to the parameters and scaled by
+the reduced chi-square (lmfit's ``scale_covar``); delta intervals use t
+quantiles; derived quantities are the model's expressions evaluated by the
+same expression interpreter (lmfit's asteval, with the engine's symbols:
+``softplus``, each curve's ``x_min`` and ``x_max``) on arrays, with
+gradients by central differences (the step of the ``uncertainties``
+package); AIC, AICc and BIC follow R's ``nls`` convention; statuses
+``ok``, ``at_bound`` and ``singular`` are decided by the engine's own
+assessment.
+
+*Fallback*: a curve the fast path cannot finish (no convergence within the
+iteration limit, non-finite values, a guess that raises) is fitted by the
+lmfit path, and its ``message`` says so. A model whose function does not
+broadcast is fitted by the lmfit path altogether.
+
+*Results*: :attr:`GroupFits.results` gives a :class:`~scurve.fitting.FitResult`
+per group, built on first access: an lmfit ``ModelResult`` whose optimizer is
+this module's solution (same values, covariance and status as the table;
+``fit_report``, bands, plots work as for any fit).
+
+References
+----------
+.. [1] J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and
+   theory", Numerical Analysis, Lecture Notes in Mathematics 630, 1978.
+.. [2] H. B. Nielsen, "Damping parameter in Marquardt's method", IMM
+   technical report IMM-REP-1999-05, DTU, 1999.
+.. [3] F. James, M. Roos, "Minuit", Comput. Phys. Commun. 10:343-367, 1975
+   (the bound transforms).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import lmfit
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from scurve import fitting
+from scurve.fitting import CI, LEVEL, FitError, FitResult, GroupFits, SCurveModel
+
+__all__ = [
+    "BatchResults",
+    "LMSolution",
+    "at",
+    "fit_groups",
+    "levenberg_marquardt",
+    "masked_line",
+    "row_median",
+    "sorted_rows",
+]
+
+#: The central-difference step (relative) of the ``uncertainties`` package,
+#: which lmfit uses for derived quantities: sqrt(machine epsilon).
+_STEP = math.sqrt(np.finfo(np.float64).eps)
+#: lmfit's forward-difference step (relative): MINPACK's sqrt(epsfcn) with
+#: lmfit's epsfcn = 1e-10. The same step gives the same Jacobian, hence the
+#: same standard errors as the lmfit path (to about 1e-8, where a step of
+#: sqrt(eps) would differ by its truncation error, about 1e-5).
+JACOBIAN_STEP = 1e-5
+#: Curves fitted together in one lockstep batch (bounds memory and keeps the
+#: arrays in cache).
+CHUNK = 4096
+#: Levenberg-Marquardt iterations before a curve is handed to the lmfit path.
+MAX_ITERATIONS = 100
+
+_Groups = Mapping[tuple, tuple[ArrayLike, ArrayLike, ArrayLike | None]]
+
+
+# ---------------------------------------------------------------- bounds
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """lmfit's (MINUIT) transforms between parameters and internal values,
+    elementwise over ``(n_curves, n_params)`` arrays of lower/upper bounds."""
+
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+
+    @property
+    def _kinds(self) -> tuple[NDArray, NDArray, NDArray]:
+        lo, hi = np.isfinite(self.lower), np.isfinite(self.upper)
+        return lo & ~hi, hi & ~lo, lo & hi
+
+    def _finite(self) -> tuple[NDArray, NDArray]:
+        return (
+            np.where(np.isfinite(self.lower), self.lower, 0.0),
+            np.where(np.isfinite(self.upper), self.upper, 0.0),
+        )
+
+    def take(self, rows: NDArray) -> _Bounds:
+        return _Bounds(self.lower[rows], self.upper[rows])
+
+    def to_internal(self, value: NDArray) -> NDArray:
+        only_lo, only_hi, both = self._kinds
+        a, b = self._finite()
+        with np.errstate(all="ignore"):
+            u = np.where(only_lo, np.sqrt((value - a + 1.0) ** 2 - 1), value)
+            u = np.where(only_hi, np.sqrt((b - value + 1.0) ** 2 - 1), u)
+            u = np.where(both, np.arcsin(2 * (value - a) / (b - a) - 1), u)
+        return np.where(np.abs(u) < 1e-15, 0.0, u)
+
+    def to_external(self, u: NDArray) -> NDArray:
+        only_lo, only_hi, both = self._kinds
+        a, b = self._finite()
+        root = np.sqrt(u * u + 1)
+        value = np.where(only_lo, a - 1.0 + root, u)
+        value = np.where(only_hi, b + 1 - root, value)
+        value = np.where(both, a + (np.sin(u) + 1) * (b - a) / 2.0, value)
+        # lmfit's Parameter.value setter clips to the bounds
+        return np.clip(value, self.lower, self.upper)
+
+    def gradient(self, u: NDArray) -> NDArray:
+        """d(parameter)/d(internal value), lmfit's ``scale_gradient``."""
+        only_lo, only_hi, both = self._kinds
+        a, b = self._finite()
+        slope = u / np.sqrt(u * u + 1)
+        grad = np.where(only_lo, slope, 1.0)
+        grad = np.where(only_hi, -slope, grad)
+        return np.where(both, np.cos(u) * (b - a) / 2.0, grad)
+
+
+# ------------------------------------------------------------- the minimizer
+
+
+@dataclass
+class LMSolution:
+    """Where :func:`levenberg_marquardt` left each curve.
+
+    Attributes
+    ----------
+    x : ndarray, shape (n_curves, n_params)
+        The solution.
+    residual : ndarray, shape (n_curves, n_points)
+    rss : ndarray, shape (n_curves,)
+        Residual sum of squares.
+    jacobian : ndarray, shape (n_curves, n_points, n_params)
+        Forward-difference Jacobian at the solution (NaN for curves that did
+        not converge).
+    nfev : ndarray of int
+        Residual evaluations per curve, those of the Jacobians included.
+    converged : ndarray of bool
+    reason : ndarray of str
+        ``converged``, ``iteration limit``, ``stalled`` (no step reduces the
+        sum of squares, yet the predicted reduction is not negligible) or
+        ``non-finite`` (the start or the Jacobian is not finite).
+    """
+
+    x: NDArray[np.float64]
+    residual: NDArray[np.float64]
+    rss: NDArray[np.float64]
+    jacobian: NDArray[np.float64]
+    nfev: NDArray[np.int64]
+    converged: NDArray[np.bool_]
+    reason: NDArray[np.str_]
+
+
+def _jacobian(
+    residual: Callable[[NDArray, NDArray], NDArray],
+    u: NDArray,
+    r: NDArray,
+    rows: NDArray,
+) -> NDArray:
+    """Forward differences with lmfit's step 1e-5 |u| (1e-5 at 0),
+    divided by the step actually taken."""
+    jac = np.empty((*r.shape, u.shape[1]))
+    for j in range(u.shape[1]):
+        shifted = u.copy()
+        step = JACOBIAN_STEP * np.abs(u[:, j])
+        shifted[:, j] += np.where(step == 0, JACOBIAN_STEP, step)
+        taken = shifted[:, j] - u[:, j]
+        jac[:, :, j] = (residual(shifted, rows) - r) / taken[:, None]
+    return jac
+
+
+def _damped_step(
+    a: NDArray, g: NDArray, scale: NDArray, lam: NDArray
+) -> tuple[NDArray, NDArray]:
+    """Solve (A + lam D^2) d = -g in scaled variables; return d and the
+    predicted reduction of the sum of squares, -(2 d.g + d.A.d)."""
+    p = g.shape[1]
+    ah = a / (scale[:, :, None] * scale[:, None, :])
+    gh = g / scale
+    m = ah + lam[:, None, None] * np.eye(p)
+    try:
+        dh = np.linalg.solve(m, -gh[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:  # a NaN somewhere: solve one by one
+        dh = np.stack(
+            [
+                np.linalg.lstsq(mi, -gi, rcond=None)[0]
+                for mi, gi in zip(m, gh, strict=True)
+            ]
+        )
+    predicted = -(
+        2 * np.einsum("bi,bi->b", dh, gh) + np.einsum("bi,bij,bj->b", dh, ah, dh)
+    )
+    return dh / scale, predicted
+
+
+def levenberg_marquardt(
+    residual: Callable[[NDArray[np.float64], NDArray[np.intp]], NDArray[np.float64]],
+    start: ArrayLike,
+    *,
+    ftol: float = 1e-10,
+    xtol: float = 1e-10,
+    max_iterations: int = MAX_ITERATIONS,
+) -> LMSolution:
+    r"""Minimize many sums of squares at once, in lockstep.
+
+    Parameters
+    ----------
+    residual : callable
+        ``residual(x, rows)`` returns the residuals, shape
+        ``(len(rows), n_points)``, of the curves numbered `rows` at
+        parameters `x`, shape ``(len(rows), n_params)``. Padding points
+        return 0.
+    start : array_like, shape (n_curves, n_params)
+    ftol, xtol : float
+        A curve has converged when the actual and the predicted relative
+        reductions of its sum of squares are both at most `ftol`, or its
+        scaled step is at most `xtol` times its scaled parameters (MINPACK's
+        tests).
+    max_iterations : int
+        Jacobians per curve before it is given up (``iteration limit``).
+
+    Returns
+    -------
+    LMSolution
+
+    Notes
+    -----
+    Each curve c has its own damping :math:`\lambda_c`: the step solves
+    :math:`(J^T J + \lambda_c D^2)\delta = -J^T r` with :math:`D` the running
+    maximum of the column norms of J (MINPACK's scaling). A step is taken if
+    the gain ratio :math:`\rho` (actual over predicted reduction) exceeds
+    1e-4; then :math:`\lambda_c` shrinks by :math:`\max(1/3, 1-(2\rho-1)^3)`,
+    otherwise it grows by a factor that doubles on each refusal (Nielsen
+    1999). Only curves whose last step was taken get a new Jacobian.
+
+    Examples
+    --------
+    Two exponential decays :math:`y = e^{-kt}`, fitted together:
+
+    >>> import numpy as np
+    >>> t = np.linspace(0, 3, 7)
+    >>> k_true = np.array([[0.5], [2.0]])
+    >>> y = np.exp(-k_true * t)
+    >>> sol = levenberg_marquardt(
+    ...     lambda k, rows: np.exp(-k[:, :1] * t) - y[rows], np.ones((2, 1)))
+    >>> np.round(sol.x[:, 0], 8).tolist(), sol.converged.tolist()
+    ([0.5, 2.0], [True, True])
+    """
+    x = np.array(start, dtype=np.float64, ndmin=2)
+    n_curves, p = x.shape
+    everyone = np.arange(n_curves)
+    r = residual(x, everyone)
+    rss = np.einsum("bn,bn->b", r, r)
+    nfev = np.ones(n_curves, dtype=np.int64)
+    jac = np.full((*r.shape, p), np.nan)
+    a = np.zeros((n_curves, p, p))
+    g = np.zeros((n_curves, p))
+    scale = np.zeros((n_curves, p))
+    lam = np.full(n_curves, 1e-3)
+    grow = np.full(n_curves, 2.0)
+    fresh = np.ones(n_curves, dtype=bool)  # needs a new Jacobian
+    jacobians = np.zeros(n_curves, dtype=np.int64)
+    reason = np.full(n_curves, "running", dtype=object)
+    reason[~np.isfinite(rss)] = "non-finite"
+    reason[rss == 0] = "converged"
+    while True:
+        active = np.flatnonzero(reason == "running")
+        over = active[jacobians[active] >= max_iterations]
+        reason[over] = "iteration limit"
+        active = active[jacobians[active] < max_iterations]
+        if active.size == 0:
+            break
+        new = active[fresh[active]]
+        if new.size:
+            jacobians[new] += 1
+            jac[new] = _jacobian(residual, x[new], r[new], new)
+            nfev[new] += p
+            bad = ~np.isfinite(jac[new]).all(axis=(1, 2))
+            reason[new[bad]] = "non-finite"
+            jac[new[bad]] = 0.0
+            a[new] = np.einsum("bnj,bnk->bjk", jac[new], jac[new])
+            g[new] = np.einsum("bnj,bn->bj", jac[new], r[new])
+            norms = np.sqrt(np.einsum("bjj->bj", a[new]))
+            scale[new] = np.maximum(scale[new], norms)
+            fresh[new] = False
+            # converged where even the undamped (Gauss-Newton) step of the
+            # linearized problem would gain less than ftol
+            new = new[~bad]
+            safe = np.where(scale[new] > 0, scale[new], 1.0)
+            _, gain = _damped_step(a[new], g[new], safe, np.full(new.size, 1e-12))
+            reason[new[gain <= ftol * rss[new]]] = "converged"
+            active = active[reason[active] == "running"]
+        safe = np.where(scale[active] > 0, scale[active], 1.0)
+        step, predicted = _damped_step(a[active], g[active], safe, lam[active])
+        trial = x[active] + step
+        r_trial = residual(trial, active)
+        rss_trial = np.einsum("bn,bn->b", r_trial, r_trial)
+        nfev[active] += 1
+        old = rss[active]
+        actual = old - rss_trial
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(predicted > 0, actual / predicted, -1.0)
+        take = np.isfinite(rss_trial) & (rho > 1e-4)
+        # a nearly undamped step that gains nothing measurable: the minimum,
+        # to the precision of the Jacobian (MINPACK's ftol test, but only
+        # where the damping does not merely shorten the step)
+        small = (np.abs(actual) <= ftol * old) & (predicted <= ftol * old)
+        small &= lam[active] <= 1e-2
+        tiny_step = np.sqrt(np.sum((safe * step) ** 2, axis=1)) <= xtol * np.sqrt(
+            np.sum((safe * x[active]) ** 2, axis=1)
+        )
+        tiny_step &= lam[active] <= 1e-2
+        # taken steps: move, relax the damping
+        moved = active[take]
+        x[moved], r[moved], rss[moved] = trial[take], r_trial[take], rss_trial[take]
+        fresh[moved] = True
+        lam[moved] *= np.maximum(1 / 3, 1 - (2 * rho[take] - 1) ** 3)
+        grow[moved] = 2.0
+        # refused steps: damp harder
+        held = active[~take]
+        lam[held] *= grow[held]
+        grow[held] *= 2.0
+        lam[active] = np.clip(lam[active], 1e-15, None)
+        reason[active[small | tiny_step]] = "converged"
+        reason[held[lam[held] > 1e16]] = "stalled"
+    converged = reason == "converged"
+    stale = np.flatnonzero(converged & fresh)  # no Jacobian at the solution yet
+    jac[~converged] = np.nan
+    if stale.size:
+        jac[stale] = _jacobian(residual, x[stale], r[stale], stale)
+        bad = ~np.isfinite(jac[stale]).all(axis=(1, 2))
+        reason[stale[bad]] = "non-finite"
+        converged = reason == "converged"
+    return LMSolution(x, r, rss, jac, nfev, converged, reason.astype(str))
+
+
+# ------------------------------------------------- vectorized self-starts
+
+
+def sorted_rows(
+    x: NDArray[np.float64], y: NDArray[np.float64], mask: NDArray[np.bool_]
+) -> tuple[NDArray, NDArray, NDArray[np.intp]]:
+    """Each row's points in ascending x (stable; padding last), and the
+    number of points per row: the sort of a self-start, over a stack of
+    curves (``(n_curves, n_points)``, `mask` False on padding)."""
+    key = np.where(mask, x, np.inf)
+    order = np.argsort(key, axis=1, kind="stable")
+    xs = np.take_along_axis(key, order, axis=1)
+    ys = np.take_along_axis(np.where(mask, y, 0.0), order, axis=1)
+    return xs, ys, mask.sum(axis=1)
+
+
+def at(values: NDArray, index: NDArray) -> NDArray:
+    """``values[c, index[c]]`` for every row c."""
+    return np.take_along_axis(values, np.asarray(index)[:, None], axis=1)[:, 0]
+
+
+def row_median(xs: NDArray, n: NDArray) -> NDArray:
+    """The median of each row's first ``n`` values, sorted ascending."""
+    return (at(xs, (n - 1) // 2) + at(xs, n // 2)) / 2
+
+
+def masked_line(
+    x: NDArray[np.float64], z: NDArray[np.float64], ok: NDArray[np.bool_]
+) -> tuple[NDArray, NDArray]:
+    r"""Least-squares lines :math:`z = a x + b` through each row's points
+    where `ok` (``np.polyfit(x[ok], z[ok], 1)`` row by row, in centred
+    form: :math:`a = \sum (x - \bar x)(z - \bar z) / \sum (x - \bar
+    x)^2`). Rows with fewer than two points or no spread in x give NaN."""
+    with np.errstate(all="ignore"):
+        count = ok.sum(axis=1)
+        xm = np.sum(np.where(ok, x, 0.0), axis=1) / count
+        zm = np.sum(np.where(ok, z, 0.0), axis=1) / count
+        dx = np.where(ok, x - xm[:, None], 0.0)
+        dz = np.where(ok, z - zm[:, None], 0.0)
+        slope = np.sum(dx * dz, axis=1) / np.sum(dx * dx, axis=1)
+        intercept = zm - slope * xm
+    return slope, intercept
+
+
+# ------------------------------------------------------------ the curves
+
+
+@dataclass
+class _Curve:
+    """One group, checked and started exactly as :func:`fitting.fit_curve`
+    does it: its start, bounds and fitted parameters (the model's
+    ``curve_params``, in order)."""
+
+    position: int
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    w: NDArray[np.float64] | None
+    start: NDArray[np.float64]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    vary: tuple[bool, ...]
+
+    @classmethod
+    def of(
+        cls,
+        model: SCurveModel,
+        position: int,
+        prepared: tuple[NDArray, NDArray, NDArray | None, lmfit.Parameters],
+    ) -> _Curve:
+        x, y, w, params = prepared
+        ps = [params[n] for n in model.curve_params]
+        return cls(
+            position,
+            x,
+            y,
+            w,
+            np.array([p.value for p in ps], dtype=np.float64),
+            np.array([p.min for p in ps], dtype=np.float64),
+            np.array([p.max for p in ps], dtype=np.float64),
+            tuple(bool(p.vary) for p in ps),
+        )
+
+
+def _prepare(
+    model: SCurveModel,
+    x: ArrayLike,
+    y: ArrayLike,
+    w: ArrayLike | None,
+    fix: Mapping[str, float] | None,
+    init: Mapping[str, float] | None,
+    bounds: Mapping[str, tuple[float, float]] | None,
+) -> tuple[NDArray, NDArray, NDArray | None, lmfit.Parameters]:
+    """The checks and the start of :func:`scurve.fitting.fit_curve`, in its
+    order, so that a group fails here with the same message."""
+    x, y, w = fitting._clean_data(x, y, w)
+    if y.size == 0:
+        raise FitError("no data points")
+    fitting._check_log_scale(model, y)
+    params = fitting.make_params(model, x, y, fix=fix, init=init, bounds=bounds)
+    nvarys = sum(p.vary and not p.expr for p in params.values())
+    fitting._check_size(x, y, nvarys)
+    return x, y, w, params
+
+
+def _least_squares(model: SCurveModel) -> bool:
+    """Whether the model is fitted as the fast path fits: (weighted) least
+    squares of the curve, on the y or log-y scale, with lmfit's covariance
+    and the engine's test for a flat curve. Models with their own residuals
+    (likelihoods, estimators), a Hessian covariance or their own flat test
+    are fitted one by one by the lmfit path."""
+    return (
+        getattr(model, "covariance", "jacobian") == "jacobian"
+        and type(model)._residual is SCurveModel._residual
+        and getattr(model, "no_signal", None) is None
+    )
+
+
+def _without_derived(model: SCurveModel) -> SCurveModel:
+    """A shallow copy of `model` whose parameters lack the derived
+    quantities' expressions: the same self-start, without lmfit parsing
+    every expression for every curve (half the cost of a guess)."""
+    import copy
+
+    if not model.derived:
+        return model
+    lean = copy.copy(model)
+    lean.param_hints = {
+        n: h for n, h in model.param_hints.items() if n not in model.derived
+    }
+    lean._param_names = [n for n in model.param_names if n not in model.derived]
+    return lean
+
+
+def _same_start(
+    model: SCurveModel, full: lmfit.Parameters, lean: lmfit.Parameters
+) -> bool:
+    """Whether the lean copy's start equals the model's own."""
+    fields = ("value", "min", "max", "vary", "expr")
+    return all(
+        n in lean and all(getattr(full[n], f) == getattr(lean[n], f) for f in fields)
+        for n in model.curve_params
+    )
+
+
+def _broadcasts(model: SCurveModel, curve: _Curve) -> bool:
+    """Whether ``model.function`` evaluates a stack of curves at once: two
+    rows with different parameter values against one call per row."""
+    names = model.curve_params
+    values = curve.start
+    rows = np.stack([values, values * (1 + 1e-3) + 1e-3])
+    x2 = np.stack([curve.x, curve.x])
+    try:
+        with np.errstate(all="ignore"):
+            stacked = model.function(
+                x2, **{n: rows[:, k : k + 1] for k, n in enumerate(names)}
+            )
+            single = np.stack(
+                [
+                    model.function(curve.x, **dict(zip(names, row, strict=True)))
+                    for row in rows
+                ]
+            )
+    except Exception:  # any failure means: not vectorized
+        return False
+    return bool(
+        np.shape(stacked) == single.shape
+        and np.allclose(stacked, single, rtol=1e-12, atol=0, equal_nan=True)
+    )
+
+
+# ------------------------------------------------------------ expressions
+
+
+class _Expressions:
+    """The model's derived quantities, evaluated on arrays by the same
+    interpreter (and symbols: ``softplus``, ``x_min``, ``x_max``, ...) as the
+    lmfit path's parameters."""
+
+    def __init__(self, model: SCurveModel, params: lmfit.Parameters) -> None:
+        import copy
+
+        self.exprs = dict(model.derived)
+        self.mapped = frozenset(getattr(model, "mapped_intervals", ()))
+        self.interpreter = copy.deepcopy(params)._asteval
+
+    def __call__(self, symbols: Mapping[str, NDArray]) -> dict[str, NDArray]:
+        table = self.interpreter.symtable
+        table.update(symbols)
+        shape = np.shape(next(iter(symbols.values())))
+        out = {}
+        with np.errstate(all="ignore"):
+            for name, expr in self.exprs.items():
+                value = self.interpreter.eval(
+                    expr, show_errors=False, raise_errors=True
+                )
+                out[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
+                table[name] = out[name]
+        return out
+
+
+# ------------------------------------------------------------ one batch
+
+
+@dataclass
+class _Solved:
+    """A lockstep batch after the fit: arrays over its curves."""
+
+    curves: list[_Curve]
+    names: list[str]  # curve parameters, in order
+    varied: NDArray[np.intp]  # their indices that are fitted
+    values: NDArray  # (b, P)
+    stderr: NDArray
+    derived: dict[str, NDArray]  # name -> (b,)
+    derived_stderr: dict[str, NDArray]
+    stats: dict[str, NDArray]
+    covar_raw: NDArray  # (b, p, p) unscaled, lmfit's int2ext; NaN if none
+    covar: NDArray  # scaled by the reduced chi-square
+    has_covar: NDArray  # (b,) bool
+    nfev: NDArray
+    lm_reason: NDArray
+    status: list[str]
+    message: list[str]
+    converged: NDArray
+    lower: NDArray  # (b, p) bounds of the fitted parameters
+    upper: NDArray
+    expressions: _Expressions
+    symbols: dict[str, NDArray]  # parameter values and data spans
+
+
+def _pad(curves: Sequence[_Curve]) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """x, y, weights and mask, shape (b, longest); padding repeats the first
+    point with weight 0."""
+    size = max(c.y.size for c in curves)
+    b = len(curves)
+    x, y = np.empty((b, size)), np.empty((b, size))
+    w = np.zeros((b, size))
+    for k, c in enumerate(curves):
+        n = c.y.size
+        x[k, :n], x[k, n:] = c.x, c.x[0]
+        y[k, :n], y[k, n:] = c.y, c.y[0]
+        w[k, :n] = 1.0 if c.w is None else c.w
+    mask = np.arange(size) < np.array([c.y.size for c in curves])[:, None]
+    return x, y, w, mask
+
+
+def _statistics(
+    model: SCurveModel,
+    y: NDArray,
+    fit: NDArray,
+    w: NDArray,
+    mask: NDArray,
+    nvarys: int,
+) -> dict[str, NDArray]:
+    """:func:`scurve.fitting._statistics` over rows (weights 1 where none)."""
+    jacobian = 0.0
+    if model.log_y:
+        jacobian = -np.sum(np.where(mask, model.scale(y), 0.0), axis=1)
+        y, fit = model.scale(y), model.scale(fit)
+    n = mask.sum(axis=1).astype(np.float64)
+    dof = n - nvarys
+    with np.errstate(all="ignore"):
+        rss = np.sum(np.where(mask, (w * (y - fit)) ** 2, 0.0), axis=1)
+        w2 = np.where(mask, w * w, 0.0)
+        mean = np.sum(w2 * y, axis=1) / np.sum(w2, axis=1)
+        tss = np.sum(np.where(mask, w2 * (y - mean[:, None]) ** 2, 0.0), axis=1)
+        k = nvarys + 1
+        logw = np.sum(np.where(mask, np.log(np.where(mask, w, 1.0)), 0.0), axis=1)
+        loglik = np.where(
+            rss > 0,
+            -0.5 * n * (math.log(2 * math.pi) + np.log(rss / n) + 1) + logw + jacobian,
+            math.inf,
+        )
+        aic = -2 * loglik + 2 * k
+        return {
+            "n": n,
+            "dof": dof,
+            "rss": rss,
+            "rmse": np.sqrt(rss / n),
+            "sigma": np.where(dof > 0, np.sqrt(rss / dof), math.nan),
+            "r2": np.where(tss > 0, 1 - rss / tss, math.nan),
+            "loglik": loglik,
+            "aic": aic,
+            "aicc": np.where(
+                n - k - 1 > 0, aic + 2 * k * (k + 1) / (n - k - 1), math.nan
+            ),
+            "bic": -2 * loglik + k * np.log(n),
+        }
+
+
+def _covariance(
+    jac: NDArray, u: NDArray, bnds: _Bounds, rss: NDArray, n: NDArray
+) -> tuple[NDArray, NDArray, NDArray]:
+    """lmfit's covariance: (J^T J)^-1 in internal values, mapped by the
+    transforms' gradient (raw), then scaled by the reduced chi-square.
+
+    None (here: ``has`` False, NaN) only when a column of J is exactly zero,
+    as for MINPACK's triangular inverse; nearly dependent columns give a
+    huge covariance that the assessment reports as not identifiable."""
+    p = jac.shape[2]
+    a = np.einsum("bnj,bnk->bjk", jac, jac)
+    norms = np.sqrt(np.einsum("bjj->bj", a))
+    has = np.all(np.isfinite(a), axis=(1, 2)) & np.all(norms > 0, axis=1)
+    safe = np.where(norms > 0, norms, 1.0)
+    ah = np.where(
+        has[:, None, None], a / (safe[:, :, None] * safe[:, None, :]), np.eye(p)
+    )
+    e, vecs = np.linalg.eigh(ah)
+    floor = e[:, -1:] * 1e-32
+    e = np.where(e > floor, e, floor)
+    inv = np.einsum("bij,bj,bkj->bik", vecs, 1 / e, vecs)
+    inv /= safe[:, :, None] * safe[:, None, :]
+    grad = bnds.gradient(u)
+    raw = inv * grad[:, :, None] * grad[:, None, :]
+    raw[~has] = np.nan
+    redchi = rss / np.maximum(1.0, n - p)
+    return raw, raw * redchi[:, None, None], has
+
+
+def _collinear(covar: NDArray, has: NDArray) -> NDArray:
+    """:func:`scurve.fitting._collinear`'s verdict (not its message), by row."""
+    with np.errstate(all="ignore"):
+        sd = np.sqrt(np.abs(np.einsum("bjj->bj", covar)))
+        bad = ~np.all(np.isfinite(sd) & (sd > 0), axis=1)
+        good = has & ~bad
+        corr = np.where(
+            good[:, None, None],
+            covar / (sd[:, :, None] * sd[:, None, :]),
+            np.eye(sd.shape[1]),
+        )
+    eig = np.linalg.eigvalsh(corr)
+    with np.errstate(divide="ignore"):
+        ill = (eig[:, 0] <= 0) | (eig[:, -1] / eig[:, 0] > fitting._MAX_CONDITION)
+    return has & (bad | ill)
+
+
+def _at_bound(values: NDArray, lower: NDArray, upper: NDArray) -> NDArray:
+    """:func:`scurve.fitting._at_bound`'s test, elementwise."""
+    hit = np.zeros(values.shape, dtype=bool)
+    for bound in (lower, upper):
+        finite = np.isfinite(bound)
+        near = np.abs(values - bound) <= 1e-6 * np.maximum(1.0, np.abs(bound))
+        hit |= finite & near
+    return hit
+
+
+def _solve(
+    model: SCurveModel, curves: list[_Curve], template: lmfit.Parameters
+) -> _Solved:
+    """Fit one lockstep batch (curves with the same fitted parameters);
+    `template` is one curve's full parameters (for the derived quantities'
+    expressions and symbols)."""
+    names = list(model.curve_params)
+    varied = np.flatnonzero(curves[0].vary).astype(np.intp)
+    x, y, w, mask = _pad(curves)
+    start = np.array([c.start for c in curves])
+    lower = np.array([c.lower for c in curves])[:, varied]
+    upper = np.array([c.upper for c in curves])[:, varied]
+    bnds = _Bounds(lower.reshape(len(curves), -1), upper.reshape(len(curves), -1))
+    target = model.scale(y)
+    tiny = np.finfo(np.float64).tiny
+
+    def evaluate(values: NDArray, rows: NDArray) -> NDArray:
+        return model.function(
+            x[rows], **{n: values[:, k : k + 1] for k, n in enumerate(names)}
+        )
+
+    def full(u: NDArray, rows: NDArray) -> NDArray:
+        values = start[rows].copy()
+        values[:, varied] = bnds.take(rows).to_external(u)
+        return values
+
+    def residual(u: NDArray, rows: NDArray) -> NDArray:
+        f = evaluate(full(u, rows), rows)
+        if model.log_y:
+            f = np.log(np.maximum(f, tiny))
+        return w[rows] * (f - target[rows])
+
+    everyone = np.arange(len(curves))
+    with np.errstate(all="ignore"):
+        u0 = bnds.to_internal(start[:, varied])
+        sol = levenberg_marquardt(residual, u0, max_iterations=MAX_ITERATIONS)
+        values = full(sol.x, everyone)
+        fit = evaluate(values, everyone)
+    st = _statistics(model, y, fit, w, mask, varied.size)
+    raw, covar, has = _covariance(sol.jacobian, sol.x, bnds, sol.rss, st["n"])
+    with np.errstate(invalid="ignore"):
+        se_varied = np.sqrt(np.einsum("bjj->bj", covar))
+    errorbars = has & np.all(se_varied > 0, axis=1)
+    stderr = np.where(has[:, None], 0.0, math.nan) * np.ones((len(curves), len(names)))
+    stderr[:, varied] = np.where(has[:, None], se_varied, math.nan)
+
+    # derived quantities and their delta-method standard errors
+    expressions = _Expressions(model, template)
+    span = {
+        "x_min": np.min(np.where(mask, x, np.inf), axis=1),
+        "x_max": np.max(np.where(mask, x, -np.inf), axis=1),
+    }
+    symbols = {n: values[:, k] for k, n in enumerate(names)} | span
+    derived = expressions(symbols)
+    grads = {d: np.zeros((len(curves), varied.size)) for d in derived}
+    for j, k in enumerate(varied):
+        h = _STEP * np.abs(values[:, k])
+        h = np.where(h == 0, _STEP, h)
+        up = expressions(symbols | {names[k]: values[:, k] + h})
+        down = expressions(symbols | {names[k]: values[:, k] - h})
+        for d in derived:
+            grads[d][:, j] = (up[d] - down[d]) / (2 * h)
+    derived_stderr = {}
+    for d, g in grads.items():
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(np.einsum("bi,bij,bj->b", g, covar, g))
+        derived_stderr[d] = np.where(errorbars, se, np.where(has, 0.0, math.nan))
+
+    # the verdict, as fitting._assess gives it
+    finite = (
+        np.all(np.isfinite(values), axis=1)
+        & np.all([np.isfinite(v) for v in derived.values()] or [True], axis=0)
+        & np.all(np.isfinite(fit) | ~mask, axis=1)
+    )
+    bound_hit = _at_bound(values[:, varied], lower, upper).any(axis=1)
+    collinear = _collinear(covar, has)
+    ok = finite & sol.converged & has & errorbars & ~collinear & ~bound_hit
+    verdicts = []
+    converged = ok.copy()
+    for k in np.flatnonzero(~ok):
+        verdict = _assess(
+            names,
+            values[k],
+            varied,
+            lower[k],
+            upper[k],
+            derived,
+            k,
+            sol,
+            covar[k],
+            has[k],
+            errorbars[k],
+            fit[k][mask[k]],
+            curves[k].y,
+        )
+        converged[k] = verdict.converged
+        verdicts.append((k, verdict.status, verdict.message))
+    status_of = np.full(len(curves), "ok", dtype=object)
+    message_of = np.array(
+        [f"converged after {n} evaluations" for n in sol.nfev], dtype=object
+    )
+    for k, st_k, msg in verdicts:
+        status_of[k], message_of[k] = st_k, msg
+    # no S-curve in the data: flat, as the lmfit path says of a converged
+    # fit; a fit that wandered off without converging (as fits to noise do)
+    # but explains no more than a constant at its best point is flat too,
+    # rather than handed to lmfit to wander for thousands of evaluations
+    wandered = np.isin(sol.reason, ["iteration limit", "stalled"]) & finite
+    for k in _flat_candidates(st, varied.size, converged | wandered):
+        flat = fitting.no_signal(
+            {"r2": float(st["r2"][k]), "dof": float(st["dof"][k])}, varied.size
+        )
+        if flat and not converged[k]:
+            flat += f"; the fit did not converge ({sol.reason[k]})"
+        if flat:
+            status_of[k], message_of[k] = "flat", flat
+    return _Solved(
+        curves,
+        names,
+        varied,
+        values,
+        stderr,
+        derived,
+        derived_stderr,
+        st,
+        raw,
+        covar,
+        has,
+        sol.nfev,
+        sol.reason,
+        list(status_of),
+        list(message_of),
+        converged,
+        lower,
+        upper,
+        expressions,
+        symbols,
+    )
+
+
+def _flat_candidates(
+    st: Mapping[str, NDArray], nvarys: int, converged: NDArray
+) -> NDArray[np.intp]:
+    """Curves that :func:`scurve.fitting.no_signal` may call flat (its F test,
+    vectorized; the function itself then words the verdict)."""
+    if nvarys < 2:
+        return np.array([], dtype=np.intp)
+    r2, dof = st["r2"], st["dof"]
+    with np.errstate(all="ignore"):
+        f = r2 / (1 - r2) * dof / (nvarys - 1)
+        p = np.where(f > 0, stats.f.sf(f, nvarys - 1, dof), 1.0)
+    maybe = ~np.isfinite(r2) | ((r2 < 1) & (p > fitting.FLAT_P))
+    return np.flatnonzero(converged & (dof > 0) & maybe)
+
+
+def _assess(
+    names: list[str],
+    values: NDArray,
+    varied: NDArray,
+    lower: NDArray,
+    upper: NDArray,
+    derived: Mapping[str, NDArray],
+    k: int,
+    sol: LMSolution,
+    covar: NDArray,
+    has: bool,
+    errorbars: bool,
+    fit: NDArray,
+    y: NDArray,
+) -> Any:
+    """The engine's own assessment of one curve (for its exact message)."""
+    params = {}
+    bounds = dict(zip(varied.tolist(), zip(lower, upper, strict=True), strict=True))
+    for i, name in enumerate(names):
+        lo, hi = bounds.get(i, (-math.inf, math.inf))
+        params[name] = SimpleNamespace(
+            name=name,
+            value=float(values[i]),
+            vary=i in bounds,
+            expr=None,
+            min=lo,
+            max=hi,
+        )
+    for name, value in derived.items():
+        params[name] = SimpleNamespace(
+            name=name,
+            value=float(value[k]),
+            vary=False,
+            expr=name,
+            min=-math.inf,
+            max=math.inf,
+        )
+    return fitting._assess(
+        params,  # type: ignore[arg-type]
+        bool(sol.converged[k]),
+        f"the fast path stopped: {sol.reason[k]}",
+        bool(errorbars),
+        covar if has else None,
+        int(sol.nfev[k]),
+        fit,
+        exact=bool(sol.rss[k] <= 1e-28 * np.sum(np.square(y))),
+    )
+
+
+# ------------------------------------------------------------ results
+
+
+class _SolvedFitResult(FitResult):
+    """A :class:`~scurve.fitting.FitResult` whose optimizer is the fast path:
+    lmfit's own bookkeeping (statistics, uncertainties, derived quantities)
+    runs on the batch solution instead of on a MINPACK run."""
+
+    _solution: dict[str, float]
+    _solution_covar: NDArray[np.float64] | None
+    _solution_nfev: int
+    _solution_success: bool = True
+
+    def leastsq(self, params: Any = None, max_nfev: Any = None, **kws: Any) -> Any:
+        result = self.prepare_fit(params=params)
+        result.method = "leastsq"
+        for name, value in self._solution.items():
+            result.params[name].value = value
+        result.params.update_constraints()
+        result.residual = self.userfcn(result.params, *self.userargs, **self.userkws)
+        result.nfev = self._solution_nfev
+        result._calculate_statistics()
+        result.success = self._solution_success
+        result.ier = 1 if result.success else 5
+        result.message = (
+            "Fit succeeded (scurve.batch, vectorized Levenberg-Marquardt)."
+            if result.success
+            else "The fast path stopped without converging."
+        )
+        result.errorbars = self._solution_covar is not None
+        if result.errorbars:
+            result.covar = np.array(self._solution_covar)
+            self._calculate_uncertainties_correlations()
+        else:
+            result.message += " Could not estimate error-bars."
+        return result
+
+
+class BatchResults(Mapping):
+    """Group key -> :class:`~scurve.fitting.FitResult` (or the
+    :class:`~scurve.fitting.FitError` of a group that could not be fitted),
+    in the order of the groups.
+
+    Curves fitted by the fast path get their ``FitResult`` on first access
+    (about as costly as one lmfit evaluation of the uncertainties); the
+    others were fitted by the lmfit path and are stored.
+    """
+
+    def __init__(
+        self,
+        model: SCurveModel,
+        order: Sequence[tuple],
+        stored: Mapping[tuple, FitResult | FitError],
+        solved: Mapping[tuple, tuple[_Solved, int]],
+        level: float,
+        ci: CI,
+        options: tuple[Any, Any, Any] = (None, None, None),
+    ) -> None:
+        self.model = model
+        self._options = options  # fix, init, bounds
+        self._order = list(order)
+        self._stored = dict(stored)
+        self._solved = dict(solved)
+        self._level, self._ci = level, ci
+
+    def __getitem__(self, key: tuple) -> FitResult | FitError:
+        if key not in self._stored:
+            batch, k = self._solved[key]
+            self._stored[key] = self._result(batch, k)
+        return self._stored[key]
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _result(self, batch: _Solved, k: int) -> FitResult:
+        curve = batch.curves[k]
+        # the full start (with the derived quantities' expressions)
+        params = _prepare(self.model, curve.x, curve.y, curve.w, *self._options)[3]
+        result = _SolvedFitResult(self.model, params, fcn_kws={"x": curve.x})
+        result._solution = {
+            batch.names[i]: float(batch.values[k, i]) for i in batch.varied
+        }
+        result._solution_covar = batch.covar_raw[k] if batch.has_covar[k] else None
+        result._solution_nfev = int(batch.nfev[k])
+        result._solution_success = bool(batch.converged[k])
+        result.level, result.ci = self._level, self._ci
+        result.fit(data=curve.y, weights=curve.w)
+        # the table's verdict (a flat curve that did not converge is flat)
+        result.converged = bool(batch.converged[k])
+        result.status, result.message = batch.status[k], batch.message[k]
+        return result
+
+    def table(self, key: tuple) -> pd.DataFrame | None:
+        """The parameter table of a fast-path curve as ``FitResult.table``
+        has it (None for the others)."""
+        if key not in self._solved:
+            return None
+        batch, k = self._solved[key]
+        return _curve_table(batch, k, self._level, self._ci)
+
+    def document(self, key: tuple) -> dict[str, Any] | None:
+        """``FitResult.to_dict()`` of a fast-path curve, from the batch
+        (None for the others, whose result gives it)."""
+        if key not in self._solved:
+            return None
+        batch, k = self._solved[key]
+        names = [batch.names[i] for i in batch.varied]
+        covariance = (names, batch.covar[k]) if batch.has_covar[k] else None
+        return fitting._result_dict(
+            self.model,
+            covariance,
+            _curve_table(batch, k, self._level, self._ci),
+            {s: float(v[k]) for s, v in batch.stats.items()},
+            bool(batch.converged[k]),
+            batch.status[k],
+            batch.message[k],
+            self._level,
+            self._ci,
+        )
+
+
+def _intervals(
+    value: NDArray, stderr: NDArray, t: NDArray, ci: CI
+) -> tuple[NDArray, NDArray]:
+    if ci == "none":
+        return np.full_like(value, math.nan), np.full_like(value, math.nan)
+    return value - t * stderr, value + t * stderr
+
+
+def _columns(
+    batch: _Solved, level: float, ci: CI
+) -> dict[str, tuple[NDArray, NDArray, NDArray, NDArray]]:
+    """name -> (value, stderr, lower, upper) over the batch's curves, as
+    :func:`scurve.fitting._interval_table` computes them."""
+    with np.errstate(invalid="ignore"):
+        t = stats.t.ppf(0.5 + level / 2, batch.stats["dof"])
+    t = np.where(batch.stats["dof"] > 0, t, math.nan)
+    out = {}
+    for i, name in enumerate(batch.names):
+        value = batch.values[:, i]
+        if i in batch.varied:
+            se = batch.stderr[:, i]
+            out[name] = (value, se, *_intervals(value, se, t, ci))
+        else:
+            out[name] = (value, np.zeros_like(value), value, value)
+    varying = [batch.names[i] for i in batch.varied]
+    mapped = set(batch.expressions.mapped)
+    for name, value in batch.derived.items():
+        se = batch.derived_stderr[name]
+        lower, upper = _intervals(value, se, t, ci)
+        deps = fitting._dependencies(batch.expressions.exprs[name], varying)
+        if ci != "none" and name in mapped and len(deps) == 1:
+            lower, upper = _mapped(batch, name, varying.index(deps[0]), t)
+        out[name] = (value, se, lower, upper)
+    return out
+
+
+def _mapped(batch: _Solved, name: str, j: int, t: NDArray) -> tuple[NDArray, NDArray]:
+    """The derived `name`'s range as its one parameter (the j-th fitted)
+    spans its delta interval, clipped to its bounds as lmfit's value setter
+    does (:func:`scurve.fitting._map_through`)."""
+    i = batch.varied[j]
+    dep = batch.names[i]
+    half = t * batch.stderr[:, i]
+    ends = [
+        batch.expressions(
+            batch.symbols
+            | {
+                dep: np.clip(
+                    batch.values[:, i] + sign * half,
+                    batch.lower[:, j],
+                    batch.upper[:, j],
+                )
+            }
+        )[name]
+        for sign in (-1.0, 1.0)
+    ]
+    return np.minimum(*ends), np.maximum(*ends)
+
+
+def _curve_table(batch: _Solved, k: int, level: float, ci: CI) -> pd.DataFrame:
+    rows = {}
+    varied = set(batch.varied.tolist())
+    for i, (name, (v, se, lo, hi)) in enumerate(_columns(batch, level, ci).items()):
+        param = i < len(batch.names)
+        fixed = param and i not in varied
+        rows[name] = {
+            "value": float(v[k]),
+            "stderr": float(se[k]),
+            "lower": float(lo[k]),
+            "upper": float(hi[k]),
+            "vary": param and not fixed,
+            "kind": "param" if param else "derived",
+            "method": "fixed" if fixed else ("none" if ci == "none" else "delta"),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# ------------------------------------------------------------ groups
+
+
+def fit_groups(
+    model: SCurveModel,
+    groups: _Groups,
+    keys: Sequence[str],
+    *,
+    fix: Mapping[str, float] | None = None,
+    init: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    ci: CI = "delta",
+    level: float = LEVEL,
+    progress: Callable[[int], None] | None = None,
+) -> GroupFits | None:
+    """Fit `model` to every group independently, on the fast path.
+
+    The same arguments, results table and statuses as
+    :func:`scurve.fitting.fit_groups` without ``share`` (which calls this
+    for ``ci`` "delta" and "none"). Returns None when the model's function
+    does not broadcast over a stack of curves (then the lmfit path fits
+    them one by one).
+
+    Curves that the fast path cannot finish are fitted by the lmfit path;
+    their ``message`` ends with ``fitted one by one with lmfit (why)``.
+    """
+    if ci not in ("delta", "none"):
+        raise ValueError(f"the fast path gives delta or no intervals, not {ci!r}")
+    if not _least_squares(model):
+        return None
+    if not getattr(model, "fast_path", True):
+        return None  # the model minimizes its own residuals (bass estimators)
+    keys = list(keys)
+    order = list(groups)
+    stored: dict[tuple, FitResult | FitError] = {}
+    fallback: dict[tuple, str] = {}
+    curves: dict[tuple, _Curve] = {}
+    template: lmfit.Parameters | None = None
+    starter = _without_derived(model)
+    position = {key: i for i, key in enumerate(order)}
+
+    def start_one(key: tuple) -> None:
+        """The per-curve start (the model's guess and make_params)."""
+        nonlocal template, starter
+        x, y, w = groups[key]
+        try:
+            prepared = _prepare(starter, x, y, w, fix, init, bounds)
+        except FitError as exc:
+            stored[key] = exc
+            return
+        except Exception:  # the lmfit path meets it again and decides
+            fallback[key] = "the self-start failed"
+            return
+        params = prepared[3]
+        if template is None:
+            template = _prepare(model, *prepared[:3], fix, init, bounds)[3]
+            if not _same_start(model, template, params):
+                starter = model
+        if any(params[n].expr for n in model.curve_params):
+            fallback[key] = "a parameter is an expression"
+            return
+        curves[key] = _Curve.of(model, position[key], prepared)
+
+    pending = iter(order)
+    for key in pending:
+        start_one(key)
+        if key in curves:
+            if not _broadcasts(model, curves[key]):
+                return None
+            break
+    rest = list(pending)
+    if rest and template is not None and callable(getattr(model, "guess_many", None)):
+        curves |= _start_many(model, rest, groups, position, template, fix, init)
+    for key in rest:
+        if key not in curves:
+            start_one(key)
+    batches: dict[tuple[bool, ...], list[tuple]] = {}
+    for key in order:
+        if key in curves:
+            batches.setdefault(curves[key].vary, []).append(key)
+    solved: dict[tuple, tuple[_Solved, int]] = {}
+    done = len(stored)
+    reported = 0
+
+    def report(count: int) -> None:
+        nonlocal reported
+        if progress is not None:
+            for n in range(reported + 1, count + 1):
+                progress(n)
+        reported = max(reported, count)
+
+    report(done)
+    for members in batches.values():
+        members = sorted(members, key=lambda key: curves[key].y.size)
+        for start in range(0, len(members), CHUNK):
+            chunk = members[start : start + CHUNK]
+            batch = _solve(model, [curves[key] for key in chunk], template)
+            for k, key in enumerate(chunk):
+                flat = batch.status[k] == "flat"
+                if batch.status[k] == "failed" or not (batch.converged[k] or flat):
+                    fallback[key] = _why(batch.lm_reason[k], batch.status[k])
+                    continue
+                try:
+                    _check_fit(model, batch, k)
+                except FitError as exc:
+                    stored[key] = exc
+                except (AttributeError, KeyError, TypeError):
+                    fallback[key] = "the model checks its fits on a FitResult"
+                else:
+                    solved[key] = (batch, k)
+            done += len(chunk)
+            report(done)
+    for key, why in fallback.items():
+        x, y, w = groups[key]
+        note = f"; fitted one by one with lmfit ({why})"
+        try:
+            res = fitting.fit_curve(
+                model,
+                x,
+                y,
+                weights=w,
+                fix=fix,
+                init=init,
+                bounds=bounds,
+                ci=ci,
+                level=level,
+            )
+        except FitError as exc:
+            stored[key] = FitError(f"{exc}{note}")
+        else:
+            res.message += note
+            stored[key] = res
+        done += 1
+        report(done)
+    results = BatchResults(model, order, stored, solved, level, ci, (fix, init, bounds))
+    return GroupFits(
+        model, keys, results, _table(model, keys, order, results, solved, level, ci)
+    )  # type: ignore[arg-type]
+
+
+def _start_many(
+    model: SCurveModel,
+    keys: Sequence[tuple],
+    groups: _Groups,
+    position: Mapping[tuple, int],
+    template: lmfit.Parameters,
+    fix: Mapping[str, float] | None,
+    init: Mapping[str, float] | None,
+) -> dict[tuple, _Curve]:
+    """The starts of many curves at once, through the model's vectorized
+    self-start ``guess_many(data, x, mask)`` (values equal to its
+    :meth:`~scurve.fitting.SCurveModel.guess`'s), with the semantics of
+    :func:`scurve.fitting.make_params`: the guess is clipped to the model's
+    bounds, then to the user's (`template`, one curve's parameters, holds
+    them and the fixed and starting values, the same for every curve).
+
+    Curves that any check of :func:`_prepare` would stop, or whose guess is
+    not finite, are left out: the per-curve start gives their message."""
+    names = list(model.curve_params)
+    cleaned = {}
+    for key in keys:
+        try:
+            x, y, w = fitting._clean_data(*groups[key])
+        except Exception:
+            continue
+        if y.size:
+            cleaned[key] = (x, y, w)
+    if not cleaned:
+        return {}
+    size = max(y.size for _, y, _ in cleaned.values())
+    b = len(cleaned)
+    x2, y2 = np.zeros((b, size)), np.zeros((b, size))
+    mask = np.zeros((b, size), dtype=bool)
+    for k, (x, y, _) in enumerate(cleaned.values()):
+        n = y.size
+        x2[k, :n], x2[k, n:], y2[k, :n], y2[k, n:] = x, x[0], y, y[0]
+        mask[k, :n] = True
+    n = mask.sum(axis=1)
+    vary = tuple(bool(template[p].vary) for p in names)
+    ok = n > sum(vary)
+    ok &= np.any(mask & (x2 != x2[:, :1]), axis=1)
+    ok &= np.any(mask & (y2 != y2[:, :1]), axis=1)
+    if model.log_y:
+        ok &= ~np.any(mask & (y2 <= 0), axis=1)
+    try:
+        with np.errstate(all="ignore"):
+            guess = model.guess_many(y2, x2, mask)  # type: ignore[attr-defined]
+    except Exception:  # the per-curve guess meets it again and decides
+        return {}
+    hints = model.make_params()
+    lower = np.array([template[p].min for p in names], dtype=np.float64)
+    upper = np.array([template[p].max for p in names], dtype=np.float64)
+    start = np.empty((b, len(names)))
+    for j, p in enumerate(names):
+        if p in (fix or {}) or p in (init or {}):
+            start[:, j] = template[p].value
+        else:
+            value = np.clip(guess[p], hints[p].min, hints[p].max)
+            start[:, j] = np.clip(value, lower[j], upper[j])
+    ok &= np.all(np.isfinite(start), axis=1)
+    out = {}
+    for k, (key, (x, y, w)) in enumerate(cleaned.items()):
+        if ok[k]:
+            out[key] = _Curve(position[key], x, y, w, start[k], lower, upper, vary)
+    return out
+
+
+def _check_fit(model: SCurveModel, batch: _Solved, k: int) -> None:
+    """The model's own check of a converged fit
+    (:meth:`~scurve.fitting.SCurveModel.check_fit`), given a view of the
+    curve: ``x``, ``data``, ``params[name].value`` / ``.stderr``."""
+    if type(model).check_fit is SCurveModel.check_fit:
+        return
+    curve = batch.curves[k]
+    params = {
+        name: SimpleNamespace(
+            name=name, value=float(batch.values[k, i]), stderr=float(batch.stderr[k, i])
+        )
+        for i, name in enumerate(batch.names)
+    }
+    view = SimpleNamespace(x=curve.x, data=curve.y, weights=curve.w, params=params)
+    model.check_fit(view)  # type: ignore[arg-type]
+
+
+def _why(reason: str, status: str) -> str:
+    if reason == "iteration limit":
+        return f"the fast path did not converge in {MAX_ITERATIONS} iterations"
+    if reason == "non-finite" or status == "failed":
+        return "the fast path met non-finite values"
+    return "the fast path stalled"
+
+
+def _table(
+    model: SCurveModel,
+    keys: list[str],
+    order: list[tuple],
+    results: BatchResults,
+    solved: Mapping[tuple, tuple[_Solved, int]],
+    level: float,
+    ci: CI,
+) -> pd.DataFrame:
+    """The rows of :func:`scurve.fitting._tidy_row`, column by column."""
+    size = len(order)
+    position = {key: i for i, key in enumerate(order)}
+    names = list(model.curve_params) + list(model.derived)
+    suffixes = ("", "_stderr", "_lower", "_upper")
+    numbers = {
+        name + s: np.full(size, math.nan) for name in names for s in suffixes
+    } | {s: np.full(size, math.nan) for s in fitting.STAT_COLUMNS}
+    converged = np.zeros(size, dtype=bool)
+    status = ["failed"] * size
+    message = [""] * size
+    by_batch: dict[int, tuple[_Solved, list[int], list[int]]] = {}
+    for key, (batch, k) in solved.items():
+        entry = by_batch.setdefault(id(batch), (batch, [], []))
+        entry[1].append(k)
+        entry[2].append(position[key])
+    for batch, ks, rows in by_batch.values():
+        for name, cols in _columns(batch, level, ci).items():
+            for s, col in zip(suffixes, cols, strict=True):
+                numbers[name + s][rows] = col[ks]
+        for s in fitting.STAT_COLUMNS:
+            numbers[s][rows] = batch.stats[s][ks]
+        converged[rows] = batch.converged[ks]
+        for k, row in zip(ks, rows, strict=True):
+            status[row], message[row] = batch.status[k], batch.message[k]
+            if status[row] == "flat":  # as _tidy_row: no curve, no parameters
+                for name in names:
+                    for s in suffixes:
+                        numbers[name + s][row] = math.nan
+    for key in order:
+        if key in solved:
+            continue
+        res = results[key]
+        row = (
+            fitting._tidy_row(model, key, keys, None, None, False, "failed", str(res))
+            if isinstance(res, FitError)
+            else res.row(key, keys)
+        )
+        i = position[key]
+        for col, array in numbers.items():
+            array[i] = row[col]
+        converged[i], status[i], message[i] = (
+            row["converged"],
+            row["status"],
+            row["message"],
+        )
+    columns: dict[str, Any] = {
+        name: [key[j] for key in order] for j, name in enumerate(keys)
+    }
+    columns["model"] = [model.label] * size
+    columns |= numbers
+    columns |= {"converged": converged, "status": status, "message": message}
+    return pd.DataFrame(columns)

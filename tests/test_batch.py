@@ -1,0 +1,386 @@
+"""The fast path (scurve.batch) against the lmfit path, curve by curve.
+
+Every comparison fits the same seeded synthetic groups twice through
+:func:`scurve.fitting.fit_groups`: on the fast path (the default) and one by
+one with lmfit (``fast=False``), and asserts the same table: columns, types,
+statuses, and numbers within what lmfit's own tolerances allow (its MINPACK
+run stops at a relative reduction of 1.5e-8 and differentiates with steps of
+1e-5, so its values carry errors of about 1e-4 standard errors and its
+standard errors about 1e-5 relative; the fast path's are smaller, checked
+against a tightly converged lmfit fit).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import lmfit
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scurve import batch
+from scurve.fitting import FitError, FitResult, fit_groups, make_params
+from scurve.models import get_model
+
+T = np.linspace(0.0, 24.0, 25)
+DOSES = np.repeat(np.linspace(-3.0, 3.0, 8), 3)
+
+
+def truth(name: str, rng: np.random.Generator) -> dict[str, float]:
+    """Parameters of one realistic curve of each model."""
+    if name == "sigmoid":
+        return {
+            "bottom": rng.uniform(0, 1),
+            "top": rng.uniform(2, 4),
+            "center": rng.uniform(-1, 1),
+            "scale": rng.uniform(0.3, 1.2) * rng.choice([-1, 1]),
+        }
+    growth = {"K": rng.uniform(50, 150), "r": rng.uniform(0.35, 0.8)}
+    growth |= {"t0": rng.uniform(8, 14), "N_min": 0.0}
+    if name == "logistic":
+        return growth
+    if name == "richards":
+        return growth | {"nu": rng.uniform(0.5, 2.5)}
+    return {
+        "A": rng.uniform(50, 150),
+        "mu_m": rng.uniform(8, 15),
+        "lag": rng.uniform(3, 6),
+        "N_min": 0.0,
+    }
+
+
+def synthetic(
+    name: str, n: int, seed: int, *, ragged: bool = True, weighted: bool = False
+) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """`n` noisy curves, some with points missing (ragged), the last flat."""
+    model = get_model(name)
+    rng = np.random.default_rng(seed)
+    x0 = DOSES if name == "sigmoid" else T
+    groups = {}
+    for i in range(n):
+        keep = rng.random(x0.size) > (0.2 if ragged else -1)
+        keep[[0, -1]] = True
+        x = x0[keep]
+        curve = model.function(x, **truth(name, rng))
+        sd = 0.1 if name == "sigmoid" else 0.03 * np.abs(curve) + 0.5
+        if i == n - 1:  # a well that did not grow: nothing but noise
+            curve = np.full(x.size, 2.0 if name == "sigmoid" else 5.0)
+        sd = sd * rng.uniform(0.5, 2.0, x.size) if weighted else sd
+        y = curve + sd * rng.normal(size=x.size)
+        groups[(f"c{i}",)] = (x, y, 1 / sd if weighted else None)
+    return groups
+
+
+def both(model: Any, groups: dict, **kws: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    fast = fit_groups(model, groups, ["curve"], **kws)
+    slow = fit_groups(model, groups, ["curve"], fast=False, **kws)
+    return fast.table, slow.table
+
+
+def numbers(table: pd.DataFrame, model: Any, suffix: str = "") -> pd.DataFrame:
+    names = list(model.curve_params) + list(model.derived)
+    return table[[n + suffix for n in names]]
+
+
+def assert_same_table(fast: pd.DataFrame, slow: pd.DataFrame, model: Any) -> None:
+    """The lmfit path's table, within lmfit's own precision, wherever both
+    paths reach the same minimum; elsewhere the fast path's is lower."""
+    assert list(fast.columns) == list(slow.columns)
+    assert fast.dtypes.equals(slow.dtypes)
+    assert fast["curve"].tolist() == slow["curve"].tolist()
+    for stat in ("n", "dof"):
+        assert fast[stat].tolist() == slow[stat].tolist()
+    fitted = slow["status"].isin(["ok", "at_bound", "singular"]).to_numpy()
+    lower = (fast["rss"] < slow["rss"] * (1 - 1e-6)).to_numpy()
+    # never a worse minimum, and the same one on (nearly) every curve
+    assert np.all(fast["rss"][fitted] <= slow["rss"][fitted] * (1 + 1e-6))
+    same = fitted & ~lower
+    assert same.sum() >= 0.9 * fitted.sum()
+    # where lmfit ran out of evaluations (on a flat curve) the fast path may
+    # have converged and said why the curve means nothing
+    stuck = (slow["status"] == "not_converged") & (fast["status"] == "flat")
+    agree = (fast["status"] == slow["status"]) | stuck | lower
+    assert agree.all(), (fast.loc[~agree, "message"], slow.loc[~agree, "message"])
+    assert (fast["converged"] == slow["converged"])[agree & ~stuck].all()
+    reported = same & slow["status"].isin(["ok", "at_bound"]).to_numpy()
+    for stat in ("rss", "rmse", "r2", "aic", "aicc", "bic"):
+        np.testing.assert_allclose(
+            fast[stat][reported], slow[stat][reported], rtol=1e-6, err_msg=stat
+        )
+    # values within 2e-3 standard errors, or 1e-6 relative
+    value, se = numbers(slow, model), numbers(slow, model, "_stderr").to_numpy()
+    gap = np.abs(numbers(fast, model).to_numpy() - value.to_numpy())
+    close = (gap <= 2e-3 * se) | (gap <= 1e-6 * np.abs(value.to_numpy()))
+    assert close[reported].all(), value.columns[~close[reported].all(axis=0)]
+    # standard errors where they mean something (at a bound they depend on
+    # how close to it each path stopped: the message says so)
+    ok = reported & (slow["status"] == "ok").to_numpy()
+    np.testing.assert_allclose(
+        numbers(fast, model, "_stderr").to_numpy()[ok], se[ok], rtol=2e-3
+    )
+    for end in ("_lower", "_upper"):
+        np.testing.assert_allclose(
+            numbers(fast, model, end).to_numpy()[ok],
+            numbers(slow, model, end).to_numpy()[ok],
+            rtol=0,
+            atol=np.nanmax(4e-3 * se[ok]) if ok.any() else 0,
+        )
+    flat = slow["status"] == "flat"
+    assert numbers(fast, model)[flat].isna().all().all()
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("sigmoid", {}),
+        ("sigmoid", {"shape": "erf"}),
+        ("logistic", {}),
+        ("logistic", {"baseline": True}),
+        ("gompertz", {}),
+        ("richards", {}),
+    ],
+)
+def test_fast_path_gives_the_lmfit_table(name: str, options: dict) -> None:
+    model = get_model(name, **options)
+    groups = synthetic(name, 40, seed=len(name) + len(options))
+    fast, slow = both(model, groups)
+    assert (slow["status"] == "ok").sum() >= 35  # the comparison means something
+    # the no-growth curve is flagged, not fitted into nonsense
+    assert fast["status"].iloc[-1] in ("flat", "not_converged")
+    assert_same_table(fast, slow, model)
+
+
+def test_weights_ci_none_and_level() -> None:
+    model = get_model("logistic")
+    groups = synthetic("logistic", 30, seed=7, weighted=True)
+    fast, slow = both(model, groups, ci="none", level=0.9)
+    assert fast["K_lower"].isna().all()
+    assert_same_table(fast, slow, model)
+    fast, slow = both(model, groups, level=0.9)
+    assert_same_table(fast, slow, model)
+
+
+def test_fixed_and_bounded_parameters() -> None:
+    """A fixed bottom and a bound on top that some curves run into: the same
+    values at the bound and the same at_bound statuses."""
+    model = get_model("sigmoid")
+    groups = synthetic("sigmoid", 40, seed=3)
+    fast, slow = both(model, groups, fix={"bottom": 0.5}, bounds={"top": (1.0, 3.0)})
+    hit = fast["message"].str.contains("top is at its upper bound 3")
+    assert hit.sum() >= 5
+    assert fast.loc[hit, "top"].to_numpy() == pytest.approx(3.0, abs=3e-6)
+    assert (fast["bottom"].dropna() == 0.5).all()
+    assert (fast["bottom_stderr"].dropna() == 0).all()
+    assert_same_table(fast, slow, model)
+
+
+def test_log_scale_fits_agree() -> None:
+    model = get_model("logistic", log_y=True)
+    groups = synthetic("logistic", 20, seed=11)
+    groups = {k: (x, np.abs(y) + 1.0, w) for k, (x, y, w) in groups.items()}
+    fast, slow = both(model, groups)
+    assert_same_table(fast, slow, model)
+
+
+def test_closer_to_the_optimum_than_lmfit() -> None:
+    """Against lmfit converged to 1e-15, the fast path's values are within
+    1e-3 standard errors (its tolerance of 1e-10 on the sum of squares;
+    lmfit's default 1.5e-8 allows about 1e-2)."""
+    model = get_model("richards")
+    groups = synthetic("richards", 8, seed=5, ragged=False)
+    fast = fit_groups(model, groups, ["curve"]).table
+    for i, (x, y, _) in enumerate(groups.values()):
+        if fast["status"][i] != "ok":
+            continue
+        tight = FitResult(
+            model,
+            make_params(model, x, y),
+            fcn_kws={"x": x},
+            ftol=1e-15,
+            xtol=1e-15,
+            epsfcn=1e-15,
+        )
+        tight.fit(data=y)
+        for p in model.curve_params:
+            ref, se = tight.params[p].value, tight.params[p].stderr or 0.0
+            assert abs(fast[p][i] - ref) <= 1e-3 * se + 1e-12, (p, i)
+
+
+# ------------------------------------------------------------------ results
+
+
+@pytest.fixture(scope="module")
+def plate() -> tuple[Any, dict, Any]:
+    model = get_model("logistic", baseline=True)
+    groups = synthetic("logistic", 12, seed=2)
+    x, y, _ = groups["c1",]
+    groups["short",] = (x[:3], y[:3], None)  # too few points: a failed row
+    return model, groups, fit_groups(model, groups, ["curve"])
+
+
+def test_results_are_fit_results_with_the_table_s_values(plate: tuple) -> None:
+    model, groups, fits = plate
+    table = fits.table.set_index("curve")
+    assert list(fits.results) == list(groups)
+    assert isinstance(fits["short"], FitError)
+    assert table.loc["short", "status"] == "failed"
+    assert "3 points for 4 free parameters" in table.loc["short", "message"]
+    for key in ["c0", "c5"]:
+        res = fits[key]
+        assert isinstance(res, FitResult)
+        assert isinstance(res, lmfit.model.ModelResult)
+        assert res.status == table.loc[key, "status"]
+        assert res.message == table.loc[key, "message"]
+        for p in model.curve_params:
+            assert res.params[p].value == table.loc[key, p]
+            assert res.params[p].stderr == pytest.approx(
+                table.loc[key, p + "_stderr"], rel=1e-12
+            )
+        for d in model.derived:
+            assert res.params[d].value == pytest.approx(table.loc[key, d], rel=1e-14)
+            assert res.params[d].stderr == pytest.approx(
+                table.loc[key, d + "_stderr"], rel=1e-6
+            )
+        assert res.stats["rss"] == pytest.approx(table.loc[key, "rss"], rel=1e-12)
+        fit, lower, upper = res.band()
+        assert np.all(lower < fit)
+        assert np.all(fit < upper)
+        assert f"function evals   = {res.nfev}" in res.fit_report()
+
+
+def test_documents_without_building_results(plate: tuple) -> None:
+    _, groups, fits = plate
+    document = fits.to_dict()
+    json.dumps(document, allow_nan=False)
+    assert [g["group"]["curve"] for g in document["groups"]] == [k[0] for k in groups]
+    entry = document["groups"][0]
+    direct = fits["c0"].to_dict()
+    assert entry["status"] == direct["status"]
+    assert entry["covariance"]["names"] == direct["covariance"]["names"]
+    np.testing.assert_allclose(
+        entry["covariance"]["matrix"], direct["covariance"]["matrix"], rtol=1e-9
+    )
+    for name, values in direct["params"].items():
+        for col in ("value", "stderr", "lower", "upper"):
+            assert entry["params"][name][col] == pytest.approx(values[col], rel=1e-9)
+    for name, values in direct["derived"].items():
+        assert entry["derived"][name]["value"] == pytest.approx(values["value"])
+    assert document["groups"][-1]["status"] == "failed"
+
+
+def test_progress_counts_every_group(plate: tuple) -> None:
+    model, groups, _ = plate
+    done: list[int] = []
+    fit_groups(model, groups, ["curve"], progress=done.append)
+    assert done == list(range(1, len(groups) + 1))
+
+
+def test_curves_the_fast_path_cannot_finish_go_to_lmfit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = get_model("gompertz")
+    groups = synthetic("gompertz", 7, seed=1)
+    groups.pop(("c6",))  # the flat one: flagged on the fast path, see below
+    slow = fit_groups(model, groups, ["curve"], fast=False).table
+    monkeypatch.setattr(batch, "MAX_ITERATIONS", 2)
+    fits = fit_groups(model, groups, ["curve"])
+    fast = fits.table
+    note = "fitted one by one with lmfit (the fast path did not converge in 2"
+    assert fast["message"].str.contains(note, regex=False).all()
+    numeric = [c for c in fast.columns if fast[c].dtype.kind == "f"]
+    pd.testing.assert_frame_equal(fast[numeric], slow[numeric])
+    assert fast["status"].tolist() == slow["status"].tolist()
+    assert note in fits["c0"].message
+
+
+def test_a_flat_curve_that_never_converges_is_flat_not_refitted() -> None:
+    """Noise without a curve: the fit wanders off (lmfit would grind to its
+    evaluation limit); at its best point it explains no more than a
+    constant, so it is flat, and its FitResult says the same."""
+    model = get_model("logistic", baseline=True)
+    rng = np.random.default_rng(4)
+    t = np.arange(145) / 6.0
+    groups = {("blank",): (t, 0.05 + rng.normal(0, 0.005, t.size), None)}
+    fits = fit_groups(model, groups, ["well"])
+    row = fits.table.iloc[0]
+    assert row["status"] == "flat"
+    assert "no S-curve" in row["message"]
+    assert math.isnan(row["K"])
+    assert fits["blank"].status == "flat"
+
+
+class _Looped(type(get_model("logistic"))):  # type: ignore[misc]
+    """A logistic model whose function works on one curve only."""
+
+    def function(self, x, K, r, t0, N_min):  # type: ignore[no-untyped-def,override]
+        return super().function(x, float(K), float(r), float(t0), float(N_min))
+
+
+def test_a_model_that_does_not_broadcast_takes_the_lmfit_path() -> None:
+    model = _Looped()
+    groups = synthetic("logistic", 4, seed=3)
+    fast, slow = both(model, groups)
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+# ------------------------------------------------------------------ pieces
+
+
+@given(
+    st.floats(-1e3, 1e3),
+    st.floats(0.0, 1e3),
+    st.sampled_from(["lower", "upper", "both", "none"]),
+)
+def test_bounds_transform_is_lmfit_s(value: float, width: float, kind: str) -> None:
+    lo = value - width if kind in ("lower", "both") else -math.inf
+    hi = value + 0.5 * width + 1.0 if kind in ("upper", "both") else math.inf
+    param = lmfit.Parameter("p", value=value, min=lo, max=hi)
+    internal = param.setup_bounds()
+    bounds = batch._Bounds(np.array([[lo]]), np.array([[hi]]))
+    u = bounds.to_internal(np.array([[value]]))
+    assert u[0, 0] == pytest.approx(internal, rel=1e-12, abs=1e-12)
+    for trial in (internal, internal + 0.3, -1.7):
+        ext = bounds.to_external(np.array([[trial]]))[0, 0]
+        assert ext == pytest.approx(param.from_internal(trial), rel=1e-14, abs=1e-12)
+        grad = bounds.gradient(np.array([[trial]]))[0, 0]
+        assert grad == pytest.approx(param.scale_gradient(trial), rel=1e-14)
+
+
+def test_levenberg_marquardt_reports_each_curve() -> None:
+    """A converging curve, one that cannot start (NaN) and one cut short."""
+    t = np.linspace(0.0, 3.0, 9)
+    y = np.exp(-np.array([[0.5], [1.0], [2.0]]) * t)
+
+    def residual(k: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        r = np.exp(-k[:, :1] * t) - y[rows]
+        return np.where(rows[:, None] == 1, np.nan, r)
+
+    sol = batch.levenberg_marquardt(residual, [[1.0], [1.0], [3.0]])
+    assert sol.reason.tolist() == ["converged", "non-finite", "converged"]
+    assert sol.x[[0, 2], 0] == pytest.approx([0.5, 2.0], rel=1e-10)
+    assert sol.converged.tolist() == [True, False, True]
+    assert sol.rss[0] < 1e-20
+    assert np.isnan(sol.jacobian[1]).all()
+    short = batch.levenberg_marquardt(residual, [[1.0], [1.0], [3.0]], max_iterations=1)
+    assert short.reason.tolist() == ["iteration limit", "non-finite", "iteration limit"]
+
+
+def test_models_with_their_own_likelihood_take_the_lmfit_path() -> None:
+    """hill computes its standard errors from the Hessian (as drc): not the
+    fast path's covariance, so its groups are fitted one by one."""
+    model = get_model("hill")
+    assert not batch._least_squares(model)
+    assert batch._least_squares(get_model("logistic", log_y=True))
+    rng = np.random.default_rng(8)
+    dose = np.repeat(10.0 ** np.linspace(-2, 2, 8), 3)
+    groups = {
+        (i,): (dose, 10 + 80 / (1 + (1.0 / dose) ** 1.2) + rng.normal(0, 3, 24), None)
+        for i in range(3)
+    }
+    fast, slow = both(model, groups)
+    pd.testing.assert_frame_equal(fast, slow)
