@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -42,7 +43,15 @@ if TYPE_CHECKING:
     from scurve.fitting import FitResult, GroupFits, SharedGroup
     from scurve.shapes import Curve
 
-__all__ = ["plot_fit", "plot_groups", "plot_shapes", "save_figure"]
+__all__ = [
+    "plot_fit",
+    "plot_forecast",
+    "plot_groups",
+    "plot_shapes",
+    "plot_spectrum",
+    "plot_transfer",
+    "save_figure",
+]
 
 Form = Literal["native", "odd", "unit"]
 Band = Literal["confidence", "prediction"]
@@ -566,7 +575,7 @@ def _group_name(keys: Sequence[str], key: tuple) -> str:
 def plot_groups(
     fits: GroupFits,
     *,
-    layout: Literal["overlay", "grid"] = "overlay",
+    layout: Literal["overlay", "grid", "plate"] = "overlay",
     ax: Axes | None = None,
     ncols: int | None = None,
     band: Band | None = "confidence",
@@ -587,7 +596,12 @@ def plot_groups(
         ``"overlay"``: every group on one axes, one colour per group (then
         dashed, dash-dot, dotted once the colour cycle runs out), labelled
         ``key=value``. ``"grid"``: one panel per group, in rows of `ncols`,
-        with shared axes. Default ``"overlay"``.
+        with shared axes. ``"plate"``: a microplate map, one small panel per
+        well at its row letter and column number (groups keyed ``A1``,
+        ``B12``, ... ``P24``: 96- or 384-well plates, and any subset), with
+        shared axes and no bands; a well whose fit is not ok gets a red
+        title (e.g. a well that did not grow, status ``flat``). Default
+        ``"overlay"``.
     ax : Axes, optional
         With ``layout="overlay"``, the axes to draw on. Default: a new pyplot
         figure. A grid always makes its own figure.
@@ -605,7 +619,8 @@ def plot_groups(
     ------
     ValueError
         If `layout` is none of its choices, there are no groups, `ax` is
-        given for a grid, or `ncols` is below 1.
+        given for a grid, `ncols` is below 1, or a plate's group is not a
+        well name.
 
     Notes
     -----
@@ -636,7 +651,7 @@ def plot_groups(
     >>> [ax.get_title() for ax in fig.axes]
     ['strain=a', 'strain=b']
     """
-    _check_choice("layout", layout, ("overlay", "grid"))
+    _check_choice("layout", layout, ("overlay", "grid", "plate"))
     if not fits.results:
         raise ValueError("there are no groups to plot")
     if ncols is not None and ncols < 1:
@@ -655,7 +670,75 @@ def plot_groups(
     groups = [(_group_name(fits.keys, key), res) for key, res in fits.results.items()]
     if layout == "overlay":
         return _overlay(ax, groups, title, draw, line_kw)
+    if layout == "plate":
+        return _plate(fits, title, draw, line_kw)
     return _grid(groups, ncols, title, draw, line_kw)
+
+
+_WELL = re.compile(r"^([A-Pa-p])0*([1-9][0-9]?)$")
+
+
+def well_position(name: str) -> tuple[int, int] | None:
+    """Row and column (from 0) of a well named like ``A1``, ``h12`` or
+    ``B07``; None for anything else.
+
+    >>> well_position("B07"), well_position("H12"), well_position("blank")
+    ((1, 6), (7, 11), None)
+    """
+    match = _WELL.match(str(name).strip())
+    if match is None:
+        return None
+    return ord(match.group(1).upper()) - ord("A"), int(match.group(2)) - 1
+
+
+def _plate(
+    fits: GroupFits,
+    title: str,
+    draw: dict[str, Any],
+    line_kw: dict[str, Any] | None,
+) -> Figure:
+    wells = {}
+    for key, res in fits.results.items():
+        name = ",".join(map(str, key))
+        position = well_position(name) if len(key) == 1 else None
+        if position is None:
+            raise ValueError(
+                f"layout='plate' needs groups named like wells (A1 ... P24), "
+                f"not {name!r}"
+            )
+        wells[position] = (name, res)
+    nrows = 8 if max(r for r, _ in wells) < 8 else 16
+    ncols = 12 if max(c for _, c in wells) < 12 else 24
+    # a fixed layout: the constrained one takes seconds for 96 panels
+    fig, axes = _panels(
+        nrows, ncols, (1.3, 1.1), gridspec_kw={"hspace": 0.35, "wspace": 0.08}
+    )
+    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.05, top=0.93)
+    small = {"markersize": 1.5, "color": "0.55", "zorder": 1}
+    # no bands: invisible at this size, and slow on 96 axes that share limits
+    draw = {**draw, "band": None, "data_kw": {**small, **(draw["data_kw"] or {})}}
+    line_kw = {"color": "C3", "linewidth": 1.0, **(line_kw or {})}
+    for (row, col), panel in np.ndenumerate(axes):
+        panel.tick_params(labelsize="xx-small", length=2, pad=1)
+        if (row, col) not in wells:
+            panel.set_axis_off()
+            continue
+        name, res = wells[row, col]
+        if isinstance(res, Exception):
+            panel.set_title(f"{name}: failed", color="C3", fontsize="x-small", pad=2)
+            continue
+        _draw_fit(panel, res, label=None, line_kw=line_kw, **draw)
+        bad = getattr(res, "status", "ok") != "ok"
+        panel.set_title(
+            f"{name}: {res.status}" if bad else name,
+            color="C3" if bad else "black",
+            fontsize="x-small",
+            pad=2,
+        )
+    fig.suptitle(title)
+    fig.supxlabel("x")
+    fig.supylabel("y")
+    return fig
 
 
 def _overlay(
@@ -696,6 +779,22 @@ def _overlay(
     return ax.figure
 
 
+def _panels(
+    nrows: int, ncols: int, size: tuple[float, float], **figure: Any
+) -> tuple[Figure, NDArray[np.object_]]:
+    """A figure of `nrows` x `ncols` panels of `size` inches sharing axes."""
+    width, height = size
+    return _pyplot().subplots(
+        nrows,
+        ncols,
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        figsize=(1.0 + width * ncols, 1.0 + height * nrows),
+        **figure,
+    )
+
+
 def _grid(
     groups: list[tuple[str, FitResult | SharedGroup | Exception]],
     ncols: int | None,
@@ -706,15 +805,7 @@ def _grid(
     n = len(groups)
     ncols = min(n, ncols or math.ceil(math.sqrt(n)))
     nrows = math.ceil(n / ncols)
-    fig, axes = _pyplot().subplots(
-        nrows,
-        ncols,
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-        figsize=(1.0 + 3.0 * ncols, 1.0 + 2.6 * nrows),
-        layout="constrained",
-    )
+    fig, axes = _panels(nrows, ncols, (3.0, 2.6), layout="constrained")
     panels = list(axes.flat)
     for extra in panels[n:]:
         extra.remove()
@@ -754,6 +845,72 @@ def _grid(
     fig.supxlabel("x")
     fig.supylabel("y")
     return fig
+
+
+def plot_forecast(
+    result: FitResult,
+    periods: int,
+    ax: Axes | None = None,
+    *,
+    levels: Sequence[float] = (0.5, 0.8, 0.95),
+    cumulative: bool = False,
+    label: str | None = None,
+) -> Axes:
+    """A fan chart: the data, the fitted curve and the forecast of the next
+    `periods` periods in nested prediction intervals.
+
+    Parameters
+    ----------
+    result : FitResult
+        A fit of a model that forecasts (``bass``:
+        :meth:`~scurve.fitting.FitResult.forecast`).
+    ax : Axes, optional
+        Where to draw; default a new pyplot figure.
+    levels : sequence of float
+        The intervals of the fan, the widest the palest.
+    cumulative : bool
+        Draw cumulative adopters instead of adoptions per period.
+    label : str, optional
+        The title; default the model's label.
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(8.0, 4.5), layout="constrained")
+    column = "cumulative" if cumulative else "adoptions"
+    model = result.model
+    x = result.x
+    order = np.argsort(x)
+    observed = (
+        model.adoptions == "cumulative"
+        if cumulative
+        else model.adoptions in ("per-period", "rate")
+    )
+    if observed:
+        ax.plot(x, result.data, "o", color="C0", markersize=4, label="data")
+    curves = model.curves(x[order], result.params)
+    past = curves["cumulative" if cumulative else "per_period"]
+    ax.plot(x[order], past, color="C0", label="fit")
+    for i, level in enumerate(sorted(levels, reverse=True)):
+        table = result.forecast(periods, level=level)
+        ax.fill_between(
+            table["x"],
+            table[f"{column}_lower"],
+            table[f"{column}_upper"],
+            color="C1",
+            alpha=0.15 + 0.2 * i,
+            linewidth=0,
+            label=f"{level:.0%}",
+        )
+    ax.plot(table["x"], table[column], color="C1", label="forecast")
+    ax.set_title(label or f"{model.label}: forecast")
+    ax.set_xlabel("x")
+    ax.set_ylabel("cumulative adopters" if cumulative else "adoptions per period")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
 
 
 def save_figure(
@@ -821,3 +978,102 @@ def save_figure(
     if close:
         _pyplot().close(fig)
     return path
+
+
+# ------------------------------------------------------------------ audio
+
+
+def plot_transfer(
+    shapers: Any,
+    x: ArrayLike | None = None,
+    axes: Sequence[Axes] | None = None,
+) -> Figure:
+    """Transfer curves of waveshapers (left) and their slopes (right).
+
+    Parameters
+    ----------
+    shapers : Waveshaper or sequence of Waveshaper
+        :class:`scurve.audio.Waveshaper` objects; the static curve is drawn
+        (no oversampling, no DC blocker), the slope by central differences.
+    x : array_like, optional
+        Input levels; default 1001 points on [-1, 1] (full scale).
+    axes : pair of Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from scurve.audio import Waveshaper
+    >>> fig = plot_transfer([Waveshaper("tanh", drive_db=12.0)])
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['tanh +12 dB']
+    """
+    items = list(shapers) if isinstance(shapers, Sequence) else [shapers]
+    xs = np.linspace(-1.0, 1.0, 1001) if x is None else np.asarray(x, float)
+    if axes is None:
+        _, axes = _pyplot().subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
+    left, right = axes
+    for i, shaper in enumerate(items):
+        label = f"{shaper.curve} {shaper.drive_db:+g} dB"
+        if shaper.bias:
+            label += f", bias {shaper.bias:g}"
+        ys = shaper.transfer(xs)
+        style = {"label": label, "linestyle": _linestyle(i)}
+        left.plot(xs, ys, **style)
+        right.plot(xs, np.gradient(ys, xs), **style)
+    left.set(xlabel="input", ylabel="output", title="Transfer curve")
+    right.set(xlabel="input", ylabel="d output / d input", title="Slope (gain)")
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    left.legend(fontsize="small")
+    return left.figure
+
+
+def plot_spectrum(
+    audio: ArrayLike,
+    sample_rate: float,
+    ax: Axes | None = None,
+    label: str | None = None,
+    window: str = "blackmanharris7",
+    floor_db: float = -200.0,
+) -> Axes:
+    """The power spectrum of one channel, in dB relative to its peak.
+
+    Parameters
+    ----------
+    audio : array_like
+        One channel (1-D).
+    sample_rate : float
+    ax : Axes, optional
+    label : str, optional
+        Legend entry.
+    window : str
+        See :func:`scurve.audio.analysis.spectrum`.
+    floor_db : float
+        Levels below this are drawn at it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(4800) / 48000
+    >>> ax = plot_spectrum(np.sin(2 * np.pi * 1000 * t), 48000, label="sine")
+    >>> ax.get_xlabel()
+    'frequency (Hz)'
+    """
+    from scurve.audio.analysis import spectrum
+
+    s = spectrum(audio, sample_rate, window)  # type: ignore[arg-type]
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(9.0, 4.0), layout="constrained")
+    peak = float(np.max(s.power)) or 1.0
+    level = 10 * np.log10(np.maximum(s.power / peak, 10 ** (floor_db / 10)))
+    ax.plot(s.freqs[1:], level[1:], linewidth=0.7, label=label)
+    ax.set_xscale("log")
+    ax.set_xlim(20, sample_rate / 2)
+    ax.set(xlabel="frequency (Hz)", ylabel="level (dB re peak)", title="Spectrum")
+    ax.grid(True, alpha=0.3, which="both")
+    if label is not None:
+        ax.legend(fontsize="small")
+    return ax

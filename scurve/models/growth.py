@@ -30,12 +30,18 @@ from typing import Any, ClassVar
 
 import lmfit
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from scurve import shapes
 from scurve.fitting import SCurveModel
 
-__all__ = ["GompertzModel", "LogisticModel", "RichardsModel"]
+__all__ = [
+    "GompertzModel",
+    "LogisticModel",
+    "RichardsModel",
+    "growthcurver_summary",
+]
 
 _LOGISTIC = shapes.REGISTRY["logistic"].unit
 _GOMPERTZ = shapes.REGISTRY["gompertz"].unit
@@ -83,6 +89,50 @@ def linearized_start(
     return capacity, slope, intercept, base
 
 
+def linearized_start_many(
+    t: NDArray[np.float64],
+    y: NDArray[np.float64],
+    mask: NDArray[np.bool_],
+    inverse: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """:func:`linearized_start` over a stack of curves at once (shape
+    ``(n_curves, n_points)``, `mask` False on padding), with the same
+    candidates and choices: asymptotes, slopes, intercepts and baselines."""
+    from scurve.batch import masked_line
+
+    high = np.max(np.where(mask, y, -np.inf), axis=1)
+    low = np.min(np.where(mask, y, np.inf), axis=1)
+    t_span = np.max(np.where(mask, t, -np.inf), axis=1) - np.min(
+        np.where(mask, t, np.inf), axis=1
+    )
+    span = np.where(high - low == 0, 1.0, high - low)
+    base = low - 0.01 * span
+    rise = y - base[:, None]
+    top = high - base
+    best = np.full(y.shape[0], math.inf)
+    capacity = top * 1.1
+    slope = 1.0 / np.where(t_span == 0, 1.0, t_span)
+    intercept = np.zeros(y.shape[0])
+    for factor in _CAPACITY_CANDIDATES:
+        candidate = factor * top
+        u = rise / candidate[:, None]
+        ok = mask & (u > 0) & (u < 1)
+        spread = np.max(np.where(ok, t, -np.inf), axis=1) > np.min(
+            np.where(ok, t, np.inf), axis=1
+        )
+        with np.errstate(all="ignore"):
+            z = np.where(ok, inverse(np.where(ok, u, 0.5)), 0.0)
+            a, b = masked_line(t, z, ok)
+            resid = np.where(ok, z - (a[:, None] * t + b[:, None]), 0.0)
+            score = np.sum(resid**2, axis=1) / ok.sum(axis=1) / a**2
+        better = (ok.sum(axis=1) >= 3) & spread & (a > 0) & (score < best)
+        best = np.where(better, score, best)
+        capacity = np.where(better, candidate, capacity)
+        slope = np.where(better, a, slope)
+        intercept = np.where(better, b, intercept)
+    return capacity, slope, intercept, base
+
+
 class _GrowthModel(SCurveModel):
     """Shared parts: the baseline ``N_min``, fitted only with ``baseline=True``."""
 
@@ -93,11 +143,12 @@ class _GrowthModel(SCurveModel):
 
     @property
     def options(self) -> dict[str, Any]:
-        return {"baseline": True} if self.baseline else {}
+        return {**super().options, **({"baseline": True} if self.baseline else {})}
 
     @property
     def label(self) -> str:
-        return f"{self.name}(baseline)" if self.baseline else self.name
+        name = f"{self.name}(baseline)" if self.baseline else self.name
+        return name + self.log_suffix
 
     def _start(
         self, data: ArrayLike, x: ArrayLike, inverse: Callable
@@ -107,6 +158,17 @@ class _GrowthModel(SCurveModel):
         y = np.asarray(data, dtype=np.float64)
         capacity, slope, intercept, base = linearized_start(t, y, inverse)
         return capacity, slope, intercept, base if self.baseline else 0.0
+
+    def _start_many(
+        self,
+        data: NDArray[np.float64],
+        x: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+        inverse: Callable,
+    ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """:meth:`_start` over a stack of curves (the batch fast path)."""
+        capacity, slope, intercept, base = linearized_start_many(x, data, mask, inverse)
+        return capacity, slope, intercept, base if self.baseline else 0.0 * base
 
 
 class LogisticModel(_GrowthModel):
@@ -122,7 +184,14 @@ class LogisticModel(_GrowthModel):
     * ``N0`` = N(0);
     * ``doubling_time`` = ln 2 / r, of the early exponential phase;
     * ``max_rate`` = r K / 4, the slope at t0;
-    * ``lag_time`` = t0 - 2/r, where the tangent at t0 meets the baseline.
+    * ``lag_time`` = t0 - 2/r, where the tangent at t0 meets the baseline;
+    * ``auc``, the area under the curve over the observed times
+      :math:`[t_a, t_b]`, in closed form through the core's softplus (the
+      antiderivative of the logistic):
+
+      .. math:: \int_{t_a}^{t_b} N\,dt = N_{min}(t_b - t_a)
+                + \frac{K}{r}\left[\operatorname{softplus}(r(t_b - t_0))
+                - \operatorname{softplus}(r(t_a - t_0))\right]
 
     R's ``SSlogis(t, Asym, xmid, scal)`` is this model with Asym = K,
     xmid = t0, scal = 1/r and no baseline.
@@ -146,10 +215,12 @@ class LogisticModel(_GrowthModel):
         "r": {"min": 0.0},
     }
     derived: ClassVar[dict[str, str]] = {
-        "N0": "N_min + K / (1 + exp(r * t0))",
+        "N0": "N_min + K * expit(-r * t0)",
         "doubling_time": "log(2) / r",
         "max_rate": "r * K / 4",
         "lag_time": "t0 - 2 / r",
+        "auc": "N_min * (x_max - x_min)"
+        " + K * (softplus(r * (x_max - t0)) - softplus(r * (x_min - t0))) / r",
     }
 
     def function(  # type: ignore[override]
@@ -167,6 +238,18 @@ class LogisticModel(_GrowthModel):
             K=capacity, r=slope, t0=-intercept / slope, N_min=base
         )
         return lmfit.models.update_param_vals(params, self.prefix, **kws)
+
+    def guess_many(
+        self,
+        data: NDArray[np.float64],
+        x: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+    ) -> dict[str, NDArray[np.float64]]:
+        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
+        capacity, slope, intercept, base = self._start_many(
+            data, x, mask, _LOGISTIC.inverse
+        )
+        return {"K": capacity, "r": slope, "t0": -intercept / slope, "N_min": base}
 
     def inverse(self, y: ArrayLike, params: lmfit.Parameters) -> NDArray[np.float64]:
         """The time at which N equals `y` (NaN outside the curve's range)."""
@@ -213,6 +296,23 @@ class GompertzModel(_GrowthModel):
         lag = -(intercept + 1) / slope
         params = self.make_params(A=capacity, mu_m=mu_m, lag=lag, N_min=base)
         return lmfit.models.update_param_vals(params, self.prefix, **kws)
+
+    def guess_many(
+        self,
+        data: NDArray[np.float64],
+        x: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+    ) -> dict[str, NDArray[np.float64]]:
+        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
+        capacity, slope, intercept, base = self._start_many(
+            data, x, mask, _GOMPERTZ.inverse
+        )
+        return {
+            "A": capacity,
+            "mu_m": slope * capacity / math.e,
+            "lag": -(intercept + 1) / slope,
+            "N_min": base,
+        }
 
 
 class RichardsModel(_GrowthModel):
@@ -263,3 +363,144 @@ class RichardsModel(_GrowthModel):
             K=capacity, r=slope, t0=-intercept / slope, nu=1.0, N_min=base
         )
         return lmfit.models.update_param_vals(params, self.prefix, **kws)
+
+    def guess_many(
+        self,
+        data: NDArray[np.float64],
+        x: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+    ) -> dict[str, NDArray[np.float64]]:
+        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
+        capacity, slope, intercept, base = self._start_many(
+            data, x, mask, _LOGISTIC.inverse
+        )
+        return {
+            "K": capacity,
+            "r": slope,
+            "t0": -intercept / slope,
+            "nu": np.ones_like(slope),
+            "N_min": base,
+        }
+
+
+#: Columns of growthcurver's ``SummarizeGrowthByPlate`` table, in its order.
+GROWTHCURVER_COLUMNS = (
+    "sample",
+    "k",
+    "n0",
+    "r",
+    "t_mid",
+    "t_gen",
+    "auc_l",
+    "auc_e",
+    "sigma",
+    "note",
+)
+
+
+def _growthcurver_note(result: Any, k: float, n0: float, t_mid: float) -> str:
+    """growthcurver's notes ("cannot fit data", "questionable fit ..."), then
+    what scurve knows besides (no growth, a bound, no standard errors)."""
+    if isinstance(result, Exception):
+        return f"cannot fit data: {result}"
+    if result.status in ("failed", "not_converged"):
+        return f"cannot fit data: {result.message}"
+    if result.status == "flat":
+        return f"no growth: {result.message}"
+    if k < n0:
+        return "questionable fit (k < n0)"
+    if t_mid < 0:
+        return "questionable fit (t_mid < 0)"
+    if result.status != "ok":
+        return f"questionable fit ({result.status}: {result.message})"
+    return ""
+
+
+def growthcurver_summary(fits: Any) -> pd.DataFrame:
+    r"""A plate's logistic fits as growthcurver's ``SummarizeGrowthByPlate`` table.
+
+    One row per well with growthcurver's columns, so that code written for
+    growthcurver's output reads scurve's unchanged:
+
+    * ``sample``: the well (the group key);
+    * ``k``, ``n0``, ``r``: its logistic :math:`N(t) = k / (1 + ((k - n_0)/n_0)
+      e^{-rt})`, i.e. K, N(0) and r of :class:`LogisticModel` (above the
+      baseline, if one was fitted);
+    * ``t_mid`` = t0, ``t_gen`` = ln 2 / r;
+    * ``auc_l``: the area under the fitted curve from t = 0 to the last
+      reading (closed form; growthcurver integrates numerically);
+    * ``auc_e``: the trapezoidal area under the readings;
+    * ``sigma``: the residual standard error;
+    * ``note``: ``""`` for a good fit, growthcurver's "cannot fit data",
+      "questionable fit (k < n0)", "questionable fit (t_mid < 0)", and
+      scurve's "no growth: ..." for a well whose readings hold no S-curve and
+      "questionable fit (STATUS: ...)" for a fit at a bound or without
+      standard errors.
+
+    Wells that could not be fitted, or did not grow, have NaN metrics (where
+    growthcurver writes 0) and say why in ``note``.
+
+    Parameters
+    ----------
+    fits : GroupFits
+        Independent fits of ``logistic`` (``scurve.fit(..., wide=True,
+        blank="min")`` reproduces growthcurver's default background
+        correction). The group key, joined by "," for several keys, is the
+        sample name.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        Fits of another model, or a joint fit with shared parameters.
+
+    References
+    ----------
+    .. [1] K. Sprouffske, A. Wagner, "Growthcurver: an R package for obtaining
+       interpretable metrics from microbial growth curves", BMC
+       Bioinformatics 17:172, 2016.
+    """
+    import pandas as pd
+
+    from scurve.special import softplus
+
+    if fits.model.name != "logistic" or fits.model.log_y or fits.shared:
+        raise ValueError(
+            "the growthcurver summary needs independent fits of the logistic "
+            f"model on the linear scale, not {fits.model.label}"
+            + (" with shared parameters" if fits.shared else "")
+        )
+    rows = []
+    for key, result in fits.results.items():
+        row = dict.fromkeys(GROWTHCURVER_COLUMNS, math.nan)
+        row["sample"] = ",".join(map(str, key))
+        if isinstance(result, Exception) or result.status in (
+            "failed",
+            "not_converged",
+            "flat",
+        ):
+            row["note"] = _growthcurver_note(result, math.nan, math.nan, math.nan)
+            rows.append(row)
+            continue
+        v = result.params.valuesdict()
+        k, r, t_mid = v["K"], v["r"], v["t0"]
+        n0 = k * float(_LOGISTIC.value(-r * t_mid))
+        t, y = result.x, np.asarray(result.data, dtype=np.float64)
+        order = np.argsort(t, kind="stable")
+        t_end = float(t.max())
+        row.update(
+            k=k,
+            n0=n0,
+            r=r,
+            t_mid=t_mid,
+            t_gen=math.log(2) / r,
+            auc_l=k * float(softplus(r * (t_end - t_mid)) - softplus(-r * t_mid)) / r,
+            auc_e=float(np.trapezoid(y[order], t[order])),
+            sigma=result.stats["sigma"],
+            note=_growthcurver_note(result, k, n0, t_mid),
+        )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(GROWTHCURVER_COLUMNS))

@@ -63,13 +63,13 @@ class SigmoidModel(SCurveModel):
     @property
     def label(self) -> str:
         if self.shape.name == "logistic" and not self.shape_params:
-            return self.name
+            return self.name + self.log_suffix
         extra = "".join(f", {k}={v:g}" for k, v in self.shape_params.items())
-        return f"{self.name}({self.shape.name}{extra})"
+        return f"{self.name}({self.shape.name}{extra}){self.log_suffix}"
 
     @property
     def options(self) -> dict[str, Any]:
-        return {"shape": self.shape.name, **self.shape_params}
+        return {**super().options, "shape": self.shape.name, **self.shape_params}
 
     def function(  # type: ignore[override]
         self,
@@ -133,3 +133,52 @@ class SigmoidModel(SCurveModel):
                     center = -intercept / slope
         params = self.make_params(bottom=bottom, top=top, center=center, scale=scale)
         return lmfit.models.update_param_vals(params, self.prefix, **kws)
+
+    def guess_many(
+        self,
+        data: NDArray[np.float64],
+        x: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+    ) -> dict[str, NDArray[np.float64]]:
+        """:meth:`guess` over a stack of curves at once (the batch fast path).
+
+        `data` and `x` have shape ``(n_curves, n_points)``, `mask` is False
+        on padding; returns each parameter's starting values, equal to the
+        per-curve :meth:`guess`'s.
+        """
+        from scurve.batch import at, masked_line, row_median, sorted_rows
+
+        xs, ys, n = sorted_rows(x, data, mask)
+        valid = np.arange(xs.shape[1]) < n[:, None]
+        k = np.maximum(1, n // 8)
+        lo_x, hi_x = xs[:, 0], at(xs, n - 1)
+        in_left = valid & (xs <= at(xs, k - 1)[:, None])
+        in_right = valid & (xs >= at(xs, n - k)[:, None])
+        left = np.sum(np.where(in_left, ys, 0.0), axis=1) / in_left.sum(axis=1)
+        right = np.sum(np.where(in_right, ys, 0.0), axis=1) / in_right.sum(axis=1)
+        direction = np.where(right >= left, 1.0, -1.0)
+        bottom, top = np.minimum(left, right), np.maximum(left, right)
+        span = top - bottom
+        ptp = np.max(np.where(valid, ys, -np.inf), axis=1) - np.min(
+            np.where(valid, ys, np.inf), axis=1
+        )
+        flat = span == 0
+        span = np.where(flat, np.where(ptp == 0, 1.0, ptp), span)
+        top = np.where(flat, bottom + span, top)
+        u = (ys - bottom[:, None]) / span[:, None]
+        inside = valid & (u > 0.1) & (u < 0.9)
+        center = row_median(xs, n)
+        width = (hi_x - lo_x) / 4
+        scale = direction * np.where(width == 0, 1.0, width)
+        with np.errstate(all="ignore"):
+            z = self.curve.inverse(np.where(inside, u, 0.5), **self.shape_params)
+        ok = inside & np.isfinite(z)
+        spread = np.max(np.where(ok, xs, -np.inf), axis=1) > np.min(
+            np.where(ok, xs, np.inf), axis=1
+        )
+        slope, intercept = masked_line(xs, np.where(ok, z, 0.0), ok)
+        use = (ok.sum(axis=1) >= 2) & spread & (slope * direction > 0)
+        with np.errstate(all="ignore"):
+            scale = np.where(use, 1 / slope, scale)
+            center = np.where(use, -intercept / slope, center)
+        return {"bottom": bottom, "top": top, "center": center, "scale": scale}
