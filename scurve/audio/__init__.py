@@ -1,0 +1,41 @@
+"""Audio waveshaping: soft-clip curves rendered without aliasing, measured, fitted.
+
+- :class:`Waveshaper` (:mod:`scurve.audio.shaper`): drive, bias, mix, output
+  gain, oversampling (:mod:`scurve.audio.resample`) and antiderivative
+  anti-aliasing (:mod:`scurve.audio.adaa`), one-shot or streamed;
+- :func:`render_file`, :func:`analyze_file` (:mod:`scurve.audio.files`):
+  audio files through soundfile, block by block;
+- :func:`thd`, :func:`thd_n`, :func:`harmonic_levels`, :func:`aliasing`
+  (:mod:`scurve.audio.analysis`).
+
+The device-fitting model is :class:`scurve.models.shaper.SoftclipModel`, with
+:func:`scurve.models.shaper.fit_device`.
+"""
+
+from scurve.audio.analysis import (
+    aliasing,
+    estimate_fundamental,
+    harmonic_levels,
+    spectrum,
+    thd,
+    thd_n,
+)
+from scurve.audio.files import analyze_file, read_audio, render_file, soft_limit
+from scurve.audio.shaper import CURVES, QUALITY, ShaperStream, Waveshaper
+
+__all__ = [
+    "CURVES",
+    "QUALITY",
+    "ShaperStream",
+    "Waveshaper",
+    "aliasing",
+    "analyze_file",
+    "estimate_fundamental",
+    "harmonic_levels",
+    "read_audio",
+    "render_file",
+    "soft_limit",
+    "spectrum",
+    "thd",
+    "thd_n",
+]
