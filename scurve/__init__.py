@@ -25,8 +25,11 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "compare": ("scurve.fitting", "compare"),
     "f_test": ("scurve.fitting", "f_test"),
     "fit": ("scurve.fitting", "fit"),
+    "growthcurver_summary": ("scurve.models.growth", "growthcurver_summary"),
     "Curve": ("scurve.shapes", "Curve"),
     "Shape": ("scurve.shapes", "Shape"),
+    "Waveshaper": ("scurve.audio", "Waveshaper"),
+    "audio": ("scurve.audio", None),
     "shapes": ("scurve.shapes", None),
     "special": ("scurve.special", None),
     **{
@@ -54,7 +57,9 @@ __all__ = [
     "FitResult",
     "GroupFits",
     "Shape",
+    "Waveshaper",
     "__version__",
+    "audio",
     "binary_cross_entropy",
     "compare",
     "expit",
@@ -62,6 +67,7 @@ __all__ = [
     "expit_prime2",
     "f_test",
     "fit",
+    "growthcurver_summary",
     "log1m_expit",
     "log_expit",
     "logcosh",
@@ -92,6 +98,7 @@ if TYPE_CHECKING:
     from scurve import shapes, special
     from scurve.fitting import FitError, FitResult, GroupFits, compare, f_test, fit
     from scurve.models import REGISTRY as MODELS
+    from scurve.models.growth import growthcurver_summary
     from scurve.shapes import REGISTRY as SHAPES
     from scurve.shapes import Curve, Shape
     from scurve.special import (

@@ -40,8 +40,8 @@ FORM_HELP = (
 
 EXIT_CODES = """\b
 Exit codes:
-  0  success; every fit has status ok, at_bound or singular (the last two
-     are warned about on stderr)
+  0  success; every fit has status ok, at_bound, singular or flat (the
+     last three are warned about on stderr)
   1  the work could not be finished: a fit failed or did not converge (a
      group's row is still written, with its status and message; a single
      curve that cannot be fitted at all, e.g. with fewer points than
@@ -618,12 +618,23 @@ def _load(
     weights: str | None,
     weights_kind: str,
     nan: str,
+    wide: bool = False,
+    blank: str | float | None = None,
+    trials: str | None = None,
+    positive_x: bool = False,
 ) -> tuple[pd.DataFrame, Selection]:
-    """Read DATA and check its columns; notes (dropped rows) go to stderr."""
+    """Read DATA and check its columns; notes (dropped rows) go to stderr.
+
+    A wide table (--wide) comes back long, its wells in the column ``well``
+    (the blank well, if --blank names one, as a column beside them).
+    """
     from scurve import io
 
     with _reported(_data_label(data)):
         table = io.read_table(str(data))
+        if wide:
+            keep = [blank] if isinstance(blank, str) and blank != "min" else []
+            table = io.wide_to_long(table, x, keep=keep)
         selection = io.select(
             table,
             x=x,
@@ -632,6 +643,8 @@ def _load(
             weights=weights,
             nan=nan,  # type: ignore[arg-type]
             weights_kind=weights_kind,  # type: ignore[arg-type]
+            trials=trials,
+            positive_x=positive_x,
         )
     for note in selection.notes:
         click.echo(f"Warning: {note}", err=True)
@@ -650,6 +663,70 @@ def _build_model(name: str, shape: str | None) -> SCurveModel:
             f"the model {name!r} has no shape option", param_hint="'--shape'"
         )
     return get_model(name, shape=shape)
+
+
+def _model_options(model: SCurveModel, *, baseline: bool, log_y: bool) -> SCurveModel:
+    """`model` rebuilt with --baseline and --log-y (a usage error for a model
+    without a baseline)."""
+    import inspect
+
+    from scurve.models import get_model
+
+    if not (baseline or log_y):
+        return model
+    if baseline and "baseline" not in inspect.signature(type(model)).parameters:
+        raise click.BadParameter(
+            f"the model {model.name!r} has no baseline (the growth models have)",
+            param_hint="'--baseline'",
+        )
+    extra: dict[str, bool] = {"log_y": True} if log_y else {}
+    if baseline:
+        extra["baseline"] = True
+    return get_model(model.name, **{**model.options, **extra})
+
+
+def _plate_keys(wide: bool, keys: list[str], y: str | None) -> tuple[list[str], str]:
+    """The group keys and response column: a wide table's wells, or --by/--y."""
+    from scurve.io import VALUE, WELL
+
+    if not wide:
+        if y is None:
+            raise click.UsageError("Missing option '--y'.")
+        return keys, y
+    if y is not None or keys:
+        raise click.UsageError(
+            "--wide fits every column but --x, grouped by well: drop --y and --by"
+        )
+    return [WELL], VALUE
+
+
+def _blank(text: str | None) -> str | float | None:
+    """--blank as "min", a finite number, or a column name."""
+    if text is None or text.strip() == "min":
+        return None if text is None else "min"
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        raise click.BadParameter(
+            f"{text} is not a finite number", param_hint="'--blank'"
+        )
+    return value
+
+
+def _summary(result: Any, kind: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The --summary table and its JSON document."""
+    import scurve
+    from scurve.io import jsonable
+
+    if kind != "growthcurver":  # pragma: no cover - click's Choice guards it
+        raise click.BadParameter(kind, param_hint="'--summary'")
+    try:
+        frame = scurve.growthcurver_summary(result)
+    except ValueError as exc:
+        raise click.UsageError(f"--summary growthcurver: {exc}") from None
+    return frame, jsonable({"summary": kind, "samples": frame.to_dict("records")})
 
 
 def _check_names(model: SCurveModel, option: str, names: Iterable[str]) -> None:
@@ -813,6 +890,18 @@ def _fit_report(document: dict[str, Any]) -> str:
             lines.append(
                 "  " + "  ".join(f"{k}={_number(stats.get(k))}" for k in shown)
             )
+        robust = group.get("robust")
+        if robust:
+            flagged = ", ".join(
+                f"{p['point']} (x={_number(p['x'])}, scaled {p['scaled']:.3g})"
+                for p in robust["outliers"]
+            )
+            lines.append(
+                f"  {robust['loss']} loss, scale {_number(robust['scale'])}: "
+                f"{len(robust['outliers'])} outliers (|residual| > "
+                f"{robust['threshold']:g} scale)"
+                + (f": points {flagged}" if flagged else "")
+            )
         lines.append(f"  status: {group['status']} ({group['message']})")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -915,8 +1004,10 @@ def _draw_plots(
     *,
     x: str,
     y: str,
+    plate: bool = False,
 ) -> None:
-    """One figure (the fit, or a grid of the groups), or one PNG per group.
+    """One figure (the fit, or a grid of the groups; with `plate`, a plate
+    map when the groups are wells), or one PNG per group.
 
     Axes are labelled with the column names; in a directory, each curve is
     labelled with its group.
@@ -932,7 +1023,7 @@ def _draw_plots(
                 axes.set(xlabel=x, ylabel=y)
                 figure = axes.figure
             else:
-                figure = result.plot(layout="grid")
+                figure = result.plot(layout=_group_layout(result, plate))
                 figure.supxlabel(x)
                 figure.supylabel(y)
             plotting.save_figure(figure, single, close=True)
@@ -958,6 +1049,16 @@ def _draw_plots(
         written += 1
     plots = "plot" if written == 1 else "plots"
     click.echo(f"wrote {written} {plots} to {directory}{os.sep}", err=True)
+
+
+def _group_layout(fits: GroupFits, plate: bool) -> str:
+    """A plate map for a wide table whose columns are all wells, else a grid."""
+    from scurve.plotting import well_position
+
+    wells = plate and all(
+        len(key) == 1 and well_position(str(key[0])) is not None for key in fits.results
+    )
+    return "plate" if wells else "grid"
 
 
 def _group_keys(selection: Selection, keys: Sequence[str]) -> list[tuple]:
@@ -1016,7 +1117,9 @@ JSON (--format json, or -o FILE.json):
   "group": {{}}. NaN is null. 'scurve predict' reads this file.
 \b
 Status: ok; at_bound (a parameter at a bound: warning); singular (no
-  standard errors: warning); not_converged and failed (errors).
+  standard errors: warning); flat (no S-curve in the data, e.g. a well that
+  did not grow: warning, parameters not reported); not_converged and failed
+  (errors).
 {EXIT_CODES}"""
 
 
@@ -1030,7 +1133,14 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     help="The model to fit (see 'scurve models').",
 )
 @x_option
-@y_option
+@click.option(
+    "--y",
+    "y",
+    default=None,
+    show_default=True,
+    metavar="COL",
+    help="Column of the response (not with --wide).",
+)
 @by_option
 @weights_option
 @weights_kind_option
@@ -1040,6 +1150,47 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     default=None,
     show_default="logistic",
     help="The S-curve of the sigmoid model (see 'scurve curves').",
+)
+@click.option(
+    "--baseline",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="Growth models: fit the baseline N_min too (optical densities that do "
+    "not start from zero); otherwise it is 0.",
+)
+@click.option(
+    "--log-y",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="Fit on the log scale (residuals log y - log f(x)): for responses "
+    "spanning decades; statistics are then on that scale, bands multiplicative.",
+)
+@click.option(
+    "--wide",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="DATA is a plate-reader table: the --x column (time) and one column "
+    "per well; every other column is fitted as a group keyed 'well'.",
+)
+@click.option(
+    "--blank",
+    default=None,
+    show_default=True,
+    metavar="min|COL|VALUE",
+    help="Background correction before fitting: 'min' subtracts each group's "
+    "smallest reading (growthcurver's default), COL a column of blank readings "
+    "(with --wide, that well is not fitted), VALUE a constant.",
+)
+@click.option(
+    "--summary",
+    type=click.Choice(("growthcurver",)),
+    default=None,
+    show_default=True,
+    help="Report growthcurver's SummarizeGrowthByPlate columns instead (sample, "
+    "k, n0, r, t_mid, t_gen, auc_l, auc_e, sigma, note) for logistic fits.",
 )
 @click.option(
     "--fix",
@@ -1121,15 +1272,102 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     show_default="table, or none with -o",
     help="How to print the results on stdout.",
 )
+@click.option(
+    "--log-dose",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="hill, hill5: the --x column holds log10 doses (Prism's 'X is "
+    "log(concentration)').",
+)
+@click.option(
+    "--ec",
+    "ec_levels",
+    type=NumberList(),
+    default=None,
+    show_default=True,
+    metavar="X,...",
+    help="hill, hill5: also report ECx (ICx for a falling curve) for these "
+    "percentages of the effect, e.g. 10,50,90, with --ci intervals (profile "
+    "for single fits, else delta); columns ecX, ecX_stderr, ecX_lower, ecX_upper.",
+)
+@click.option(
+    "--trials",
+    default=None,
+    show_default=True,
+    metavar="COL",
+    help="hill, hill5: quantal data, --y counting the responders of COL trials "
+    "(dead of total); binomial maximum likelihood, LD50 as ec50.",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(("linear", "soft_l1", "huber", "cauchy")),
+    default="linear",
+    show_default=True,
+    help="Robust fitting: outliers are down-weighted (linear is least squares); "
+    "columns loss, scale (robust residual scale s) and outliers (points with "
+    "|residual| > 3 s, listed in the report and in JSON).",
+)
+@click.option(
+    "--data",
+    "data_kind",
+    type=click.Choice(("cumulative", "per-period", "rate")),
+    default=None,
+    show_default="cumulative",
+    help="bass: what --y holds: cumulative adopters, adoptions (sales) in the "
+    "period ending at x, or the adoption rate at x.",
+)
+@click.option(
+    "--estimator",
+    type=click.Choice(("nls", "ols", "ml")),
+    default=None,
+    show_default="nls",
+    help="bass: nonlinear least squares (Srinivasan & Mason 1986), Bass's "
+    "(1969) OLS on the discrete analogue, or Poisson maximum likelihood "
+    "(Schmittlein & Mahajan 1982).",
+)
+@click.option(
+    "--launch",
+    default=None,
+    show_default="one period before the first x",
+    metavar="X|fit",
+    help="bass: the launch time on the x axis, or 'fit' to estimate it.",
+)
+@click.option(
+    "--covariate",
+    "covariates",
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="COL",
+    help="bass-generalized: a column of positive marketing-mix values (price, "
+    "advertising) at each x, one parameter beta_COL each; repeatable.",
+)
+@click.option(
+    "--prior",
+    "priors",
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="NAME=MEAN:SD",
+    help="bass: a Gaussian prior on m, p or q, e.g. p=0.03:0.01 from an "
+    "analogous product (pre-launch forecasts: m estimated, its interval "
+    "carrying the priors' uncertainty); repeatable.",
+)
 def fit_(
     data: Path,
     model_name: str,
     x: str,
-    y: str,
+    y: str | None,
     by: tuple[str, ...],
     weights: str | None,
     weights_kind: str,
     shape: str | None,
+    baseline: bool,
+    log_y: bool,
+    wide: bool,
+    blank: str | None,
+    summary: str | None,
     fix: tuple[tuple[str, float], ...],
     init: tuple[tuple[str, float], ...],
     bounds: tuple[tuple[str, tuple[float, float]], ...],
@@ -1141,6 +1379,15 @@ def fit_(
     force: bool,
     plot_target: str | None,
     fmt: str | None,
+    log_dose: bool = False,
+    ec_levels: tuple[float, ...] | None = None,
+    trials: str | None = None,
+    loss: str = "linear",
+    data_kind: str | None = None,
+    estimator: str | None = None,
+    launch: str | None = None,
+    covariates: tuple[str, ...] = (),
+    priors: tuple[str, ...] = (),
 ) -> None:
     """Fit a model to DATA, per group with --by.
 
@@ -1161,6 +1408,26 @@ def fit_(
     if shared and not keys:
         raise click.UsageError("--share needs groups: give --by as well")
     model = _build_model(model_name, shape)
+    model = _model_options(model, baseline=baseline, log_y=log_y)
+    keys, y = _plate_keys(wide, keys, y)
+    blank_value = _blank(blank)
+    if summary and not keys:
+        raise click.UsageError(f"--summary {summary} needs groups: --wide or --by")
+    if log_dose or ec_levels:
+        model = _dose_model(model, log_dose, ec_levels)
+    if trials is not None:
+        _check_trials(model, weights, wide, shared, ci)
+    if loss != "linear":
+        for given, option in ((trials, "--trials"), (shared, "--share"),
+                              (ci == "profile", "--ci profile")):  # fmt: skip
+            if given:
+                raise click.UsageError(f"--loss {loss} cannot take {option}")
+    if data_kind or estimator or launch:
+        model = _diffusion_model(
+            model, adoptions=data_kind, estimator=estimator, launch=launch
+        )
+    if priors:
+        model = _prior_model(model, priors)
     fixed, starts, limits = dict(fix), dict(init), dict(bounds)
     for option, names in (
         ("--fix", fixed),
@@ -1179,8 +1446,20 @@ def fit_(
         with _reported(label):
             _check_output(output, data, force)
     table, selection = _load(
-        data, x=x, y=y, keys=keys, weights=weights, weights_kind=weights_kind, nan=nan
+        data,
+        x=x,
+        y=y,
+        keys=keys,
+        weights=weights,
+        weights_kind=weights_kind,
+        nan=nan,
+        wide=wide,
+        blank=blank_value,
+        trials=trials,
+        positive_x=bool(getattr(model, "positive_x", False)),
     )
+    if covariates or model.name == "bass_generalized":
+        model = _covariate_model(model, table, x, list(covariates), label, keys)
     group_keys = _group_keys(selection, keys)
     plot_file, plot_files = _plot_targets(plot_target, data, group_keys, force)
 
@@ -1207,17 +1486,149 @@ def fit_(
             level=level,
             nan=nan,  # type: ignore[arg-type]
             progress=progress,
+            blank=blank_value,
+            **({"trials": trials} if trials is not None else {}),
+            **({"loss": loss} if loss != "linear" else {}),
         )
     _echo_warnings(caught, selection.notes)
     frame, document = _as_groups(result)
+    report, tidy = _fit_report, frame
+    if summary:
+        with _reported(label):
+            frame, document = _summary(result, summary)
+        report = None
+    if ec_levels:
+        from scurve.models.dose import add_ec
+
+        frame = frame.copy()
+        with _reported(label):
+            add_ec(result, ec_levels, frame, document, ci=ci)
     if output is not None:
         _write_results(output, frame, document, inputs=[data], force=force)
     fmt = fmt or (None if output is not None else "table")
     if fmt is not None:
-        _echo_frame(frame, document, fmt, report=_fit_report)
-    _draw_plots(result, plot_file, plot_files, x=x, y=y)
-    if _report_statuses(frame, keys, label, bool(shared)):
+        _echo_frame(frame, document, fmt, report=report)
+    _draw_plots(result, plot_file, plot_files, x=x, y=y, plate=wide)
+    if _report_statuses(tidy, keys, label, bool(shared)):
         click.get_current_context().exit(1)
+
+
+def _dose_model(
+    model: SCurveModel, log_dose: bool, ec_levels: tuple[float, ...] | None
+) -> SCurveModel:
+    """The dose-response model with --log-dose; a usage error for --log-dose or
+    --ec on another model, or an ECx outside (0, 100)."""
+    from scurve.models import get_model
+
+    option = "--log-dose" if log_dose else "--ec"
+    if "log_dose" not in getattr(model, "dose_options", ()):
+        raise click.BadParameter(
+            f"only for the dose-response models (hill, hill5), not {model.label}",
+            param_hint=f"'{option}'",
+        )
+    for level in ec_levels or ():
+        if not 0 < level < 100:
+            raise click.BadParameter(
+                f"ECx needs 0 < x < 100, got {level:g}", param_hint="'--ec'"
+            )
+    if not log_dose:
+        return model
+    return get_model(model.name, **{**model.options, "log_dose": True})
+
+
+def _check_trials(
+    model: SCurveModel, weights: str | None, wide: bool, shared: list[str], ci: str
+) -> None:
+    """--trials: usage errors for what quantal fits do not take."""
+    if "log_dose" not in getattr(model, "dose_options", ()):
+        raise click.BadParameter(
+            f"only for the dose-response models (hill, hill5), not {model.label}",
+            param_hint="'--trials'",
+        )
+    for given, option in (
+        (weights, "--weights"),
+        (wide, "--wide"),
+        (shared, "--share"),
+        (ci == "profile", "--ci profile"),
+    ):
+        if given:
+            raise click.UsageError(f"--trials (quantal data) cannot take {option}")
+
+
+def _diffusion_model(model: SCurveModel, **given: str | None) -> SCurveModel:
+    """The diffusion model with --data, --estimator and --launch; a usage error
+    for another model or a combination the model refuses."""
+    from scurve.models import get_model
+
+    options = {k: v for k, v in given.items() if v is not None}
+    flag = {"adoptions": "data"}.get(next(iter(options)), next(iter(options)))
+    first = f"'--{flag}'"
+    if "adoptions" not in model.options:
+        raise click.BadParameter(
+            f"only for the diffusion models (bass, bass-generalized), not "
+            f"{model.label}",
+            param_hint=first,
+        )
+    launch = options.get("launch")
+    if launch is not None and launch != "fit":
+        try:
+            options["launch"] = float(launch)  # type: ignore[assignment]
+        except ValueError:
+            raise click.BadParameter(
+                f"expected a number or 'fit', got {launch!r}", param_hint="'--launch'"
+            ) from None
+    try:
+        return get_model(model.name, **{**model.options, **options})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=first) from None
+
+
+def _prior_model(model: SCurveModel, priors: tuple[str, ...]) -> SCurveModel:
+    """bass with its --prior NAME=MEAN:SD; a usage error for other models."""
+    from scurve.models import get_model
+    from scurve.models.diffusion import parse_prior
+
+    if model.name != "bass":
+        raise click.BadParameter(
+            f"only for bass, not {model.label}", param_hint="'--prior'"
+        )
+    try:
+        prior = dict(parse_prior(text) for text in priors)
+        return get_model(model.name, **{**model.options, "prior": prior})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--prior'") from None
+
+
+def _covariate_model(
+    model: SCurveModel,
+    table: pd.DataFrame,
+    x: str,
+    covariates: list[str],
+    label: str,
+    keys: list[str],
+) -> SCurveModel:
+    """bass-generalized with its --covariate columns read from the table."""
+    from scurve import io
+    from scurve.models import get_model
+
+    if model.name != "bass_generalized":
+        raise click.BadParameter(
+            f"only for bass-generalized, not {model.label}", param_hint="'--covariate'"
+        )
+    if not covariates:
+        raise click.UsageError("bass-generalized needs at least one --covariate COL")
+    if keys:
+        raise click.UsageError("--covariate fits one curve: drop --by")
+    series = {}
+    with _reported(label):
+        for name in covariates:
+            io.column(table, name, role="covariate column")  # its own message
+            frame = io.select(table, x=x, y=name, nan="drop").frame
+            series[name] = (frame["x"].to_numpy(), frame["y"].to_numpy())
+        try:
+            return get_model(model.name, **{**model.options, "covariates": series})
+        except ValueError as exc:
+            raise io.InputError(f"{label}: {exc}") from None
 
 
 # ------------------------------------------------------------------ models
@@ -1557,12 +1968,22 @@ Columns with --x: the group keys, x, y, y_lower, y_upper; with --y: the
     help="Confidence level of the band.",
 )
 @json_option
+@click.option(
+    "--interval",
+    type=click.Choice(("confidence", "prediction")),
+    default="confidence",
+    show_default=True,
+    help="With --x: a confidence band for the curve, or a prediction interval "
+    "for a new observation (adds the fit's residual variance; for bass with "
+    "--data per-period, a forecast of the sales in the periods ending at x).",
+)
 def predict(
     results: Path,
     xs: tuple[tuple[float, ...], ...],
     ys: tuple[tuple[float, ...], ...],
     level: float | None,
     as_json: bool,
+    interval: str = "confidence",
 ) -> None:
     """Evaluate a saved fit at x, or invert it at y, with a confidence band.
 
@@ -1578,6 +1999,9 @@ def predict(
     if bool(xs) == bool(ys):
         raise click.UsageError("give one of --x and --y")
     inverse = bool(ys)
+    predictive = interval == "prediction"
+    if predictive and inverse:
+        raise click.UsageError("--interval prediction needs --x, not --y")
     given, solved = ("y", "x") if inverse else ("x", "y")
     values = np.array([v for part in (ys or xs) for v in part], dtype=np.float64)
     label, document = _read_results(results)
@@ -1605,7 +2029,15 @@ def predict(
         band_level = level or _json_number(group.get("level")) or 0.95
         with np.errstate(invalid="ignore"):
             center, lower, upper = curve_band(
-                evaluate, params, matrix, names, dof, math.nan, "confidence", band_level
+                evaluate,
+                params,
+                matrix,
+                names,
+                dof,
+                _json_number(group["stats"].get("sigma")) if predictive else math.nan,
+                "prediction" if predictive else "confidence",
+                band_level,
+                model.log_y and not inverse,
             )
         if matrix is None:
             click.echo(f"Warning: {where}: no covariance, so no band", err=True)
@@ -1629,3 +2061,9 @@ def predict(
         click.echo(line, err=True)
     if missing:
         click.get_current_context().exit(1)
+
+
+# ------------------------------------------------------------------ audio
+# scurve shape / analyze / fit-shaper live in scurve/cli_audio.py and register
+# themselves on `main` when imported (cheaply: no numpy until a command runs).
+import scurve.cli_audio  # noqa: E402

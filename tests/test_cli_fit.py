@@ -814,7 +814,7 @@ def test_compare_lists_a_failed_fit_last_and_exits_1(tmp_path: Path) -> None:
     [
         ("sigmoid", "give at least two different models"),
         ("sigmoid,sigmoid:logistic", "give at least two different models"),
-        ("sigmoid,hill", "'hill' is not"),
+        ("sigmoid,nosuchmodel", "'nosuchmodel' is not"),
         ("sigmoid,sigmoid:squiggle", "'squiggle' is not"),
     ],
 )

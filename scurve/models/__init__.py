@@ -12,15 +12,23 @@ from types import MappingProxyType
 from typing import Any
 
 from scurve.fitting import SCurveModel
+from scurve.models.diffusion import BassGeneralizedModel, BassModel
+from scurve.models.dose import Hill5Model, HillModel
 from scurve.models.growth import GompertzModel, LogisticModel, RichardsModel
+from scurve.models.shaper import SoftclipModel
 from scurve.models.sigmoid import SigmoidModel
 
 __all__ = [
     "REGISTRY",
+    "BassGeneralizedModel",
+    "BassModel",
     "GompertzModel",
+    "Hill5Model",
+    "HillModel",
     "LogisticModel",
     "RichardsModel",
     "SigmoidModel",
+    "SoftclipModel",
     "get_model",
 ]
 
@@ -31,6 +39,11 @@ REGISTRY: MappingProxyType[str, Callable[..., SCurveModel]] = MappingProxyType(
         "logistic": LogisticModel,
         "gompertz": GompertzModel,
         "richards": RichardsModel,
+        "bass": BassModel,
+        "bass_generalized": BassGeneralizedModel,
+        "hill": HillModel,
+        "hill5": Hill5Model,
+        "softclip": SoftclipModel,
     }
 )
 
