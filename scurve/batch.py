@@ -317,6 +317,7 @@ def levenberg_marquardt(
     lam = np.full(n_curves, 1e-3)
     grow = np.full(n_curves, 2.0)
     fresh = np.ones(n_curves, dtype=bool)  # needs a new Jacobian
+    last_gain = np.full(n_curves, np.inf)  # Gauss-Newton gain at the last one
     jacobians = np.zeros(n_curves, dtype=np.int64)
     reason = np.full(n_curves, "running", dtype=object)
     reason[~np.isfinite(rss)] = "non-finite"
@@ -346,6 +347,7 @@ def levenberg_marquardt(
             new = new[~bad]
             safe = np.where(scale[new] > 0, scale[new], 1.0)
             _, gain = _damped_step(a[new], g[new], safe, np.full(new.size, 1e-12))
+            last_gain[new] = gain
             reason[new[gain <= ftol * rss[new]]] = "converged"
             active = active[reason[active] == "running"]
         safe = np.where(scale[active] > 0, scale[active], 1.0)
@@ -380,7 +382,12 @@ def levenberg_marquardt(
         grow[held] *= 2.0
         lam[active] = np.clip(lam[active], 1e-15, None)
         reason[active[small | tiny_step]] = "converged"
-        reason[held[lam[held] > 1e16]] = "stalled"
+        stalled = held[lam[held] > 1e16]
+        # no step helps, yet the last Jacobian promised a gain below what a
+        # forward difference resolves (1e-10 of the sum of squares): the
+        # minimum, to the Jacobian's precision (a tight ftol meets this)
+        resolved = last_gain[stalled] <= max(ftol, 1e-10) * rss[stalled]
+        reason[stalled] = np.where(resolved, "converged", "stalled")
     converged = reason == "converged"
     stale = np.flatnonzero(converged & fresh)  # no Jacobian at the solution yet
     jac[~converged] = np.nan
@@ -503,7 +510,7 @@ def _least_squares(model: SCurveModel) -> bool:
     (likelihoods, estimators), a Hessian covariance or their own flat test
     are fitted one by one by the lmfit path."""
     return (
-        getattr(model, "covariance", "jacobian") == "jacobian"
+        getattr(model, "covariance", "jacobian") in ("jacobian", "hessian")
         and type(model)._residual is SCurveModel._residual
         and getattr(model, "no_signal", None) is None
     )
@@ -710,6 +717,74 @@ def _covariance(
     return raw, raw * redchi[:, None, None], has
 
 
+def hessian_covariance(
+    rss: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    values: NDArray[np.float64],
+    covar: NDArray[np.float64],
+    usable: NDArray[np.bool_],
+    dispersion: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    r"""drc's covariance :math:`2 s^2 H^{-1}` of many curves at once.
+
+    :math:`H` is the Hessian of each curve's residual sum of squares
+    (`rss`, evaluated on a stack of parameter vectors) at `values`, by central
+    differences with steps of 0.01 of the standard errors in `covar`
+    (:meth:`scurve.fitting.FitResult._hessian_covariance`, the lmfit path's
+    rule, with the same steps and formulas):
+
+    .. math:: H_{ii} pprox rac{S(	heta + h_i e_i) - 2 S(	heta)
+              + S(	heta - h_i e_i)}{h_i^2}, \quad
+              H_{ij} pprox rac{S_{++} - S_{+-} - S_{-+} + S_{--}}{4 h_i h_j}
+
+    Curves that are not `usable`, whose steps or Hessian are not finite, or
+    whose Hessian is not positive definite keep `covar` (as on the lmfit
+    path); `dispersion` is :math:`s^2`, the residual variance.
+    """
+    b, k = values.shape
+    steps = 0.01 * np.sqrt(np.einsum("bjj->bj", covar))
+    usable = usable & np.all(np.isfinite(steps) & (steps > 0), axis=1)
+    steps = np.where(usable[:, None], steps, 1.0)
+    centre = rss(values)
+    hess = np.empty((b, k, k))
+
+    def shifted(offsets: Mapping[int, float]) -> NDArray:
+        trial = values.copy()
+        for i, sign in offsets.items():
+            trial[:, i] += sign * steps[:, i]
+        return rss(trial)
+
+    for i in range(k):
+        for j in range(i, k):
+            hi, hj = steps[:, i], steps[:, j]
+            if i == j:
+                value = (shifted({i: 1.0}) - 2 * centre + shifted({i: -1.0})) / hi**2
+            else:
+                value = (
+                    shifted({i: 1.0, j: 1.0})
+                    - shifted({i: 1.0, j: -1.0})
+                    - shifted({i: -1.0, j: 1.0})
+                    + shifted({i: -1.0, j: -1.0})
+                ) / (4 * hi * hj)
+            hess[:, i, j] = hess[:, j, i] = value
+    usable &= np.all(np.isfinite(hess), axis=(1, 2))
+    hess[~usable] = np.eye(k)
+    positive = np.zeros(b, dtype=bool)
+    try:
+        np.linalg.cholesky(hess)
+        positive[:] = True
+    except np.linalg.LinAlgError:  # find which, one by one
+        for c in range(b):
+            try:
+                np.linalg.cholesky(hess[c])
+                positive[c] = True
+            except np.linalg.LinAlgError:
+                pass
+    usable &= positive
+    hess[~usable] = np.eye(k)
+    new = 2 * dispersion[:, None, None] * np.linalg.inv(hess)
+    return np.where(usable[:, None, None], new, covar)
+
+
 def _collinear(covar: NDArray, has: NDArray) -> NDArray:
     """:func:`scurve.fitting._collinear`'s verdict (not its message), by row."""
     with np.errstate(all="ignore"):
@@ -772,7 +847,12 @@ def _solve(
     everyone = np.arange(len(curves))
     with np.errstate(all="ignore"):
         u0 = bnds.to_internal(start[:, varied])
-        sol = levenberg_marquardt(residual, u0, max_iterations=MAX_ITERATIONS)
+        # the model's own tolerance where tighter (hill's 1e-12, for drc's
+        # digits); never looser than 1e-10
+        ftol = min(1e-10, getattr(model, "solver_options", {}).get("ftol", 1.0))
+        sol = levenberg_marquardt(
+            residual, u0, ftol=ftol, xtol=ftol, max_iterations=MAX_ITERATIONS
+        )
         values = full(sol.x, everyone)
         fit = evaluate(values, everyone)
     st = _statistics(model, y, fit, w, mask, varied.size)
@@ -780,6 +860,26 @@ def _solve(
     with np.errstate(invalid="ignore"):
         se_varied = np.sqrt(np.einsum("bjj->bj", covar))
     errorbars = has & np.all(se_varied > 0, axis=1)
+    if getattr(model, "covariance", "jacobian") == "hessian":
+
+        def rss(trial: NDArray) -> NDArray:
+            r = residual_at(np.clip(trial, lower, upper), values)
+            return np.einsum("bn,bn->b", r, r)
+
+        def residual_at(varying: NDArray, base: NDArray) -> NDArray:
+            full_values = base.copy()
+            full_values[:, varied] = varying
+            f = evaluate(full_values, everyone)
+            if model.log_y:
+                f = np.log(np.maximum(f, tiny))
+            return w * (f - target)
+
+        usable = errorbars & (st["dof"] > 0)
+        with np.errstate(all="ignore"):
+            covar = hessian_covariance(
+                rss, values[:, varied], covar, usable, st["rss"] / st["dof"]
+            )
+            se_varied = np.sqrt(np.einsum("bjj->bj", covar))
     stderr = np.where(has[:, None], 0.0, math.nan) * np.ones((len(curves), len(names)))
     stderr[:, varied] = np.where(has[:, None], se_varied, math.nan)
 

@@ -1,0 +1,119 @@
+"""hill and hill5 on the fast path: drc's Hessian covariance, vectorized,
+and issue 8's equivalence test (on 400 seeded 4PL curves, 8 doses x 3
+replicates) against the lmfit path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scurve import batch
+from scurve.fitting import fit_groups
+from scurve.models import get_model
+
+DOSES = np.repeat(10.0 ** np.linspace(-3, 3, 8), 3)
+
+
+def four_pl(name: str, n: int, seed: int) -> dict[tuple, tuple]:
+    model = get_model(name)
+    rng = np.random.default_rng(seed)
+    groups = {}
+    for i in range(n):
+        true = {"bottom": rng.uniform(0, 10), "top": rng.uniform(90, 110)}
+        true |= {"log_ec50": rng.uniform(-1, 1)}
+        true |= {"hill": rng.choice([-1, 1]) * rng.uniform(0.5, 2)}
+        if name == "hill5":
+            true["asymmetry"] = rng.uniform(0.5, 2)
+        y = model.function(DOSES, **true) + rng.normal(0, 5, DOSES.size)
+        groups[(f"c{i}",)] = (DOSES, y, None)
+    return groups
+
+
+@pytest.fixture(scope="module")
+def equivalence() -> tuple[pd.DataFrame, pd.DataFrame]:
+    model = get_model("hill")
+    groups = four_pl("hill", 400, seed=8)
+    fast = fit_groups(model, groups, ["curve"]).table
+    slow = fit_groups(model, groups, ["curve"], fast=False).table
+    return fast, slow
+
+
+def test_issue_8_equivalence_on_400_4pl_curves(
+    equivalence: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    fast, slow = equivalence
+    # the fast path fitted (nearly) all of them itself
+    one_by_one = fast["message"].str.contains("one by one")
+    assert one_by_one.mean() < 0.05
+    assert list(fast["status"]) == list(slow["status"])
+    rss = (fast["rss"] - slow["rss"]) / slow["rss"]
+    assert (rss <= 1e-6).mean() >= 0.995
+    same = (fast["status"] == "ok") & (rss.abs() <= 1e-6)
+    assert same.sum() >= 350
+    for p in ("bottom", "top", "log_ec50", "hill", "ec50"):
+        np.testing.assert_allclose(fast[p][same], slow[p][same], rtol=1e-4)
+
+
+def test_hessian_standard_errors_and_mapped_ec50_interval_match(
+    equivalence: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    fast, slow = equivalence
+    ok = (fast["status"] == "ok") & ~fast["message"].str.contains("one by one")
+    assert ok.sum() >= 350
+    # drc's 2 s^2 H^-1, not lmfit's s^2 (J'J)^-1 (which differs in the
+    # third digit): the finite-difference Hessians of both paths agree to
+    # their truncation error
+    for p in ("bottom", "top", "log_ec50", "hill", "ec50"):
+        np.testing.assert_allclose(
+            fast[f"{p}_stderr"][ok], slow[f"{p}_stderr"][ok], rtol=2e-3
+        )
+    # ec50's interval is log_ec50's mapped through 10**v: asymmetric
+    for end in ("lower", "upper"):
+        np.testing.assert_allclose(
+            fast[f"ec50_{end}"][ok], slow[f"ec50_{end}"][ok], rtol=1e-3
+        )
+    mapped = 10 ** fast["log_ec50_upper"][ok]
+    np.testing.assert_allclose(fast["ec50_upper"][ok], mapped, rtol=1e-12)
+
+
+def test_hill5_takes_the_fast_path_with_the_lmfit_table() -> None:
+    model = get_model("hill5")
+    groups = four_pl("hill5", 40, seed=9)
+    fast = fit_groups(model, groups, ["curve"]).table
+    slow = fit_groups(model, groups, ["curve"], fast=False).table
+    assert list(fast["status"]) == list(slow["status"])
+    ok = (fast["status"] == "ok") & ~fast["message"].str.contains("one by one")
+    assert ok.sum() >= 20
+    rss = (fast["rss"] - slow["rss"]) / slow["rss"]
+    assert (rss[ok] <= 1e-6).all()
+    same = ok & (rss.abs() <= 1e-7)
+    assert same.sum() >= 15
+    for p in ("log_ec50", "hill", "asymmetry"):
+        np.testing.assert_allclose(fast[p][same], slow[p][same], rtol=1e-3)
+        np.testing.assert_allclose(
+            fast[f"{p}_stderr"][same], slow[f"{p}_stderr"][same], rtol=1e-2
+        )
+
+
+def test_hessian_covariance_of_a_quadratic_is_exact() -> None:
+    """S(theta) = (theta - m)' A (theta - m) + c has H = 2A, so the covariance
+    is s^2 A^-1 whatever the steps."""
+    rng = np.random.default_rng(1)
+    b, k = 30, 3
+    root = rng.normal(size=(b, k, k))
+    a = np.einsum("bij,bkj->bik", root, root) + np.eye(k)
+    m = rng.normal(size=(b, k))
+
+    def rss(theta: np.ndarray) -> np.ndarray:
+        d = theta - m
+        return np.einsum("bi,bij,bj->b", d, a, d) + 5.0
+
+    start = np.broadcast_to(np.eye(k), (b, k, k)).copy()
+    usable = np.ones(b, dtype=bool)
+    usable[0] = False  # kept as given
+    s2 = rng.uniform(0.5, 2.0, b)
+    cov = batch.hessian_covariance(rss, m + 0.1, start, usable, s2)
+    expected = s2[:, None, None] * np.linalg.inv(a)
+    np.testing.assert_allclose(cov[1:], expected[1:], rtol=1e-6)
+    np.testing.assert_array_equal(cov[0], start[0])

@@ -1,0 +1,213 @@
+"""The vectorized self-starts (``guess_many``) of the batch fast path.
+
+Each model's ``guess_many`` must give the per-curve ``guess``'s starting
+values (to 1e-9 relative) on seeded synthetic curves, ragged ones and ones
+the per-curve start refuses included; the fast path then applies the user's
+fixed values, starting values and bounds as :func:`scurve.fitting.make_params`
+does, curve by curve.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scurve import batch
+from scurve.fitting import FitError, fit_groups
+from scurve.models import get_model
+
+DOSE_LAYOUTS = (
+    np.repeat([0.0, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0], 3),
+    np.repeat([0.1, 0.3, 1.0, 3.0, 10.0, 30.0], 2),
+    np.array([1.0, 1.0, 1.0]),  # one dose: refused
+    np.array([-1.0, 1.0, 2.0, 3.0]),  # a negative dose: refused
+)
+
+
+def curves(name: str, n: int, seed: int, **opts: object) -> list[tuple]:
+    """Seeded noisy curves of each kind, some ragged, some flat, some
+    bell-shaped (which the Hill self-start refuses)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        if name.startswith("hill"):
+            x = DOSE_LAYOUTS[i % 4] if i % 5 else rng.uniform(0.01, 10, 9)
+            if opts.get("log_dose"):
+                x = np.log10(np.where(x > 0, x, 1e-3))
+            true = {"bottom": rng.uniform(0, 10), "top": rng.uniform(90, 110)}
+            true |= {"log_ec50": rng.uniform(-1, 1)}
+            true |= {"hill": rng.choice([-1, 1]) * rng.uniform(0.5, 2)}
+            if name == "hill5":
+                true["asymmetry"] = rng.uniform(0.5, 2)
+            sd = 5.0
+        elif name == "sigmoid":
+            x = rng.uniform(-3, 3, rng.integers(5, 30))
+            true = {"bottom": rng.uniform(0, 10), "top": rng.uniform(90, 110)}
+            true |= {"center": rng.uniform(-1, 1)}
+            true |= {"scale": rng.choice([-1, 1]) * rng.uniform(0.3, 1.2)}
+            sd = 5.0
+        else:
+            x = np.sort(rng.uniform(0, 24, rng.integers(6, 40)))
+            true = {
+                "logistic": {"K": 1.0, "r": 0.5, "t0": 10.0},
+                "richards": {"K": 1.0, "r": 0.5, "t0": 10.0, "nu": 1.5},
+                "gompertz": {"A": 1.0, "mu_m": 0.15, "lag": 4.0},
+            }[name] | {"N_min": 0.05}
+            sd = 0.01
+        y = get_model(name, **opts).function(x, **true)
+        y = y + rng.normal(0, sd, x.size)
+        if i % 11 == 0 and name.startswith("hill") and x.size >= 3:  # a bell
+            y = np.where(np.arange(x.size) == x.size // 2, 300.0, 50.0)
+        if i % 13 == 0:
+            y = np.full(x.size, 3.0)
+        out.append((x, y))
+    return out
+
+
+def stack(data: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    size = max(x.size for x, _ in data)
+    x2, y2 = np.zeros((len(data), size)), np.zeros((len(data), size))
+    mask = np.zeros((len(data), size), dtype=bool)
+    for k, (x, y) in enumerate(data):
+        x2[k, : x.size], y2[k, : x.size], mask[k, : x.size] = x, y, True
+    return x2, y2, mask
+
+
+CASES = [
+    ("sigmoid", {}),
+    ("sigmoid", {"shape": "erf"}),
+    ("logistic", {}),
+    ("logistic", {"baseline": True}),
+    ("gompertz", {}),
+    ("richards", {"baseline": True}),
+    ("hill", {}),
+    ("hill", {"log_dose": True}),
+    ("hill5", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "opts"), CASES)
+def test_guess_many_equals_the_per_curve_guess(name: str, opts: dict) -> None:
+    model = get_model(name, **opts)
+    data = curves(name, 120, seed=7, **opts)
+    x2, y2, mask = stack(data)
+    with np.errstate(all="ignore"):
+        many = model.guess_many(y2, x2, mask)
+    assert set(many) == set(model.curve_params)
+    compared = refused = 0
+    for k, (x, y) in enumerate(data):
+        if np.ptp(y) == 0:  # refused before any guess (y is constant)
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                one = model.guess(y, x)
+        except FitError:  # refused one by one: NaN in the stack
+            assert all(np.isnan(v[k]) for v in many.values()), k
+            refused += 1
+            continue
+        for p, values in many.items():
+            assert values[k] == pytest.approx(one[p].value, rel=1e-9, abs=1e-300), (
+                k,
+                p,
+            )
+        compared += 1
+    assert compared >= 60
+    if name.startswith("hill"):
+        assert refused >= 20
+
+
+def test_masked_line_is_polyfit() -> None:
+    rng = np.random.default_rng(3)
+    x, z = rng.normal(size=(50, 9)), rng.normal(size=(50, 9))
+    ok = rng.random((50, 9)) < 0.7
+    ok[:, :2] = True
+    slope, intercept = batch.masked_line(x, z, ok)
+    for k in range(50):
+        a, b = np.polyfit(x[k, ok[k]], z[k, ok[k]], 1)
+        assert slope[k] == pytest.approx(a, rel=1e-12)
+        assert intercept[k] == pytest.approx(b, rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("name", "kws"),
+    [
+        ("sigmoid", {"fix": {"bottom": 1.0}, "bounds": {"top": (0.0, 95.0)}}),
+        ("sigmoid", {"init": {"center": 0.25}, "bounds": {"scale": (0.5, 2.0)}}),
+        ("hill", {"bounds": {"hill": (-1.0, 3.0)}, "fix": {"top": 100.0}}),
+        ("richards", {"init": {"nu": 2.0}, "bounds": {"K": (0.0, 0.9)}}),
+    ],
+)
+def test_starts_apply_fix_init_and_bounds_as_make_params(name: str, kws: dict) -> None:
+    model = get_model(name)
+    data = curves(name, 60, seed=11)
+    groups = {(f"c{k}",): (x, y, None) for k, (x, y) in enumerate(data)}
+    position = {key: k for k, key in enumerate(groups)}
+    first = next(
+        prepare(model, x, y, kws)[3]
+        for x, y, _ in groups.values()
+        if not _refused(model, x, y, kws)
+    )
+    fast = batch._start_many(
+        model, list(groups), groups, position, first, kws.get("fix"), kws.get("init")
+    )
+    assert len(fast) >= 20
+    for key, curve in fast.items():
+        x, y, _ = groups[key]
+        one = batch._Curve.of(model, 0, prepare(model, x, y, kws))
+        np.testing.assert_allclose(curve.start, one.start, rtol=1e-9, atol=1e-300)
+        np.testing.assert_array_equal(curve.lower, one.lower)
+        np.testing.assert_array_equal(curve.upper, one.upper)
+        assert curve.vary == one.vary
+    # every curve left out is one the per-curve start refuses, or whose start
+    # is not finite
+    for key in set(groups) - set(fast):
+        x, y, _ = groups[key]
+        assert _refused(model, x, y, kws)
+
+
+def prepare(model: object, x: np.ndarray, y: np.ndarray, kws: dict) -> tuple:
+    options = (kws.get("fix"), kws.get("init"), kws.get("bounds"))
+    return batch._prepare(model, x, y, None, *options)
+
+
+def _refused(model: object, x: np.ndarray, y: np.ndarray, kws: dict) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            params = prepare(model, x, y, kws)[3]
+    except FitError:
+        return True
+    return not all(np.isfinite(params[p].value) for p in model.curve_params)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "hill"])
+def test_the_fast_path_table_does_not_depend_on_the_vectorized_start(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = get_model(name)
+    data = curves(name, 40, seed=5)
+    groups = {(f"c{k}",): (x, y, None) for k, (x, y) in enumerate(data)}
+    many = fit_groups(model, groups, ["curve"]).table
+    monkeypatch.delattr(type(model), "guess_many")
+    one = fit_groups(model, groups, ["curve"]).table
+    assert list(many["status"]) == list(one["status"])
+
+    # the same messages, but for the number of evaluations it took
+    def words(table: pd.DataFrame) -> list[str]:
+        return list(table["message"].str.replace(r"\d+ evaluations", "", regex=True))
+
+    assert words(many) == words(one)
+    # converged fits agree to the solver's precision (a flat direction moves
+    # by about 1e-6 relative with a start that differs in the 14th digit)
+    good = (many["status"] == "ok").to_numpy()
+    assert good.sum() >= 15
+    numeric = many.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        many[numeric].to_numpy(float)[good],
+        one[numeric].to_numpy(float)[good],
+        rtol=1e-5,
+    )
