@@ -1441,22 +1441,39 @@ def fit_groups(
         )
         if fits is not None:
             return fits
+    options = {
+        "fix": fix,
+        "init": init,
+        "bounds": bounds,
+        "ci": ci,
+        "level": level,
+        "loss": loss,
+    }
+    return fit_each(
+        model,
+        groups,
+        keys,
+        lambda x, y, w: fit_curve(model, x, y, weights=w, **options),
+        progress,
+    )
+
+
+def fit_each(
+    model: SCurveModel,
+    groups: Mapping[tuple, tuple[Any, ...]],
+    keys: Sequence[str],
+    fit_one: Callable[..., FitResult],
+    progress: Callable[[int], None] | None = None,
+) -> GroupFits:
+    """Fit every group one by one: ``fit_one(*groups[key])`` gives its result,
+    a :class:`FitError` a ``failed`` row with the reason (the others are
+    fitted); `progress` is called with the number of groups done."""
+    keys = list(keys)
     results: dict[tuple, FitResult | SharedGroup | FitError] = {}
     rows = []
-    for i, (key, (x, y, w)) in enumerate(groups.items()):
+    for i, (key, data) in enumerate(groups.items()):
         try:
-            res = fit_curve(
-                model,
-                x,
-                y,
-                weights=w,
-                fix=fix,
-                init=init,
-                bounds=bounds,
-                ci=ci,
-                level=level,
-                loss=loss,
-            )
+            res = fit_one(*data)
         except FitError as exc:
             results[key] = exc
             rows.append(

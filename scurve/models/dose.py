@@ -1357,24 +1357,14 @@ def fit_quantal_groups(
     """:func:`fit_quantal` for every group: key tuple -> ``(x, responders,
     trials)``; a group that cannot be fitted gets a ``failed`` row with the
     reason, as :func:`scurve.fitting.fit_groups`."""
-    from scurve.fitting import _tidy_row
+    from scurve.fitting import fit_each
 
-    keys = list(keys)
-    results: dict[tuple, Any] = {}
-    rows = []
-    for i, (key, (x, k, n)) in enumerate(groups.items()):
-        try:
-            res = fit_quantal(
-                x, k, n, model=model, fix=fix, init=init, bounds=bounds, level=level
-            )
-        except FitError as exc:
-            results[key] = exc
-            rows.append(
-                _tidy_row(model, key, keys, None, None, False, "failed", str(exc))
-            )
-        else:
-            results[key] = res
-            rows.append(res.row(key, keys))
-        if progress is not None:
-            progress(i + 1)
-    return GroupFits(model, keys, results, pd.DataFrame(rows))
+    return fit_each(
+        model,
+        groups,
+        keys,
+        lambda x, k, n: fit_quantal(
+            x, k, n, model=model, fix=fix, init=init, bounds=bounds, level=level
+        ),
+        progress,
+    )

@@ -150,25 +150,46 @@ class _GrowthModel(SCurveModel):
         name = f"{self.name}(baseline)" if self.baseline else self.name
         return name + self.log_suffix
 
-    def _start(
-        self, data: ArrayLike, x: ArrayLike, inverse: Callable
-    ) -> tuple[float, float, float, float]:
-        """The linearized start, with the baseline only if it is fitted."""
+    #: The unit curve whose inverse straightens the scaled data.
+    straightened_by: ClassVar[shapes.Curve] = _LOGISTIC
+
+    def starting_values(
+        self, capacity: Any, slope: Any, intercept: Any, base: Any
+    ) -> dict[str, Any]:
+        """The model's parameters from the straight line of
+        :func:`linearized_start` (floats, or arrays of curves)."""
+        raise NotImplementedError
+
+    def guess(  # type: ignore[override]
+        self, data: ArrayLike, x: ArrayLike, **kws: Any
+    ) -> lmfit.Parameters:
+        """Self-start: the inverse of :attr:`straightened_by` turns the scaled
+        data into a line in t (:func:`linearized_start`); the baseline is
+        fitted only with ``baseline=True``."""
         t = np.asarray(x, dtype=np.float64)
         y = np.asarray(data, dtype=np.float64)
-        capacity, slope, intercept, base = linearized_start(t, y, inverse)
-        return capacity, slope, intercept, base if self.baseline else 0.0
+        capacity, slope, intercept, base = linearized_start(
+            t, y, self.straightened_by.inverse
+        )
+        values = self.starting_values(
+            capacity, slope, intercept, base if self.baseline else 0.0
+        )
+        params = self.make_params(**values)
+        return lmfit.models.update_param_vals(params, self.prefix, **kws)
 
-    def _start_many(
+    def guess_many(
         self,
         data: NDArray[np.float64],
         x: NDArray[np.float64],
         mask: NDArray[np.bool_],
-        inverse: Callable,
-    ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-        """:meth:`_start` over a stack of curves (the batch fast path)."""
-        capacity, slope, intercept, base = linearized_start_many(x, data, mask, inverse)
-        return capacity, slope, intercept, base if self.baseline else 0.0 * base
+    ) -> dict[str, NDArray[np.float64]]:
+        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
+        capacity, slope, intercept, base = linearized_start_many(
+            x, data, mask, self.straightened_by.inverse
+        )
+        return self.starting_values(
+            capacity, slope, intercept, base if self.baseline else 0.0 * base
+        )
 
 
 class LogisticModel(_GrowthModel):
@@ -229,26 +250,10 @@ class LogisticModel(_GrowthModel):
         """N at times `x`."""
         return N_min + K * _LOGISTIC.value(r * (np.asarray(x, dtype=np.float64) - t0))
 
-    def guess(  # type: ignore[override]
-        self, data: ArrayLike, x: ArrayLike, **kws: Any
-    ) -> lmfit.Parameters:
-        """Self-start: the logit of the scaled data is linear in t (slope r)."""
-        capacity, slope, intercept, base = self._start(data, x, _LOGISTIC.inverse)
-        params = self.make_params(
-            K=capacity, r=slope, t0=-intercept / slope, N_min=base
-        )
-        return lmfit.models.update_param_vals(params, self.prefix, **kws)
-
-    def guess_many(
-        self,
-        data: NDArray[np.float64],
-        x: NDArray[np.float64],
-        mask: NDArray[np.bool_],
-    ) -> dict[str, NDArray[np.float64]]:
-        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
-        capacity, slope, intercept, base = self._start_many(
-            data, x, mask, _LOGISTIC.inverse
-        )
+    def starting_values(
+        self, capacity: Any, slope: Any, intercept: Any, base: Any
+    ) -> dict[str, Any]:
+        """The logit of the scaled data is linear in t, with slope r."""
         return {"K": capacity, "r": slope, "t0": -intercept / slope, "N_min": base}
 
     def inverse(self, y: ArrayLike, params: lmfit.Parameters) -> NDArray[np.float64]:
@@ -287,26 +292,12 @@ class GompertzModel(_GrowthModel):
         z = mu_m * math.e / A * (np.asarray(x, dtype=np.float64) - lag) - 1
         return N_min + A * _GOMPERTZ.value(z)
 
-    def guess(  # type: ignore[override]
-        self, data: ArrayLike, x: ArrayLike, **kws: Any
-    ) -> lmfit.Parameters:
-        """Self-start: -log(-log(N/A)) is linear in t with slope mu_m e / A."""
-        capacity, slope, intercept, base = self._start(data, x, _GOMPERTZ.inverse)
-        mu_m = slope * capacity / math.e
-        lag = -(intercept + 1) / slope
-        params = self.make_params(A=capacity, mu_m=mu_m, lag=lag, N_min=base)
-        return lmfit.models.update_param_vals(params, self.prefix, **kws)
+    straightened_by = _GOMPERTZ
 
-    def guess_many(
-        self,
-        data: NDArray[np.float64],
-        x: NDArray[np.float64],
-        mask: NDArray[np.bool_],
-    ) -> dict[str, NDArray[np.float64]]:
-        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
-        capacity, slope, intercept, base = self._start_many(
-            data, x, mask, _GOMPERTZ.inverse
-        )
+    def starting_values(
+        self, capacity: Any, slope: Any, intercept: Any, base: Any
+    ) -> dict[str, Any]:
+        """-log(-log(N/A)) is linear in t, with slope mu_m e / A."""
         return {
             "A": capacity,
             "mu_m": slope * capacity / math.e,
@@ -354,26 +345,10 @@ class RichardsModel(_GrowthModel):
         z = r * (np.asarray(x, dtype=np.float64) - t0)
         return N_min + K * _RICHARDS.value(z, nu=nu)
 
-    def guess(  # type: ignore[override]
-        self, data: ArrayLike, x: ArrayLike, **kws: Any
-    ) -> lmfit.Parameters:
-        """Self-start from the logistic (nu = 1)."""
-        capacity, slope, intercept, base = self._start(data, x, _LOGISTIC.inverse)
-        params = self.make_params(
-            K=capacity, r=slope, t0=-intercept / slope, nu=1.0, N_min=base
-        )
-        return lmfit.models.update_param_vals(params, self.prefix, **kws)
-
-    def guess_many(
-        self,
-        data: NDArray[np.float64],
-        x: NDArray[np.float64],
-        mask: NDArray[np.bool_],
-    ) -> dict[str, NDArray[np.float64]]:
-        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
-        capacity, slope, intercept, base = self._start_many(
-            data, x, mask, _LOGISTIC.inverse
-        )
+    def starting_values(
+        self, capacity: Any, slope: Any, intercept: Any, base: Any
+    ) -> dict[str, Any]:
+        """From the logistic (nu = 1), whose logit is linear in t."""
         return {
             "K": capacity,
             "r": slope,
