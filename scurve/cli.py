@@ -720,8 +720,6 @@ def _summary(result: Any, kind: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     import scurve
     from scurve.io import jsonable
 
-    if kind != "growthcurver":  # pragma: no cover - click's Choice guards it
-        raise click.BadParameter(kind, param_hint="'--summary'")
     try:
         frame = scurve.growthcurver_summary(result)
     except ValueError as exc:
