@@ -157,6 +157,10 @@ def _regression(
     return float(m), float(p), float(q)
 
 
+#: The least starting q (on q's bound 0 the fit could not move it).
+_Q_START_MIN = 1e-3
+
+
 def _profile_start(
     sales: NDArray[np.float64], before: NDArray[np.float64], period: float
 ) -> tuple[float, float, float]:
@@ -493,9 +497,16 @@ class BassModel(SCurveModel):
         )
         sales, before = _discrete_analogue(x, y, self.adoptions, period)
         start = _regression(sales, before, period)
-        if start is None or start[0] < 1.001 * float(before[-1] + sales[-1]):
+        total = float(before[-1] + sales[-1])
+        if start is not None and start[0] < 1.001 * total and min(start[1:]) > 0:
+            # the regression's m falls short of the sales so far, but its p
+            # and q are usable: keep them, with m just above the sales
+            start = (1.001 * total, start[1], start[2])
+        elif start is None or start[0] < 1.001 * total:
             start = _profile_start(sales, before, period)
         m, p, q = start
+        # never start on q's bound 0, where the bound transform has no slope
+        q = max(q, _Q_START_MIN)
         values = {"m": m, "p": p, "q": q, "launch": launch}
         if self.adoptions == "per-period":
             values["period"] = period
