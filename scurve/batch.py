@@ -77,6 +77,7 @@ References
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -114,8 +115,28 @@ JACOBIAN_STEP = 1e-5
 #: Curves fitted together in one lockstep batch (bounds memory and keeps the
 #: arrays in cache).
 CHUNK = 4096
-#: Levenberg-Marquardt iterations before a curve is handed to the lmfit path.
-MAX_ITERATIONS = 100
+#: Levenberg-Marquardt iterations of the first pass. The few curves that
+#: need more (about 1 in 100) go on, pooled from every chunk, in a second
+#: pass of up to :data:`RESUME_ITERATIONS` more.
+MAX_ITERATIONS = 40
+RESUME_ITERATIONS = 250
+
+
+#: lmfit's default relative tolerance on the sum of squares (``leastsq``).
+LMFIT_FTOL = 1.5e-8
+
+#: Iterations over which a resumed curve must reduce its sum of squares by
+#: more than :data:`CREEP` (relative), or stop as ``creeping``.
+CREEP_WINDOW = 50
+CREEP = 1e-6
+
+
+def evaluation_budget(nvarys: int) -> int:
+    """lmfit's evaluation limit for ``leastsq``, ``2000 (n + 1)`` for `n`
+    fitted parameters: where the lmfit path would give up, so does the
+    fast path."""
+    return 2000 * (nvarys + 1)
+
 
 _Groups = Mapping[tuple, tuple[ArrayLike, ArrayLike, ArrayLike | None]]
 
@@ -196,8 +217,9 @@ class LMSolution:
     converged : ndarray of bool
     reason : ndarray of str
         ``converged``, ``iteration limit``, ``stalled`` (no step reduces the
-        sum of squares, yet the predicted reduction is not negligible) or
-        ``non-finite`` (the start or the Jacobian is not finite).
+        sum of squares, yet the predicted reduction is not negligible),
+        ``creeping`` (see `creep`) or ``non-finite`` (the start or the
+        Jacobian is not finite).
     """
 
     x: NDArray[np.float64]
@@ -246,7 +268,8 @@ def _damped_step(
             ]
         )
     predicted = -(
-        2 * np.einsum("bi,bi->b", dh, gh) + np.einsum("bi,bij,bj->b", dh, ah, dh)
+        2 * np.einsum("bi,bi->b", dh, gh)
+        + (dh[:, None, :] @ ah @ dh[:, :, None])[:, 0, 0]
     )
     return dh / scale, predicted
 
@@ -258,6 +281,8 @@ def levenberg_marquardt(
     ftol: float = 1e-10,
     xtol: float = 1e-10,
     max_iterations: int = MAX_ITERATIONS,
+    max_nfev: ArrayLike | None = None,
+    creep: float = 0.0,
 ) -> LMSolution:
     r"""Minimize many sums of squares at once, in lockstep.
 
@@ -276,6 +301,17 @@ def levenberg_marquardt(
         tests).
     max_iterations : int
         Jacobians per curve before it is given up (``iteration limit``).
+    max_nfev : int or array_like of int, optional
+        Residual evaluations per curve (each, or one for all) before it is
+        given up (``iteration limit`` too).
+    creep : float
+        With ``creep > 0``, a curve whose sum of squares falls by less than
+        `creep` (relative) over :data:`CREEP_WINDOW` iterations stops with
+        reason ``creeping`` if its parameters moved meanwhile (by more than
+        1e-3, relative, in the fitted coordinates): it crawls along a valley
+        of the sum of squares (parameters running off to infinity), where
+        the minimizer would spend its whole budget without converging. If
+        they did not move, it stops as ``stalled``.
 
     Returns
     -------
@@ -322,14 +358,29 @@ def levenberg_marquardt(
     reason = np.full(n_curves, "running", dtype=object)
     reason[~np.isfinite(rss)] = "non-finite"
     reason[rss == 0] = "converged"
+    budget = np.broadcast_to(
+        np.iinfo(np.int64).max if max_nfev is None else np.asarray(max_nfev), n_curves
+    )
+    mark = rss.copy()  # the sum of squares CREEP_WINDOW Jacobians ago
+    x_mark = x.copy()  # and the parameters
     while True:
         active = np.flatnonzero(reason == "running")
-        over = active[jacobians[active] >= max_iterations]
-        reason[over] = "iteration limit"
-        active = active[jacobians[active] < max_iterations]
+        spent = (jacobians[active] >= max_iterations) | (nfev[active] >= budget[active])
+        reason[active[spent]] = "iteration limit"
+        active = active[~spent]
         if active.size == 0:
             break
         new = active[fresh[active]]
+        if new.size and creep > 0:
+            due = new[jacobians[new] % CREEP_WINDOW == 0]
+            slow = due[
+                (jacobians[due] > 0) & (mark[due] - rss[due] <= creep * rss[due])
+            ]
+            moved = np.abs(x[slow] - x_mark[slow]) > 1e-3 * (np.abs(x_mark[slow]) + 1)
+            reason[slow] = np.where(moved.any(axis=1), "creeping", "stalled")
+            mark[due], x_mark[due] = rss[due], x[due]
+            active = active[reason[active] == "running"]
+            new = new[reason[new] == "running"]
         if new.size:
             jacobians[new] += 1
             jac[new] = _jacobian(residual, x[new], r[new], new)
@@ -337,8 +388,9 @@ def levenberg_marquardt(
             bad = ~np.isfinite(jac[new]).all(axis=(1, 2))
             reason[new[bad]] = "non-finite"
             jac[new[bad]] = 0.0
-            a[new] = np.einsum("bnj,bnk->bjk", jac[new], jac[new])
-            g[new] = np.einsum("bnj,bn->bj", jac[new], r[new])
+            jt = jac[new].transpose(0, 2, 1)
+            a[new] = jt @ jac[new]  # J^T J (matmul: 5x einsum's speed here)
+            g[new] = (jt @ r[new][:, :, None])[:, :, 0]
             norms = np.sqrt(np.einsum("bjj->bj", a[new]))
             scale[new] = np.maximum(scale[new], norms)
             fresh[new] = False
@@ -365,11 +417,12 @@ def levenberg_marquardt(
         # to the precision of the Jacobian (MINPACK's ftol test, but only
         # where the damping does not merely shorten the step)
         small = (np.abs(actual) <= ftol * old) & (predicted <= ftol * old)
-        small &= lam[active] <= 1e-2
+        undamped = lam[active] <= 1e-2
+        small &= undamped
         tiny_step = np.sqrt(np.sum((safe * step) ** 2, axis=1)) <= xtol * np.sqrt(
             np.sum((safe * x[active]) ** 2, axis=1)
         )
-        tiny_step &= lam[active] <= 1e-2
+        tiny_step &= undamped
         # taken steps: move, relax the damping
         moved = active[take]
         x[moved], r[moved], rss[moved] = trial[take], r_trial[take], rss_trial[take]
@@ -383,14 +436,18 @@ def levenberg_marquardt(
         lam[active] = np.clip(lam[active], 1e-15, None)
         reason[active[small | tiny_step]] = "converged"
         stalled = held[lam[held] > 1e16]
-        # no step helps, yet the last Jacobian promised a gain below what a
-        # forward difference resolves (1e-10 of the sum of squares): the
-        # minimum, to the Jacobian's precision (a tight ftol meets this)
-        resolved = last_gain[stalled] <= max(ftol, 1e-10) * rss[stalled]
+        # no step helps, and the last Jacobian promised a gain that lmfit's
+        # own test would call converged (1.5e-8 of the sum of squares, about
+        # what a forward difference resolves): the minimum, to the
+        # Jacobian's precision (a tight ftol meets this)
+        resolved = last_gain[stalled] <= max(ftol, LMFIT_FTOL) * rss[stalled]
         reason[stalled] = np.where(resolved, "converged", "stalled")
     converged = reason == "converged"
-    stale = np.flatnonzero(converged & fresh)  # no Jacobian at the solution yet
-    jac[~converged] = np.nan
+    # a creeping curve keeps its Jacobian too: its covariance says which
+    # parameters are not identifiable
+    kept = converged | (reason == "creeping")
+    stale = np.flatnonzero(kept & fresh)  # no Jacobian at the solution yet
+    jac[~kept] = np.nan
     if stale.size:
         jac[stale] = _jacobian(residual, x[stale], r[stale], stale)
         bad = ~np.isfinite(jac[stale]).all(axis=(1, 2))
@@ -460,6 +517,7 @@ class _Curve:
     lower: NDArray[np.float64]
     upper: NDArray[np.float64]
     vary: tuple[bool, ...]
+    spent: int = 0  # evaluations used by a first pass (resumed curves)
 
     @classmethod
     def of(
@@ -508,10 +566,18 @@ def _least_squares(model: SCurveModel) -> bool:
     squares of the curve, on the y or log-y scale, with lmfit's covariance
     and the engine's test for a flat curve. Models with their own residuals
     (likelihoods, estimators), a Hessian covariance or their own flat test
-    are fitted one by one by the lmfit path."""
+    are fitted one by one by the lmfit path.
+
+    A model that has its own residuals for some options (Bass's estimators)
+    says with ``fast_path`` True that, as configured, they are the plain
+    least-squares residuals and its flat test the engine's."""
+    if getattr(model, "covariance", "jacobian") not in ("jacobian", "hessian"):
+        return False
+    declared = getattr(model, "fast_path", None)
+    if declared is not None:
+        return bool(declared)
     return (
-        getattr(model, "covariance", "jacobian") in ("jacobian", "hessian")
-        and type(model)._residual is SCurveModel._residual
+        type(model)._residual is SCurveModel._residual
         and getattr(model, "no_signal", None) is None
     )
 
@@ -585,17 +651,38 @@ class _Expressions:
         self.interpreter = copy.deepcopy(params)._asteval
 
     def __call__(self, symbols: Mapping[str, NDArray]) -> dict[str, NDArray]:
+        import warnings
+
         table = self.interpreter.symtable
         table.update(symbols)
         shape = np.shape(next(iter(symbols.values())))
         out = {}
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            # asteval's own checks of exponents (nanmax of all-NaN arrays)
+            warnings.simplefilter("ignore", RuntimeWarning)
             for name, expr in self.exprs.items():
-                value = self.interpreter.eval(
-                    expr, show_errors=False, raise_errors=True
-                )
+                try:
+                    value = self._eval(expr)
+                except Exception:  # one curve's value refused: curve by curve
+                    value = self._each(expr, table, shape)
                 out[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
                 table[name] = out[name]
+        return out
+
+    def _eval(self, expr: str) -> Any:
+        return self.interpreter.eval(expr, show_errors=False, raise_errors=True)
+
+    def _each(self, expr: str, table: dict, shape: tuple[int, ...]) -> NDArray:
+        """`expr` row by row, NaN where the interpreter refuses it (as lmfit
+        refuses an exponent above 10,000 in ``10**log_ec50``)."""
+        arrays = {n: v for n, v in table.items() if isinstance(v, np.ndarray)}
+        arrays = {n: v for n, v in arrays.items() if v.shape == shape}
+        out = np.full(shape, math.nan)
+        for i in np.ndindex(*shape):
+            table.update({n: v[i] for n, v in arrays.items()})
+            with contextlib.suppress(Exception):  # refused: NaN
+                out[i] = self._eval(expr)
+        table.update(arrays)
         return out
 
 
@@ -626,6 +713,7 @@ class _Solved:
     upper: NDArray
     expressions: _Expressions
     symbols: dict[str, NDArray]  # parameter values and data spans
+    suspects: NDArray  # (b,) bool: the model must check these one by one
 
 
 def _pad(curves: Sequence[_Curve]) -> tuple[NDArray, NDArray, NDArray, NDArray]:
@@ -698,7 +786,7 @@ def _covariance(
     as for MINPACK's triangular inverse; nearly dependent columns give a
     huge covariance that the assessment reports as not identifiable."""
     p = jac.shape[2]
-    a = np.einsum("bnj,bnk->bjk", jac, jac)
+    a = jac.transpose(0, 2, 1) @ jac
     norms = np.sqrt(np.einsum("bjj->bj", a))
     has = np.all(np.isfinite(a), axis=(1, 2)) & np.all(norms > 0, axis=1)
     safe = np.where(norms > 0, norms, 1.0)
@@ -708,7 +796,7 @@ def _covariance(
     e, vecs = np.linalg.eigh(ah)
     floor = e[:, -1:] * 1e-32
     e = np.where(e > floor, e, floor)
-    inv = np.einsum("bij,bj,bkj->bik", vecs, 1 / e, vecs)
+    inv = (vecs / e[:, None, :]) @ vecs.transpose(0, 2, 1)
     inv /= safe[:, :, None] * safe[:, None, :]
     grad = bnds.gradient(u)
     raw = inv * grad[:, :, None] * grad[:, None, :]
@@ -813,11 +901,23 @@ def _at_bound(values: NDArray, lower: NDArray, upper: NDArray) -> NDArray:
 
 
 def _solve(
-    model: SCurveModel, curves: list[_Curve], template: lmfit.Parameters
+    model: SCurveModel,
+    curves: list[_Curve],
+    template: lmfit.Parameters,
+    *,
+    max_iterations: int | None = None,
+    spent: NDArray[np.int64] | None = None,
 ) -> _Solved:
     """Fit one lockstep batch (curves with the same fitted parameters);
     `template` is one curve's full parameters (for the derived quantities'
-    expressions and symbols)."""
+    expressions and symbols).
+
+    The first pass gives every curve `max_iterations` (default
+    :data:`MAX_ITERATIONS`); the second, for the few that need more, is
+    given `spent`, the evaluations each curve has used, and `max_iterations`
+    more, within lmfit's own budget (:func:`evaluation_budget`), stopping
+    curves that creep along a valley: a curve stopped there has not
+    converged (status ``not_converged``), as on the lmfit path."""
     names = list(model.curve_params)
     varied = np.flatnonzero(curves[0].vary).astype(np.intp)
     x, y, w, mask = _pad(curves)
@@ -848,11 +948,24 @@ def _solve(
     with np.errstate(all="ignore"):
         u0 = bnds.to_internal(start[:, varied])
         # the model's own tolerance where tighter (hill's 1e-12, for drc's
-        # digits); never looser than 1e-10
-        ftol = min(1e-10, getattr(model, "solver_options", {}).get("ftol", 1.0))
+        # digits); never looser than 1e-10 in the first pass. The second
+        # takes the lmfit path's (the model's, or lmfit's 1.5e-8): slow
+        # curves (a parameter near a bound, a shallow valley) then stop
+        # where the lmfit path stops.
+        own = getattr(model, "solver_options", {}).get("ftol")
+        final = spent is not None
+        ftol = (own or LMFIT_FTOL) if final else min(1e-10, own or 1.0)
         sol = levenberg_marquardt(
-            residual, u0, ftol=ftol, xtol=ftol, max_iterations=MAX_ITERATIONS
+            residual,
+            u0,
+            ftol=ftol,
+            xtol=ftol,
+            max_iterations=MAX_ITERATIONS if max_iterations is None else max_iterations,
+            max_nfev=evaluation_budget(varied.size) - spent if final else None,
+            creep=CREEP if final else 0.0,
         )
+        if final:
+            sol.nfev += spent
         values = full(sol.x, everyone)
         fit = evaluate(values, everyone)
     st = _statistics(model, y, fit, w, mask, varied.size)
@@ -931,6 +1044,7 @@ def _solve(
             errorbars[k],
             fit[k][mask[k]],
             curves[k].y,
+            aborted=final and sol.reason[k] == "iteration limit",
         )
         converged[k] = verdict.converged
         verdicts.append((k, verdict.status, verdict.message))
@@ -944,7 +1058,8 @@ def _solve(
     # fit; a fit that wandered off without converging (as fits to noise do)
     # but explains no more than a constant at its best point is flat too,
     # rather than handed to lmfit to wander for thousands of evaluations
-    wandered = np.isin(sol.reason, ["iteration limit", "stalled"]) & finite
+    wandered = np.isin(sol.reason, ["iteration limit", "stalled", "creeping"])
+    wandered &= finite
     for k in _flat_candidates(st, varied.size, converged | wandered):
         flat = fitting.no_signal(
             {"r2": float(st["r2"][k]), "dof": float(st["dof"][k])}, varied.size
@@ -974,6 +1089,7 @@ def _solve(
         upper,
         expressions,
         symbols,
+        _check_suspects(model, x, mask, values),
     )
 
 
@@ -992,6 +1108,15 @@ def _flat_candidates(
     return np.flatnonzero(converged & (dof > 0) & maybe)
 
 
+_REASONS = {
+    "creeping": (
+        f"the sum of squares fell by less than {CREEP:g} (relative) over "
+        f"{CREEP_WINDOW} iterations: the fit creeps along a valley, so some "
+        "parameters are not identifiable from these data"
+    )
+}
+
+
 def _assess(
     names: list[str],
     values: NDArray,
@@ -1006,6 +1131,7 @@ def _assess(
     errorbars: bool,
     fit: NDArray,
     y: NDArray,
+    aborted: bool = False,
 ) -> Any:
     """The engine's own assessment of one curve (for its exact message)."""
     params = {}
@@ -1029,16 +1155,32 @@ def _assess(
             min=-math.inf,
             max=math.inf,
         )
-    return fitting._assess(
+    why = _REASONS.get(sol.reason[k], f"the fast path stopped: {sol.reason[k]}")
+    creeping = sol.reason[k] == "creeping"
+    verdict = fitting._assess(
         params,  # type: ignore[arg-type]
-        bool(sol.converged[k]),
-        f"the fast path stopped: {sol.reason[k]}",
+        bool(sol.converged[k]) or creeping,
+        why,
         bool(errorbars),
         covar if has else None,
         int(sol.nfev[k]),
         fit,
+        aborted=aborted,
         exact=bool(sol.rss[k] <= 1e-28 * np.sum(np.square(y))),
     )
+    if creeping and verdict.status == "ok":
+        # a valley the covariance does not show as singular: say so (a
+        # parameter that ran into its bound is at_bound, as on the lmfit path)
+        return fitting._assess(
+            params,  # type: ignore[arg-type]
+            False,
+            why,
+            bool(errorbars),
+            covar if has else None,
+            int(sol.nfev[k]),
+            fit,
+        )
+    return verdict
 
 
 # ------------------------------------------------------------ results
@@ -1256,6 +1398,7 @@ def fit_groups(
     ci: CI = "delta",
     level: float = LEVEL,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> GroupFits | None:
     """Fit `model` to every group independently, on the fast path.
 
@@ -1267,13 +1410,15 @@ def fit_groups(
 
     Curves that the fast path cannot finish are fitted by the lmfit path;
     their ``message`` ends with ``fitted one by one with lmfit (why)``.
+
+    `workers` processes (None: every available core, for batches of at least
+    :data:`PARALLEL_CURVES` curves; 1: this process only) fit the lockstep
+    chunks; the pool is forked, so the data are not copied to it.
     """
     if ci not in ("delta", "none"):
         raise ValueError(f"the fast path gives delta or no intervals, not {ci!r}")
     if not _least_squares(model):
         return None
-    if not getattr(model, "fast_path", True):
-        return None  # the model minimizes its own residuals (bass estimators)
     keys = list(keys)
     order = list(groups)
     stored: dict[tuple, FitResult | FitError] = {}
@@ -1333,27 +1478,62 @@ def fit_groups(
                 progress(n)
         reported = max(reported, count)
 
-    report(done)
-    for members in batches.values():
-        members = sorted(members, key=lambda key: curves[key].y.size)
-        for start in range(0, len(members), CHUNK):
-            chunk = members[start : start + CHUNK]
-            batch = _solve(model, [curves[key] for key in chunk], template)
-            for k, key in enumerate(chunk):
-                flat = batch.status[k] == "flat"
-                if batch.status[k] == "failed" or not (batch.converged[k] or flat):
-                    fallback[key] = _why(batch.lm_reason[k], batch.status[k])
-                    continue
-                try:
+    def settle(chunk: list[tuple], batch: _Solved, final: bool) -> list[tuple]:
+        """Keep the chunk's finished curves; return those that need the
+        second pass (only from the first)."""
+        more = []
+        suspects = batch.suspects
+        for k, key in enumerate(chunk):
+            flat = batch.status[k] == "flat"
+            limit = batch.lm_reason[k] in ("iteration limit", "creeping")
+            if not final and limit and not flat and batch.status[k] != "failed":
+                more.append(key)
+                continue
+            if batch.status[k] == "failed" or not (
+                batch.converged[k] or flat or (final and limit)
+            ):
+                fallback[key] = _why(batch.lm_reason[k], batch.status[k])
+                continue
+            try:
+                if batch.converged[k] and suspects[k]:  # as fitting.fit_curve
                     _check_fit(model, batch, k)
-                except FitError as exc:
-                    stored[key] = exc
-                except (AttributeError, KeyError, TypeError):
-                    fallback[key] = "the model checks its fits on a FitResult"
-                else:
-                    solved[key] = (batch, k)
-            done += len(chunk)
-            report(done)
+            except FitError as exc:
+                stored[key] = exc
+            except (AttributeError, KeyError, TypeError):
+                fallback[key] = "the model checks its fits on a FitResult"
+            else:
+                solved[key] = (batch, k)
+        return more
+
+    report(done)
+    workers = _workers(workers, len(curves))
+    chunks = [
+        chunk
+        for members in batches.values()
+        for chunk in _chunks(
+            sorted(members, key=lambda key: curves[key].y.size), workers
+        )
+    ]
+    stragglers: list[tuple] = []
+    for chunk, batch in _solve_chunks(model, curves, chunks, template, workers):
+        more = settle(chunk, batch, final=False)
+        for key in more:  # go on from where the first pass stopped
+            k = chunk.index(key)
+            curves[key] = _resumed(curves[key], batch, k)
+        stragglers += more
+        done += len(chunk) - len(more)
+        report(done)
+    for members in _by_vary(stragglers, curves):
+        batch = _solve(
+            model,
+            [curves[key] for key in members],
+            template,
+            max_iterations=RESUME_ITERATIONS,
+            spent=np.array([curves[key].spent for key in members], dtype=np.int64),
+        )
+        settle(members, batch, final=True)
+        done += len(members)
+        report(done)
     for key, why in fallback.items():
         x, y, w = groups[key]
         note = f"; fitted one by one with lmfit ({why})"
@@ -1380,6 +1560,113 @@ def fit_groups(
     return GroupFits(
         model, keys, results, _table(model, keys, order, results, solved, level, ci)
     )  # type: ignore[arg-type]
+
+
+def _chunks(members: list[tuple], workers: int) -> list[list[tuple]]:
+    """Lockstep batches of at most :data:`CHUNK` curves, of near-equal
+    sizes, as many as a multiple of `workers` (so that the workers of a
+    process pool finish together)."""
+    count = max(1, math.ceil(len(members) / CHUNK))
+    count = min(len(members), workers * math.ceil(count / workers)) or 1
+    size = math.ceil(len(members) / count)
+    return [members[i : i + size] for i in range(0, len(members), size)]
+
+
+def _by_vary(keys: Sequence[tuple], curves: Mapping[tuple, _Curve]) -> list[list]:
+    """`keys` grouped by which parameters their curves fit."""
+    out: dict[tuple[bool, ...], list[tuple]] = {}
+    for key in keys:
+        out.setdefault(curves[key].vary, []).append(key)
+    return list(out.values())
+
+
+def _resumed(curve: _Curve, batch: _Solved, k: int) -> _Curve:
+    """`curve`, to go on from where `batch` left it (its k-th curve)."""
+    import dataclasses
+
+    return dataclasses.replace(
+        curve, start=batch.values[k].copy(), spent=int(batch.nfev[k])
+    )
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where known)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+#: Fewer curves than this are fitted in one process (a pool costs more).
+PARALLEL_CURVES = 2 * 1024
+
+
+def _workers(workers: int | None, n_curves: int) -> int:
+    """Processes to use: `workers` (None: the available cores, for at least
+    :data:`PARALLEL_CURVES` curves); 1 where processes cannot be forked or
+    inside a worker."""
+    import multiprocessing
+
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    if workers is None:
+        workers = available_cores() if n_curves >= PARALLEL_CURVES else 1
+    if _JOB is not None or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return workers
+
+
+#: The work of a process pool, inherited by its forked workers (not pickled).
+_JOB: tuple[SCurveModel, list[list[_Curve]], lmfit.Parameters] | None = None
+
+
+def _solve_job(index: int) -> _Solved:
+    """A forked worker's task: the index-th chunk of :data:`_JOB`, returned
+    without what the parent has already (its curves and expressions)."""
+    assert _JOB is not None
+    model, chunks, template = _JOB
+    batch = _solve(model, chunks[index], template)
+    batch.curves, batch.expressions = [], None  # type: ignore[assignment]
+    return batch
+
+
+def _solve_chunks(
+    model: SCurveModel,
+    curves: Mapping[tuple, _Curve],
+    chunks: list[list[tuple]],
+    template: lmfit.Parameters,
+    workers: int | None,
+) -> Iterator[tuple[list[tuple], _Solved]]:
+    """Each chunk of keys with its solved batch, in order: in this process,
+    or, with more than one worker and more than one chunk, in a pool of
+    forked processes (POSIX; the chunks' curves are inherited, only the
+    results travel back)."""
+    import multiprocessing
+
+    global _JOB
+    workers = min(workers, len(chunks))
+    if workers <= 1:
+        for chunk in chunks:
+            yield chunk, _solve(model, [curves[key] for key in chunk], template)
+        return
+        for chunk in chunks:
+            yield chunk, _solve(model, [curves[key] for key in chunk], template)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    job = [[curves[key] for key in chunk] for chunk in chunks]
+    expressions = _Expressions(model, template)
+    _JOB = (model, job, template)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for index, batch in enumerate(pool.map(_solve_job, range(len(job)))):
+                batch.curves, batch.expressions = job[index], expressions
+                yield chunks[index], batch
+    finally:
+        _JOB = None
 
 
 def _start_many(
@@ -1447,6 +1734,22 @@ def _start_many(
         if ok[k]:
             out[key] = _Curve(position[key], x, y, w, start[k], lower, upper, vary)
     return out
+
+
+def _check_suspects(
+    model: SCurveModel, x: NDArray, mask: NDArray, values: NDArray
+) -> NDArray[np.bool_]:
+    """The curves whose fit the model must check one by one: all, unless it
+    has nothing to check or says which may fail (``check_suspects(x, mask,
+    values)``, vectorized)."""
+    count = len(x)
+    if type(model).check_fit is SCurveModel.check_fit:
+        return np.zeros(count, dtype=bool)
+    suspects = getattr(model, "check_suspects", None)
+    if suspects is None:
+        return np.ones(count, dtype=bool)
+    named = {n: values[:, i] for i, n in enumerate(model.curve_params)}
+    return np.asarray(suspects(x, mask, named), dtype=bool)
 
 
 def _check_fit(model: SCurveModel, batch: _Solved, k: int) -> None:

@@ -280,22 +280,67 @@ def test_progress_counts_every_group(plate: tuple) -> None:
     assert done == list(range(1, len(groups) + 1))
 
 
-def test_curves_the_fast_path_cannot_finish_go_to_lmfit(
+def test_slow_curves_go_on_in_a_pooled_second_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Curves that need more iterations than the first pass gives go on
+    from where they stopped, all together, and reach the lmfit path's
+    minimum without being refitted by lmfit."""
     model = get_model("gompertz")
     groups = synthetic("gompertz", 7, seed=1)
     groups.pop(("c6",))  # the flat one: flagged on the fast path, see below
     slow = fit_groups(model, groups, ["curve"], fast=False).table
     monkeypatch.setattr(batch, "MAX_ITERATIONS", 2)
+    fast = fit_groups(model, groups, ["curve"]).table
+    assert not fast["message"].str.contains("one by one").any()
+    assert_same_table(fast, slow, model)
+
+
+def test_curves_the_fast_path_cannot_finish_go_to_lmfit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A curve on which the fast path gets nowhere (here: every curve, as
+    if each stalled) is fitted by the lmfit path, and the table says so."""
+    model = get_model("gompertz")
+    groups = synthetic("gompertz", 7, seed=1)
+    groups.pop(("c6",))
+    slow = fit_groups(model, groups, ["curve"], fast=False).table
+    original = batch.levenberg_marquardt
+
+    def stalls(*args: Any, **kws: Any) -> batch.LMSolution:
+        solution = original(*args, **kws)
+        solution.reason[:] = "stalled"
+        solution.converged[:] = False
+        return solution
+
+    monkeypatch.setattr(batch, "levenberg_marquardt", stalls)
     fits = fit_groups(model, groups, ["curve"])
     fast = fits.table
-    note = "fitted one by one with lmfit (the fast path did not converge in 2"
+    note = "fitted one by one with lmfit (the fast path stalled)"
     assert fast["message"].str.contains(note, regex=False).all()
     numeric = [c for c in fast.columns if fast[c].dtype.kind == "f"]
     pd.testing.assert_frame_equal(fast[numeric], slow[numeric])
     assert fast["status"].tolist() == slow["status"].tolist()
     assert note in fits["c0"].message
+
+
+def test_a_curve_running_off_to_infinity_is_not_converged_not_refitted() -> None:
+    """Data on a straight line hold no plateau: the sigmoid's asymptotes run
+    off without end (the lmfit path grinds through its 10,000 evaluations);
+    the fast path stops it within its own budget and says so."""
+    model = get_model("sigmoid")
+    rng = np.random.default_rng(8)
+    groups = {
+        (f"c{i}",): (DOSES, 10 * DOSES + rng.normal(0, 1, DOSES.size), None)
+        for i in range(3)
+    }
+    groups[("good",)] = synthetic("sigmoid", 2, seed=2, ragged=False)[("c0",)]
+    table = fit_groups(model, groups, ["curve"]).table.set_index("curve")
+    assert table.loc["good", "status"] == "ok"
+    runaway = table.drop(index="good")
+    assert not runaway["message"].str.contains("one by one").any()
+    assert runaway["status"].isin(["not_converged", "singular"]).all()
+    assert runaway["message"].str.contains("did not converge|not identifiable").all()
 
 
 def test_a_flat_curve_that_never_converges_is_flat_not_refitted() -> None:
@@ -371,9 +416,45 @@ def test_levenberg_marquardt_reports_each_curve() -> None:
 
 
 def test_models_with_their_own_likelihood_take_the_lmfit_path() -> None:
-    """bass minimizes its own residuals (and tests flatness its own way): its
-    groups are fitted one by one; hill's Hessian covariance (drc's) is
-    computed on the fast path (tests/test_batch_hill.py)."""
-    assert not batch._least_squares(get_model("bass"))
+    """Bass's OLS and ML estimators and its priors minimize their own
+    residuals: their groups are fitted one by one; Bass by nonlinear least
+    squares (the default) is plain least squares, on the fast path; hill's
+    Hessian covariance (drc's) is computed on the fast path
+    (tests/test_batch_hill.py)."""
+    assert batch._least_squares(get_model("bass"))
+    assert not batch._least_squares(get_model("bass", estimator="ols"))
+    assert not batch._least_squares(get_model("bass", estimator="ml"))
+    assert not batch._least_squares(get_model("bass", prior={"p": (0.03, 0.01)}))
     assert batch._least_squares(get_model("hill"))
     assert batch._least_squares(get_model("logistic", log_y=True))
+
+
+@pytest.mark.parametrize("adoptions", ["cumulative", "per-period"])
+def test_bass_on_the_fast_path(adoptions: str) -> None:
+    """Seeded Bass sales histories (m 500-1500, p 0.005-0.03, q 0.2-0.6,
+    15 periods, 3% noise): the lmfit path's table, or a lower minimum."""
+    model = get_model("bass", adoptions=adoptions)
+    rng = np.random.default_rng(6)
+    t = np.arange(1.0, 16.0)
+    groups = {}
+    for i in range(40):
+        truth = {"m": rng.uniform(500, 1500), "p": rng.uniform(0.005, 0.03)}
+        truth |= {"q": rng.uniform(0.2, 0.6), "launch": 0.0, "period": 1.0}
+        sales = model.eval(model.make_params(**truth), x=t)
+        groups[(f"c{i}",)] = (t, sales * (1 + 0.03 * rng.normal(size=t.size)), None)
+    fits = fit_groups(model, groups, ["product"])
+    assert not fits.table["message"].str.contains("one by one").any()
+    assert isinstance(fits.results, batch.BatchResults)
+    slow = fit_groups(model, groups, ["product"], fast=False).table
+    fast = fits.table
+    ok = (slow["status"] == "ok").to_numpy()
+    assert ok.mean() > 0.9
+    assert np.all(fast["rss"] <= slow["rss"] * (1 + 1e-6))
+    same = ok & (fast["rss"] >= slow["rss"] * (1 - 1e-6)).to_numpy()
+    for name in ("m", "p", "q", "t_peak"):
+        assert fast[name][same].to_numpy() == pytest.approx(
+            slow[name][same].to_numpy(), rel=1e-4
+        )
+        assert fast[f"{name}_stderr"][same].to_numpy() == pytest.approx(
+            slow[f"{name}_stderr"][same].to_numpy(), rel=1e-3
+        )

@@ -373,9 +373,11 @@ class HillModel(SCurveModel):
 
         n = mask.sum(axis=1)
         padded = np.where(mask, x, x[:, :1])
-        layouts, which = np.unique(
-            np.column_stack([n, padded]), axis=0, return_inverse=True
-        )
+        table = np.column_stack([n, padded])
+        if np.array_equal(table, np.broadcast_to(table[:1], table.shape)):
+            layouts, which = table[:1], np.zeros(len(table), dtype=np.intp)
+        else:  # (screens share one layout: skip the costly row sort then)
+            layouts, which = np.unique(table, axis=0, return_inverse=True)
         which = np.ravel(which)
         out = {name: np.full(data.shape[0], np.nan) for name in self.curve_params}
         values = {"hill": 1.0, "asymmetry": 1.0}
@@ -466,6 +468,24 @@ class HillModel(SCurveModel):
                 f"highest {unit})"
             )
 
+    def check_suspects(
+        self,
+        x: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+        values: Mapping[str, NDArray[np.float64]],
+    ) -> NDArray[np.bool_]:
+        """Which of many curves (rows of `x`, points where `mask`) may fail
+        :meth:`check_fit`: an EC50 outside the positive doses (or not
+        finite); the fast path checks only these one by one."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lx = self.ln_dose(x)
+        ok = mask & np.isfinite(lx)
+        lo = np.min(np.where(ok, lx, np.inf), axis=1)
+        hi = np.max(np.where(ok, lx, -np.inf), axis=1)
+        ln_ec50 = np.asarray(values["log_ec50"]) * _LN10
+        inside = (ln_ec50 >= lo) & (ln_ec50 <= hi)
+        return ok.any(axis=1) & ~inside
+
 
 class Hill5Model(HillModel):
     r"""The five-parameter logistic (5PL, drc's LL.5) with a true EC50.
@@ -492,8 +512,10 @@ class Hill5Model(HillModel):
     }
 
     def shift(self, values: Mapping[str, float]) -> float:
-        """z at the EC50: -softplus^-1(ln 2 / f), 0 at f = 1."""
-        return -float(special.softplus_inv(math.log(2.0) / values["asymmetry"]))
+        """z at the EC50: -softplus^-1(ln 2 / f), 0 at f = 1 (an array for an
+        array of f: the fast path fits many curves at once)."""
+        shift = -special.softplus_inv(math.log(2.0) / np.asarray(values["asymmetry"]))
+        return float(shift) if np.ndim(shift) == 0 else shift  # type: ignore[return-value]
 
     def unit(self, z: ArrayLike, values: Mapping[str, float]) -> NDArray[np.float64]:
         """sigma(z)**f, the core's Richards unit curve with nu = 1/f."""
