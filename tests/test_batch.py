@@ -458,3 +458,29 @@ def test_bass_on_the_fast_path(adoptions: str) -> None:
         assert fast[f"{name}_stderr"][same].to_numpy() == pytest.approx(
             slow[f"{name}_stderr"][same].to_numpy(), rel=1e-3
         )
+
+
+def test_a_pool_of_processes_gives_the_same_table() -> None:
+    """workers=2 fits the lockstep chunks in two forked processes: the same
+    table, to the last bit, as one process, with progress for every group."""
+    model = get_model("sigmoid")
+    groups = synthetic("sigmoid", 300, seed=12)
+    alone = fit_groups(model, groups, ["curve"], workers=1).table
+    done: list[int] = []
+    pooled = fit_groups(model, groups, ["curve"], workers=2, progress=done.append)
+    pd.testing.assert_frame_equal(pooled.table, alone)
+    assert done == list(range(1, len(groups) + 1))
+    key = next(iter(groups))
+    assert pooled[key[0]].params["center"].value == alone["center"].iloc[0]
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        fit_groups(model, groups, ["curve"], workers=0)
+
+
+def test_chunks_are_balanced_over_the_workers() -> None:
+    members = [(i,) for i in range(10_000)]
+    chunks = batch._chunks(members, 2)
+    assert sum(map(len, chunks)) == len(members)
+    assert len(chunks) % 2 == 0
+    assert max(map(len, chunks)) <= batch.CHUNK
+    assert max(map(len, chunks)) - min(map(len, chunks)) <= 1
+    assert batch._chunks(members[:3], 8) == [[(0,)], [(1,)], [(2,)]]
