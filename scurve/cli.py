@@ -550,7 +550,8 @@ by_option = click.option(
     default=(),
     show_default=True,
     metavar="COL",
-    help="Group key column: one fit per group; repeat for several keys.",
+    help="Group key column: one fit per group; repeat, or separate by commas "
+    "(--by drug,cell), for several keys.",
 )
 weights_option = click.option(
     "--weights",
@@ -1352,6 +1353,27 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     "analogous product (pre-launch forecasts: m estimated, its interval "
     "carrying the priors' uncertainty); repeatable.",
 )
+@click.option(
+    "--chunk-curves",
+    type=click.IntRange(min=1),
+    default=None,
+    show_default="20000 when streaming",
+    metavar="N",
+    help="Large screens: stream the Parquet DATA, fitting N groups at a time "
+    "(rows of a group must be together), into -o FILE (.parquet, .csv, .tsv). "
+    "A Parquet DATA of more than 1,000,000 rows (by its metadata) with -o and "
+    "--by streams without this option.",
+)
+@click.option(
+    "--dask",
+    "dask_target",
+    default=None,
+    show_default=True,
+    metavar="local|ADDRESS",
+    help="Large screens: fit the Parquet DATA with Dask, on a local cluster "
+    "(one worker process per core) or the scheduler at ADDRESS (e.g. "
+    "tcp://host:8786), into -o FILE; needs pip install 'scurve[dask]'.",
+)
 def fit_(
     data: Path,
     model_name: str,
@@ -1386,6 +1408,8 @@ def fit_(
     launch: str | None = None,
     covariates: tuple[str, ...] = (),
     priors: tuple[str, ...] = (),
+    chunk_curves: int | None = None,
+    dask_target: str | None = None,
 ) -> None:
     """Fit a model to DATA, per group with --by.
 
@@ -1401,7 +1425,7 @@ def fit_(
     import scurve
 
     label = _data_label(data)
-    keys = list(dict.fromkeys(by))
+    keys = _names(by)
     shared = _names(share)
     if shared and not keys:
         raise click.UsageError("--share needs groups: give --by as well")
@@ -1443,6 +1467,30 @@ def fit_(
     if output is not None:
         with _reported(label):
             _check_output(output, data, force)
+    # large screens (scurve.cli_scale): streamed in chunks, or fitted by Dask
+    large = {"--dask": dask_target, "--chunk-curves": chunk_curves}
+    refused = {
+        "--wide": wide, "--blank": blank, "--summary": summary, "--share": shared,
+        "--plot": plot_target, "--trials": trials, "--loss": loss != "linear",
+        "--ec": ec_levels, "--covariate": covariates, "--format": fmt,
+    }  # fmt: skip
+    if any(v is not None for v in large.values()) or (
+        not any(refused.values()) and _large_input(data, output, keys)
+    ):
+        from scurve import cli_scale
+
+        named = " and ".join(k for k, v in large.items() if v is not None)
+        if named and (given := cli_scale.refused_options(refused)):
+            raise click.UsageError(f"{named} cannot take {', '.join(given)}")
+        if named and (output is None or not keys):
+            raise click.UsageError(f"{named} needs --by and -o FILE")
+        cli_scale.fit_large(
+            data, model, output=output, keys=keys, dask=dask_target,
+            chunk_curves=chunk_curves, force=force, x=x, y=y, weights=weights,
+            weights_kind=weights_kind, fix=fixed, init=starts, bounds=limits,
+            ci=ci, level=level, nan=nan,
+        )  # fmt: skip
+        return
     table, selection = _load(
         data,
         x=x,
@@ -1509,6 +1557,18 @@ def fit_(
     _draw_plots(result, plot_file, plot_files, x=x, y=y, plate=wide)
     if _report_statuses(tidy, keys, label, bool(shared)):
         click.get_current_context().exit(1)
+
+
+def _large_input(data: Path, output: Path | None, keys: Sequence[str]) -> bool:
+    """A Parquet DATA large enough to stream (scurve.cli_scale.should_stream);
+    decided without importing pyarrow for anything but Parquet."""
+    if output is None or not keys or str(data) == "-":
+        return False
+    if not (data.is_dir() or data.suffix.lower() in (".parquet", ".pq")):
+        return False
+    from scurve import cli_scale
+
+    return cli_scale.should_stream(data, output, keys)
 
 
 def _dose_model(
@@ -1790,7 +1850,7 @@ def compare(
     from scurve.fitting import compare as compare_fits
 
     label = _data_label(data)
-    keys = list(dict.fromkeys(by))
+    keys = _names(by)
     models = _model_specs(specs)
     table, selection = _load(
         data, x=x, y=y, keys=keys, weights=weights, weights_kind=weights_kind, nan=nan
