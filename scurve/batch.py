@@ -1463,10 +1463,6 @@ def fit_groups(
     for key in rest:
         if key not in curves:
             start_one(key)
-    batches: dict[tuple[bool, ...], list[tuple]] = {}
-    for key in order:
-        if key in curves:
-            batches.setdefault(curves[key].vary, []).append(key)
     solved: dict[tuple, tuple[_Solved, int]] = {}
     done = len(stored)
     reported = 0
@@ -1509,7 +1505,7 @@ def fit_groups(
     workers = _workers(workers, len(curves))
     chunks = [
         chunk
-        for members in batches.values()
+        for members in _by_vary([key for key in order if key in curves], curves)
         for chunk in _chunks(
             sorted(members, key=lambda key: curves[key].y.size), workers
         )
@@ -1756,8 +1752,6 @@ def _check_fit(model: SCurveModel, batch: _Solved, k: int) -> None:
     """The model's own check of a converged fit
     (:meth:`~scurve.fitting.SCurveModel.check_fit`), given a view of the
     curve: ``x``, ``data``, ``params[name].value`` / ``.stderr``."""
-    if type(model).check_fit is SCurveModel.check_fit:
-        return
     curve = batch.curves[k]
     params = {
         name: SimpleNamespace(
