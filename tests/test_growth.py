@@ -175,3 +175,19 @@ def test_shared_capacity_across_groups_keeps_derived_quantities_per_group():
     assert table["doubling_time"].notna().all()
     assert table.loc[0, "t0"] < table.loc[1, "t0"]
     assert model.curve_params == ["K", "r", "t0", "N_min"]
+
+
+def test_gompertz_at_zero_amplitude_is_its_baseline() -> None:
+    """A = 0 is the bound a fit to a flat well can reach: the curve is its
+    limit N_min there (it once raised ZeroDivisionError inside lmfit)."""
+    model = get_model("gompertz")
+    t = np.array([0.0, 1.0, 5.0, 24.0])
+    flat = model.function(t, A=0.0, mu_m=2004.3, lag=5.0, N_min=0.25)
+    np.testing.assert_array_equal(flat, np.full(t.size, 0.25))
+    stacked = model.function(
+        np.stack([t, t]), A=np.array([[0.0], [2.0]]), mu_m=1.0, lag=3.0, N_min=0.0
+    )
+    np.testing.assert_array_equal(stacked[0], 0.0)
+    np.testing.assert_array_equal(
+        stacked[1], model.function(t, A=2.0, mu_m=1.0, lag=3.0, N_min=0.0)
+    )

@@ -288,9 +288,13 @@ class GompertzModel(_GrowthModel):
     def function(  # type: ignore[override]
         self, x: NDArray[np.float64], A: float, mu_m: float, lag: float, N_min: float
     ) -> NDArray[np.float64]:
-        """N at times `x`; exp(-exp(-z)) is the core's gompertz unit form."""
-        z = mu_m * math.e / A * (np.asarray(x, dtype=np.float64) - lag) - 1
-        return N_min + A * _GOMPERTZ.value(z)
+        """N at times `x`; exp(-exp(-z)) is the core's gompertz unit form.
+        At A = 0 (its bound) the curve is its limit, the constant N_min."""
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.divide(mu_m * math.e, A) * (x - lag) - 1
+            n = N_min + A * _GOMPERTZ.value(z)
+        return np.where(np.asarray(A) == 0, N_min + 0.0 * x, n)
 
     straightened_by = _GOMPERTZ
 
