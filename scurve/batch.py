@@ -39,10 +39,13 @@ damped normal equations of all active curves at once,
 and a curve leaves the lockstep when its relative reduction of the residual
 sum of squares, actual and predicted, falls below ``ftol`` (1e-10, tighter
 than lmfit's 1.5e-8, so that the fast path's minimum is never the worse
-one), or its scaled step below ``xtol``. The Jacobian is a forward
-difference in the internal coordinates with lmfit's step
-:math:`10^{-5}|u|` (MINPACK's :math:`\sqrt{\epsilon_{fcn}}|u|`), so that
-the standard errors are lmfit's.
+one), or its scaled step below ``xtol``. The iterations use the model's
+analytic derivatives where it has them (:meth:`~scurve.fitting.SCurveModel.
+partials`: hill, hill5, sigmoid), else forward differences; the Jacobian
+at the solution is always the forward difference in the internal
+coordinates with lmfit's step :math:`10^{-5}|u|` (MINPACK's
+:math:`\sqrt{\epsilon_{fcn}}|u|`), so that the standard errors are
+lmfit's.
 
 *Statistics* are those of the lmfit path, vectorized: the covariance is
 :math:`(J^T J)^{-1}` at the solution, mapped to the parameters and scaled by
@@ -283,6 +286,8 @@ def levenberg_marquardt(
     max_iterations: int = MAX_ITERATIONS,
     max_nfev: ArrayLike | None = None,
     creep: float = 0.0,
+    jacobian: Callable[[NDArray, NDArray, NDArray], NDArray] | None = None,
+    differences_at_solution: bool = True,
 ) -> LMSolution:
     r"""Minimize many sums of squares at once, in lockstep.
 
@@ -312,6 +317,17 @@ def levenberg_marquardt(
         of the sum of squares (parameters running off to infinity), where
         the minimizer would spend its whole budget without converging. If
         they did not move, it stops as ``stalled``.
+    jacobian : callable, optional
+        ``jacobian(x, r, rows)``, the Jacobian of the residuals (shape
+        ``(len(rows), n_points, n_params)``) of the curves `rows` at `x`,
+        where they are `r`: analytic derivatives to iterate with. Without
+        it, forward differences (lmfit's step). Either counts as `n_params`
+        evaluations (a forward difference's cost), so that the budgets are
+        lmfit's.
+    differences_at_solution : bool
+        Return the forward-difference Jacobian at the solution (lmfit's,
+        which gives lmfit's standard errors) even when iterating with
+        `jacobian`; False returns `jacobian`'s.
 
     Returns
     -------
@@ -342,6 +358,11 @@ def levenberg_marquardt(
     """
     x = np.array(start, dtype=np.float64, ndmin=2)
     n_curves, p = x.shape
+
+    def differences(u: NDArray, r: NDArray, rows: NDArray) -> NDArray:
+        return _jacobian(residual, u, r, rows)
+
+    iterate = differences if jacobian is None else jacobian
     everyone = np.arange(n_curves)
     r = residual(x, everyone)
     rss = np.einsum("bn,bn->b", r, r)
@@ -383,14 +404,17 @@ def levenberg_marquardt(
             new = new[reason[new] == "running"]
         if new.size:
             jacobians[new] += 1
-            jac[new] = _jacobian(residual, x[new], r[new], new)
+            r_new = r[new]
+            fresh_jac = iterate(x[new], r_new, new)
             nfev[new] += p
-            bad = ~np.isfinite(jac[new]).all(axis=(1, 2))
-            reason[new[bad]] = "non-finite"
-            jac[new[bad]] = 0.0
-            jt = jac[new].transpose(0, 2, 1)
-            a[new] = jt @ jac[new]  # J^T J (matmul: 5x einsum's speed here)
-            g[new] = (jt @ r[new][:, :, None])[:, :, 0]
+            bad = ~np.isfinite(fresh_jac).all(axis=(1, 2))
+            if bad.any():
+                reason[new[bad]] = "non-finite"
+                fresh_jac[bad] = 0.0
+            jac[new] = fresh_jac
+            jt = fresh_jac.transpose(0, 2, 1)
+            a[new] = jt @ fresh_jac  # J^T J (matmul: 5x einsum's speed here)
+            g[new] = (jt @ r_new[:, :, None])[:, :, 0]
             norms = np.sqrt(np.einsum("bjj->bj", a[new]))
             scale[new] = np.maximum(scale[new], norms)
             fresh[new] = False
@@ -446,10 +470,13 @@ def levenberg_marquardt(
     # a creeping curve keeps its Jacobian too: its covariance says which
     # parameters are not identifiable
     kept = converged | (reason == "creeping")
+    final = differences if differences_at_solution else iterate
+    if final is not iterate:
+        fresh[:] = True  # lmfit's forward differences, not the iterations'
     stale = np.flatnonzero(kept & fresh)  # no Jacobian at the solution yet
     jac[~kept] = np.nan
     if stale.size:
-        jac[stale] = _jacobian(residual, x[stale], r[stale], stale)
+        jac[stale] = final(x[stale], r[stale], stale)
         bad = ~np.isfinite(jac[stale]).all(axis=(1, 2))
         reason[stale[bad]] = "non-finite"
         converged = reason == "converged"
@@ -805,72 +832,36 @@ def _covariance(
     return raw, raw * redchi[:, None, None], has
 
 
-def hessian_covariance(
-    rss: Callable[[NDArray[np.float64]], NDArray[np.float64]],
-    values: NDArray[np.float64],
-    covar: NDArray[np.float64],
-    usable: NDArray[np.bool_],
-    dispersion: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    r"""drc's covariance :math:`2 s^2 H^{-1}` of many curves at once.
+def _rss_hessian(
+    model: SCurveModel,
+    x: NDArray,
+    y: NDArray,
+    w: NDArray,
+    values: NDArray,
+    varied: NDArray,
+    lower: NDArray,
+    upper: NDArray,
+    covar: NDArray,
+) -> NDArray:
+    """The Hessians of the curves' sums of squares over their fitted
+    parameters, by :func:`scurve.fitting.numeric_hessian` with steps of 0.01
+    of the standard errors in `covar` (the lmfit path's
+    :meth:`~scurve.fitting.FitResult._hessian_covariance`, over a stack)."""
+    names = list(model.curve_params)
+    target = model.scale(y)
 
-    :math:`H` is the Hessian of each curve's residual sum of squares
-    (`rss`, evaluated on a stack of parameter vectors) at `values`, by central
-    differences with steps of 0.01 of the standard errors in `covar`
-    (:meth:`scurve.fitting.FitResult._hessian_covariance`, the lmfit path's
-    rule, with the same steps and formulas):
+    def rss(trial: NDArray) -> NDArray:
+        full_values = values.copy()
+        full_values[:, varied] = np.clip(trial, lower, upper)
+        columns = {n: full_values[:, k : k + 1] for k, n in enumerate(names)}
+        f = model.function(x, **columns)
+        if model.log_y:
+            f = np.log(np.maximum(f, np.finfo(np.float64).tiny))
+        r = w * (f - target)
+        return np.einsum("bn,bn->b", r, r)
 
-    .. math:: H_{ii} pprox rac{S(	heta + h_i e_i) - 2 S(	heta)
-              + S(	heta - h_i e_i)}{h_i^2}, \quad
-              H_{ij} pprox rac{S_{++} - S_{+-} - S_{-+} + S_{--}}{4 h_i h_j}
-
-    Curves that are not `usable`, whose steps or Hessian are not finite, or
-    whose Hessian is not positive definite keep `covar` (as on the lmfit
-    path); `dispersion` is :math:`s^2`, the residual variance.
-    """
-    b, k = values.shape
     steps = 0.01 * np.sqrt(np.einsum("bjj->bj", covar))
-    usable = usable & np.all(np.isfinite(steps) & (steps > 0), axis=1)
-    steps = np.where(usable[:, None], steps, 1.0)
-    centre = rss(values)
-    hess = np.empty((b, k, k))
-
-    def shifted(offsets: Mapping[int, float]) -> NDArray:
-        trial = values.copy()
-        for i, sign in offsets.items():
-            trial[:, i] += sign * steps[:, i]
-        return rss(trial)
-
-    for i in range(k):
-        for j in range(i, k):
-            hi, hj = steps[:, i], steps[:, j]
-            if i == j:
-                value = (shifted({i: 1.0}) - 2 * centre + shifted({i: -1.0})) / hi**2
-            else:
-                value = (
-                    shifted({i: 1.0, j: 1.0})
-                    - shifted({i: 1.0, j: -1.0})
-                    - shifted({i: -1.0, j: 1.0})
-                    + shifted({i: -1.0, j: -1.0})
-                ) / (4 * hi * hj)
-            hess[:, i, j] = hess[:, j, i] = value
-    usable &= np.all(np.isfinite(hess), axis=(1, 2))
-    hess[~usable] = np.eye(k)
-    positive = np.zeros(b, dtype=bool)
-    try:
-        np.linalg.cholesky(hess)
-        positive[:] = True
-    except np.linalg.LinAlgError:  # find which, one by one
-        for c in range(b):
-            try:
-                np.linalg.cholesky(hess[c])
-                positive[c] = True
-            except np.linalg.LinAlgError:
-                pass
-    usable &= positive
-    hess[~usable] = np.eye(k)
-    new = 2 * dispersion[:, None, None] * np.linalg.inv(hess)
-    return np.where(usable[:, None, None], new, covar)
+    return fitting.numeric_hessian(rss, values[:, varied], steps)
 
 
 def _collinear(covar: NDArray, has: NDArray) -> NDArray:
@@ -944,6 +935,25 @@ def _solve(
             f = np.log(np.maximum(f, tiny))
         return w[rows] * (f - target[rows])
 
+    def jacobian(u: NDArray, r: NDArray, rows: NDArray) -> NDArray:
+        """The model's analytic derivatives, in the internal coordinates."""
+        values = full(u, rows)
+        columns = {n: values[:, k : k + 1] for k, n in enumerate(names)}
+        d = model.partials(x[rows], **columns)
+        scale = w[rows]
+        if model.log_y:  # d log f = df / f
+            scale = scale / np.maximum(evaluate(values, rows), tiny)
+        grad = bnds.take(rows).gradient(u)
+        jac = np.empty((*r.shape, varied.size))
+        for j, k in enumerate(varied):
+            np.multiply(d[names[k]], scale, out=jac[:, :, j])
+            jac[:, :, j] *= grad[:, j : j + 1]
+        return jac
+
+    analytic = (
+        model.partials(x[:1], **{n: start[:1, k : k + 1] for k, n in enumerate(names)})
+        is not None
+    )
     everyone = np.arange(len(curves))
     with np.errstate(all="ignore"):
         u0 = bnds.to_internal(start[:, varied])
@@ -963,6 +973,7 @@ def _solve(
             max_iterations=MAX_ITERATIONS if max_iterations is None else max_iterations,
             max_nfev=evaluation_budget(varied.size) - spent if final else None,
             creep=CREEP if final else 0.0,
+            jacobian=jacobian if analytic else None,
         )
         if final:
             sol.nfev += spent
@@ -974,23 +985,11 @@ def _solve(
         se_varied = np.sqrt(np.einsum("bjj->bj", covar))
     errorbars = has & np.all(se_varied > 0, axis=1)
     if getattr(model, "covariance", "jacobian") == "hessian":
-
-        def rss(trial: NDArray) -> NDArray:
-            r = residual_at(np.clip(trial, lower, upper), values)
-            return np.einsum("bn,bn->b", r, r)
-
-        def residual_at(varying: NDArray, base: NDArray) -> NDArray:
-            full_values = base.copy()
-            full_values[:, varied] = varying
-            f = evaluate(full_values, everyone)
-            if model.log_y:
-                f = np.log(np.maximum(f, tiny))
-            return w * (f - target)
-
         usable = errorbars & (st["dof"] > 0)
         with np.errstate(all="ignore"):
-            covar = hessian_covariance(
-                rss, values[:, varied], covar, usable, st["rss"] / st["dof"]
+            hess = _rss_hessian(model, x, y, w, values, varied, lower, upper, covar)
+            covar, _ = fitting.hessian_covariance(
+                hess, covar, usable, st["rss"] / st["dof"]
             )
             se_varied = np.sqrt(np.einsum("bjj->bj", covar))
     stderr = np.where(has[:, None], 0.0, math.nan) * np.ones((len(curves), len(names)))
@@ -1644,9 +1643,6 @@ def _solve_chunks(
     global _JOB
     workers = min(workers, len(chunks))
     if workers <= 1:
-        for chunk in chunks:
-            yield chunk, _solve(model, [curves[key] for key in chunk], template)
-        return
         for chunk in chunks:
             yield chunk, _solve(model, [curves[key] for key in chunk], template)
         return

@@ -159,6 +159,20 @@ class SCurveModel(lmfit.Model):
         trusted for a reason the model knows (an EC50 outside the doses);
         nothing by default."""
 
+    def partials(
+        self, x: NDArray[np.float64], **values: Any
+    ) -> dict[str, NDArray[np.float64]] | None:
+        r"""The curve's derivatives :math:`\partial f / \partial \theta` at
+        `x`, one per parameter of :attr:`curve_params` (broadcasting as
+        :meth:`function` does, so over a stack of curves too), or None
+        where the model has none (the default).
+
+        The fast path (:mod:`scurve.batch`) iterates with them instead of
+        forward differences; the standard errors still come from lmfit's
+        forward-difference Jacobian at the solution.
+        """
+        return None
+
     @property
     def label(self) -> str:
         """The model's name as shown in tables and plots."""
@@ -340,49 +354,31 @@ class FitResult(_JSONReport, ModelResult):
     def _hessian_covariance(self) -> None:
         """Replace lmfit's covariance by :math:`2 s^2 H^{-1}`, :math:`H` the
         Hessian of the residual sum of squares by central differences (steps
-        of 0.01 of lmfit's standard errors); kept as is if H is not positive
-        definite."""
+        of 0.01 of lmfit's standard errors, :func:`numeric_hessian`); kept
+        as is if H is not positive definite (:func:`hessian_covariance`)."""
         if self.covar is None or not self.errorbars or self.nfree <= 0:
             return
         names = list(self.var_names)
         trial = self.params.copy()
-        start = {n: trial[n].value for n in names}
-        steps = [0.01 * math.sqrt(self.covar[i, i]) for i in range(len(names))]
-        if not all(math.isfinite(h) and h > 0 for h in steps):
-            return
+        start = np.array([[trial[n].value for n in names]])
+        steps = 0.01 * np.sqrt(np.diag(self.covar))[None, :]
 
-        def rss(offsets: dict[int, float]) -> float:
-            for i, n in enumerate(names):
-                trial[n].value = start[n] + offsets.get(i, 0.0)
+        def rss(stack: NDArray[np.float64]) -> NDArray[np.float64]:
+            for n, v in zip(names, stack[0], strict=True):
+                trial[n].value = float(v)  # Python's 10**v overflows loudly
             try:  # a derived expression may overflow (10**log_ec50)
                 trial.update_constraints()
             except (RuntimeError, OverflowError):
-                return math.nan
+                return np.array([math.nan])
             r = self.model._residual(trial, self.data, self.weights, **self.userkws)
-            return float(np.dot(r, r))
+            return np.array([np.dot(r, r)])
 
-        k = len(names)
-        hess = np.empty((k, k))
-        for i in range(k):
-            for j in range(i, k):
-                hi, hj = steps[i], steps[j]
-                if i == j:
-                    value = (rss({i: hi}) - 2 * rss({}) + rss({i: -hi})) / hi**2
-                else:
-                    value = (
-                        rss({i: hi, j: hj})
-                        - rss({i: hi, j: -hj})
-                        - rss({i: -hi, j: hj})
-                        + rss({i: -hi, j: -hj})
-                    ) / (4 * hi * hj)
-                hess[i, j] = hess[j, i] = value
-        if not np.all(np.isfinite(hess)):
-            return
-        try:
-            np.linalg.cholesky(hess)
-        except np.linalg.LinAlgError:
-            return
-        self._set_covariance(names, 2 * self._dispersion() * np.linalg.inv(hess))
+        hess = numeric_hessian(rss, start, steps)
+        covar, used = hessian_covariance(
+            hess, self.covar[None], np.array([True]), np.array([self._dispersion()])
+        )
+        if used[0]:
+            self._set_covariance(names, covar[0])
 
     def _set_covariance(self, names: Sequence[str], covar: NDArray[np.float64]) -> None:
         """Use `covar` (of the varied parameters `names`) for the standard
@@ -619,6 +615,84 @@ def _result_dict(
 
 
 # ------------------------------------------------------------------ statistics
+
+
+def numeric_hessian(
+    rss: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    values: NDArray[np.float64],
+    steps: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    r"""The Hessian of sums of squares by central differences, over a stack:
+    `rss` evaluates each row of a ``(b, k)`` array of parameter vectors;
+    `steps` (``(b, k)``) are the :math:`h_i`; a row whose steps are not all
+    finite and positive gets NaN.
+
+    .. math:: H_{ii} \approx \frac{S(\theta + h_i e_i) - 2 S(\theta)
+              + S(\theta - h_i e_i)}{h_i^2}, \quad
+              H_{ij} \approx \frac{S_{++} - S_{+-} - S_{-+} + S_{--}}
+              {4 h_i h_j}
+    """
+    b, k = values.shape
+    good = np.all(np.isfinite(steps) & (steps > 0), axis=1)
+    steps = np.where(good[:, None], steps, 1.0)
+    centre = rss(values)
+    hess = np.empty((b, k, k))
+
+    def shifted(offsets: Mapping[int, float]) -> NDArray:
+        trial = values.copy()
+        for i, sign in offsets.items():
+            trial[:, i] += sign * steps[:, i]
+        return rss(trial)
+
+    for i in range(k):
+        for j in range(i, k):
+            hi, hj = steps[:, i], steps[:, j]
+            if i == j:
+                value = (shifted({i: 1.0}) - 2 * centre + shifted({i: -1.0})) / hi**2
+            else:
+                value = (
+                    shifted({i: 1.0, j: 1.0})
+                    - shifted({i: 1.0, j: -1.0})
+                    - shifted({i: -1.0, j: 1.0})
+                    + shifted({i: -1.0, j: -1.0})
+                ) / (4 * hi * hj)
+            hess[:, i, j] = hess[:, j, i] = value
+    hess[~good] = np.nan
+    return hess
+
+
+def hessian_covariance(
+    hess: NDArray[np.float64],
+    covar: NDArray[np.float64],
+    usable: NDArray[np.bool_],
+    dispersion: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    r"""drc's covariance :math:`2 s^2 H^{-1}` of a stack of curves, from the
+    Hessians `hess` (``(b, k, k)``) of their sums of squares;
+    `dispersion` is :math:`s^2`, the residual variance.
+
+    Curves that are not `usable`, whose Hessian is not finite or not
+    positive definite keep `covar`; returns the covariances and which
+    curves got the Hessian's.
+    """
+    b, k = hess.shape[:2]
+    usable = usable & np.all(np.isfinite(hess), axis=(1, 2))
+    hess = np.where(usable[:, None, None], hess, np.eye(k))
+    positive = np.zeros(b, dtype=bool)
+    try:
+        np.linalg.cholesky(hess)
+        positive[:] = True
+    except np.linalg.LinAlgError:  # find which, one by one
+        for c in range(b):
+            try:
+                np.linalg.cholesky(hess[c])
+                positive[c] = True
+            except np.linalg.LinAlgError:
+                pass
+    usable = usable & positive
+    hess = np.where(usable[:, None, None], hess, np.eye(k))
+    new = 2 * np.asarray(dispersion)[:, None, None] * np.linalg.inv(hess)
+    return np.where(usable[:, None, None], new, covar), usable
 
 
 def _statistics(

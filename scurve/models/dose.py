@@ -255,6 +255,18 @@ class HillModel(SCurveModel):
             z = hill * (lx - log_ec50 * _LN10) + self.shift(values)
         return np.where(np.isnan(z) & (lx == -np.inf), 0.0, z)
 
+    def partials(  # type: ignore[override]
+        self,
+        x: NDArray[np.float64],
+        bottom: Any,
+        top: Any,
+        log_ec50: Any,
+        hill: Any,
+        **more: Any,
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""First derivatives of the curve (see :func:`_hill_derivatives`)."""
+        return _hill_derivatives(self, x, bottom, top, log_ec50, hill, **more)
+
     def ln_dose_at(
         self, u: ArrayLike, values: Mapping[str, float]
     ) -> NDArray[np.float64]:
@@ -548,6 +560,59 @@ class Hill5Model(HillModel):
         params = super().guess(data, x)
         params["asymmetry"].set(value=1.0)
         return lmfit.models.update_param_vals(params, self.prefix, **kws)
+
+
+def _hill_derivatives(
+    model: HillModel,
+    x: NDArray[np.float64],
+    bottom: Any,
+    top: Any,
+    log_ec50: Any,
+    hill: Any,
+    asymmetry: Any = None,
+) -> dict[str, NDArray]:
+    r"""The derivatives of the 4PL, or of the 5PL with `asymmetry`, with
+    respect to its parameters.
+
+    With :math:`f = b + (t - b)\,U(z)`, :math:`z = h(\ln x - e \ln 10) +
+    c(a)` and :math:`U = \sigma(z)^a` (:math:`a = 1`, :math:`c = 0` for the
+    4PL):
+
+    .. math:: \frac{\partial U}{\partial z} = a U (1 - \sigma), \quad
+              \frac{\partial U}{\partial a}\Big|_z = U \ln\sigma, \quad
+              z_e = -h \ln 10, \quad z_h = \ln x - e \ln 10, \quad
+              c'(a) = \frac{\ln 2}{a^2 (1 - 2^{-1/a})}
+
+    (the shift :math:`c(a) = -\operatorname{softplus}^{-1}(\ln 2 / a)`). At
+    zero dose (:math:`\ln x = -\infty`) all but the plateaus' are 0, the
+    limit.
+    """
+    five = asymmetry is not None
+    values = {"hill": hill} | ({"asymmetry": asymmetry} if five else {})
+    z = model._z(x, log_ec50, hill, values)
+    a = asymmetry if five else 1.0
+    with np.errstate(all="ignore"):
+        sigma = special.expit(z)
+        if five:
+            log_sigma = special.log_expit(z)
+            u = np.exp(a * log_sigma)
+        else:
+            u = sigma
+        u_z = a * u * (1.0 - sigma)
+        z_h = model.ln_dose(x) - log_ec50 * _LN10
+        z_h = np.where(np.isfinite(z_h), z_h, 0.0)
+        span = top - bottom
+        first = {
+            "bottom": 1.0 - u,
+            "top": u,
+            "log_ec50": span * u_z * (-hill * _LN10),
+            "hill": span * u_z * z_h,
+        }
+        if five:
+            c1 = math.log(2.0) / (a * a * -np.expm1(-math.log(2.0) / a))
+            u_a = np.where(u > 0, u * log_sigma, 0.0)
+            first["asymmetry"] = span * (u_a + u_z * c1)
+    return first
 
 
 # ------------------------------------------------------------------ estimates

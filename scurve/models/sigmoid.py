@@ -83,6 +83,31 @@ class SigmoidModel(SCurveModel):
         z = (np.asarray(x, dtype=np.float64) - center) / scale
         return bottom + (top - bottom) * self.curve.value(z, **self.shape_params)
 
+    def partials(  # type: ignore[override]
+        self,
+        x: NDArray[np.float64],
+        bottom: Any,
+        top: Any,
+        center: Any,
+        scale: Any,
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""The derivatives of the curve with respect to its parameters, from
+        the shape's derivative :math:`S'`: with :math:`z = (x - c)/s`,
+
+        .. math:: \frac{\partial f}{\partial c} = -\frac{(t - b) S'(z)}{s},
+                  \qquad \frac{\partial f}{\partial s} =
+                  -\frac{(t - b) S'(z)\, z}{s}.
+        """
+        z = (np.asarray(x, dtype=np.float64) - center) / scale
+        unit = self.curve.value(z, **self.shape_params)
+        slope = (top - bottom) * self.curve.derivative(z, **self.shape_params)
+        return {
+            "bottom": 1.0 - unit,
+            "top": unit,
+            "center": -slope / scale,
+            "scale": -slope * z / scale,
+        }
+
     def inverse(self, y: ArrayLike, params: lmfit.Parameters) -> NDArray[np.float64]:
         """The x at which the fitted curve equals `y` (NaN outside its range)."""
         v = params.valuesdict()
