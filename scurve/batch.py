@@ -188,6 +188,17 @@ class _Bounds:
         # lmfit's Parameter.value setter clips to the bounds
         return np.clip(value, self.lower, self.upper)
 
+    def secant(self, u: NDArray) -> NDArray:
+        """The transforms' slope over lmfit's forward-difference step
+        (:data:`JACOBIAN_STEP` :math:`|u|`), as a forward-difference
+        Jacobian sees it: with the model's exact derivatives, the Jacobian
+        in internal values is then a forward difference's, but for the
+        model's own truncation error. On a bound, where the exact slope is 0
+        and would trap the fit, it is not."""
+        step = np.where(u == 0, JACOBIAN_STEP, JACOBIAN_STEP * np.abs(u))
+        ahead = u + step
+        return (self.to_external(ahead) - self.to_external(u)) / (ahead - u)
+
     def gradient(self, u: NDArray) -> NDArray:
         """d(parameter)/d(internal value), lmfit's ``scale_gradient``."""
         only_lo, only_hi, both = self._kinds
@@ -277,6 +288,30 @@ def _damped_step(
     return dh / scale, predicted
 
 
+def _held(
+    on_bound: Callable[[NDArray, NDArray], NDArray],
+    x: NDArray,
+    a: NDArray,
+    g: NDArray,
+    scale: NDArray,
+    rss: NDArray,
+    rows: NDArray,
+    ftol: float,
+) -> NDArray:
+    """Which stalled curves `rows` sit at a bounded minimum: some parameter
+    held by its bound, and the rest at their minimum (the Gauss-Newton gain
+    of the others, with the held ones fixed, within lmfit's ftol)."""
+    held = on_bound(x[rows], rows)
+    p = held.shape[1]
+    free = ~held
+    a_free = np.where(free[:, :, None] & free[:, None, :], a[rows], 0.0)
+    a_free += held[:, :, None] * np.eye(p)
+    g_free = np.where(free, g[rows], 0.0)
+    safe = np.where(scale[rows] > 0, scale[rows], 1.0)
+    _, gain = _damped_step(a_free, g_free, safe, np.full(rows.size, 1e-12))
+    return held.any(axis=1) & (gain <= max(ftol, LMFIT_FTOL) * rss[rows])
+
+
 def levenberg_marquardt(
     residual: Callable[[NDArray[np.float64], NDArray[np.intp]], NDArray[np.float64]],
     start: ArrayLike,
@@ -288,6 +323,8 @@ def levenberg_marquardt(
     creep: float = 0.0,
     jacobian: Callable[[NDArray, NDArray, NDArray], NDArray] | None = None,
     differences_at_solution: bool = True,
+    on_bound: Callable[[NDArray, NDArray], NDArray] | None = None,
+    step_limit: ArrayLike | None = None,
 ) -> LMSolution:
     r"""Minimize many sums of squares at once, in lockstep.
 
@@ -328,6 +365,21 @@ def levenberg_marquardt(
         Return the forward-difference Jacobian at the solution (lmfit's,
         which gives lmfit's standard errors) even when iterating with
         `jacobian`; False returns `jacobian`'s.
+    on_bound : callable, optional
+        ``on_bound(x, rows)``, shape ``(len(rows), n_params)``: which
+        parameters of the curves `rows` are held by a bound at `x` (on it,
+        and a step inward does not lower the sum of squares). A curve that
+        stalls there has converged if the other parameters are at their
+        minimum (the Gauss-Newton gain without the held ones is within
+        lmfit's ftol): the bound's transform has zero slope on the bound,
+        so no step helps, and MINPACK, whose trust region then shrinks below
+        ``xtol``, stops there too.
+    step_limit : array_like, optional
+        The largest step of each parameter (shape ``(n_params,)`` or
+        ``(n_curves, n_params)``; inf for none): a longer step is shortened,
+        keeping its direction (a parameter fitted through :math:`\sin u`
+        moves at most a radian: near a bound the sine's slope vanishes, and
+        an analytic Gauss-Newton step there would jump periods away).
 
     Returns
     -------
@@ -363,6 +415,11 @@ def levenberg_marquardt(
         return _jacobian(residual, u, r, rows)
 
     iterate = differences if jacobian is None else jacobian
+    limit = (
+        None
+        if step_limit is None
+        else np.broadcast_to(np.asarray(step_limit, dtype=np.float64), x.shape)
+    )
     everyone = np.arange(n_curves)
     r = residual(x, everyone)
     rss = np.einsum("bn,bn->b", r, r)
@@ -428,6 +485,16 @@ def levenberg_marquardt(
             active = active[reason[active] == "running"]
         safe = np.where(scale[active] > 0, scale[active], 1.0)
         step, predicted = _damped_step(a[active], g[active], safe, lam[active])
+        if limit is not None:
+            over = np.max(np.abs(step) / limit[active], axis=1)
+            long = over > 1
+            if long.any():
+                step[long] /= over[long, None]
+                d, rows = step[long], active[long]
+                predicted[long] = -(
+                    2 * np.einsum("bi,bi->b", d, g[rows])
+                    + (d[:, None, :] @ a[rows] @ d[:, :, None])[:, 0, 0]
+                )
         trial = x[active] + step
         r_trial = residual(trial, active)
         rss_trial = np.einsum("bn,bn->b", r_trial, r_trial)
@@ -465,6 +532,8 @@ def levenberg_marquardt(
         # what a forward difference resolves): the minimum, to the
         # Jacobian's precision (a tight ftol meets this)
         resolved = last_gain[stalled] <= max(ftol, LMFIT_FTOL) * rss[stalled]
+        if on_bound is not None and stalled.size:
+            resolved |= _held(on_bound, x, a, g, scale, rss, stalled, ftol)
         reason[stalled] = np.where(resolved, "converged", "stalled")
     converged = reason == "converged"
     # a creeping curve keeps its Jacobian too: its covariance says which
@@ -929,11 +998,34 @@ def _solve(
         values[:, varied] = bnds.take(rows).to_external(u)
         return values
 
-    def residual(u: NDArray, rows: NDArray) -> NDArray:
-        f = evaluate(full(u, rows), rows)
+    def residual_at(values: NDArray, rows: NDArray) -> NDArray:
+        f = evaluate(values, rows)
         if model.log_y:
             f = np.log(np.maximum(f, tiny))
         return w[rows] * (f - target[rows])
+
+    def residual(u: NDArray, rows: NDArray) -> NDArray:
+        return residual_at(full(u, rows), rows)
+
+    def on_bound(u: NDArray, rows: NDArray) -> NDArray:
+        """The parameters held by a bound: on it, and a step inward (1e-6,
+        relative) does not lower the sum of squares."""
+        values = full(u, rows)
+        held = _at_bound(values[:, varied], lower[rows], upper[rows])
+        r = residual_at(values, rows)
+        rss = np.einsum("bn,bn->b", r, r)
+        for j, k in enumerate(varied):
+            on = np.flatnonzero(held[:, j])
+            if on.size == 0:
+                continue
+            value = values[on, k]
+            hi, lo = upper[rows[on], j], lower[rows[on], j]
+            inward = np.where(np.abs(value - hi) <= np.abs(value - lo), -1.0, 1.0)
+            trial = values[on].copy()
+            trial[:, k] += inward * 1e-6 * np.maximum(1.0, np.abs(value))
+            moved = residual_at(trial, rows[on])
+            held[on, j] = np.einsum("bn,bn->b", moved, moved) >= rss[on]
+        return held
 
     def jacobian(u: NDArray, r: NDArray, rows: NDArray) -> NDArray:
         """The model's analytic derivatives, in the internal coordinates."""
@@ -943,7 +1035,7 @@ def _solve(
         scale = w[rows]
         if model.log_y:  # d log f = df / f
             scale = scale / np.maximum(evaluate(values, rows), tiny)
-        grad = bnds.take(rows).gradient(u)
+        grad = bnds.take(rows).secant(u)
         jac = np.empty((*r.shape, varied.size))
         for j, k in enumerate(varied):
             np.multiply(d[names[k]], scale, out=jac[:, :, j])
@@ -974,6 +1066,8 @@ def _solve(
             max_nfev=evaluation_budget(varied.size) - spent if final else None,
             creep=CREEP if final else 0.0,
             jacobian=jacobian if analytic else None,
+            on_bound=on_bound,
+            step_limit=np.where(np.isfinite(lower) & np.isfinite(upper), 1.0, np.inf),
         )
         if final:
             sol.nfev += spent

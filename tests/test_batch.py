@@ -87,9 +87,12 @@ def numbers(table: pd.DataFrame, model: Any, suffix: str = "") -> pd.DataFrame:
     return table[[n + suffix for n in names]]
 
 
-def assert_same_table(fast: pd.DataFrame, slow: pd.DataFrame, model: Any) -> None:
+def assert_same_table(
+    fast: pd.DataFrame, slow: pd.DataFrame, model: Any, same_share: float = 0.9
+) -> None:
     """The lmfit path's table, within lmfit's own precision, wherever both
-    paths reach the same minimum; elsewhere the fast path's is lower."""
+    paths reach the same minimum (on at least `same_share` of the fitted
+    curves); elsewhere the fast path's is lower."""
     assert list(fast.columns) == list(slow.columns)
     assert fast.dtypes.equals(slow.dtypes)
     assert fast["curve"].tolist() == slow["curve"].tolist()
@@ -100,17 +103,24 @@ def assert_same_table(fast: pd.DataFrame, slow: pd.DataFrame, model: Any) -> Non
     # never a worse minimum, and the same one on (nearly) every curve
     assert np.all(fast["rss"][fitted] <= slow["rss"][fitted] * (1 + 1e-6))
     same = fitted & ~lower
-    assert same.sum() >= 0.9 * fitted.sum()
+    assert same.sum() >= same_share * fitted.sum()
     # where lmfit ran out of evaluations (on a flat curve) the fast path may
     # have converged and said why the curve means nothing
     stuck = (slow["status"] == "not_converged") & (fast["status"] == "flat")
     agree = (fast["status"] == slow["status"]) | stuck | lower
     assert agree.all(), (fast.loc[~agree, "message"], slow.loc[~agree, "message"])
-    assert (fast["converged"] == slow["converged"])[agree & ~stuck].all()
+    assert (fast["converged"] == slow["converged"])[agree & ~stuck & ~lower].all()
     reported = same & slow["status"].isin(["ok", "at_bound"]).to_numpy()
     for stat in ("rss", "rmse", "r2", "aic", "aicc", "bic"):
+        # the criteria move by n times the RSS's relative change: 1e-6 of the
+        # RSS is up to 1e-4 on 100 points, whatever their size (near 0)
+        atol = 1e-4 if stat in ("aic", "aicc", "bic") else 0.0
         np.testing.assert_allclose(
-            fast[stat][reported], slow[stat][reported], rtol=1e-6, err_msg=stat
+            fast[stat][reported],
+            slow[stat][reported],
+            rtol=1e-6,
+            atol=atol,
+            err_msg=stat,
         )
     # values within 2e-3 standard errors, or 1e-6 relative
     value, se = numbers(slow, model), numbers(slow, model, "_stderr").to_numpy()
@@ -176,7 +186,15 @@ def test_fixed_and_bounded_parameters() -> None:
     assert fast.loc[hit, "top"].to_numpy() == pytest.approx(3.0, abs=3e-6)
     assert (fast["bottom"].dropna() == 0.5).all()
     assert (fast["bottom_stderr"].dropna() == 0).all()
-    assert_same_table(fast, slow, model)
+    # lmfit (MINPACK through the sin transform) stops on the bound with the
+    # other parameters short of their best: on 6 of these 40 curves its sum
+    # of squares is 38-75% above the fast path's, whose Jacobian (exact
+    # derivatives, the transform's slope over lmfit's step) lets the
+    # others go on. Same minimum elsewhere.
+    lower = fast["rss"] < slow["rss"] * (1 - 0.3)
+    assert lower.sum() >= 5
+    assert slow["status"][lower].eq("at_bound").all()
+    assert_same_table(fast, slow, model, same_share=0.75)
 
 
 def test_log_scale_fits_agree() -> None:

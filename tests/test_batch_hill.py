@@ -153,3 +153,37 @@ def test_hessian_covariance_of_a_quadratic_is_exact() -> None:
     expected = s2[:, None, None] * np.linalg.inv(a)
     np.testing.assert_allclose(cov[1:], expected[1:], rtol=1e-6)
     np.testing.assert_array_equal(cov[0], start[0])
+
+
+def test_hill5_at_its_asymmetry_bound_is_finished_on_the_fast_path() -> None:
+    """5PL curves whose asymmetry runs into its bound (1000): the transform's
+    slope vanishes there and the fit stalls; stalled on the bound with the
+    other parameters at their minimum is converged (at_bound), as lmfit
+    says, with lmfit's values, not a refit one by one."""
+    model = get_model("hill5")
+    rng = np.random.default_rng(0)
+    groups = {}
+    for i in range(150):
+        true = {
+            "bottom": rng.uniform(0, 10),
+            "top": rng.uniform(90, 110),
+            "log_ec50": rng.uniform(-1, 1),
+            "hill": rng.uniform(0.5, 2),
+            "asymmetry": rng.uniform(0.5, 2),
+        }
+        clean = model.function(DOSES, **true)
+        noise = 0.03 * np.abs(clean).mean() * rng.normal(size=DOSES.size)
+        groups[(f"c{i}",)] = (DOSES, clean + noise, None)
+    fast = fit_groups(model, groups, ["curve"]).table
+    assert not fast["message"].str.contains("one by one").any()
+    bound = fast["message"].str.contains("asymmetry is at its upper bound")
+    assert bound.sum() >= 3
+    hit = [key for key, b in zip(groups, bound, strict=True) if b]
+    slow = fit_groups(model, {k: groups[k] for k in hit}, ["curve"], fast=False)
+    slow = slow.table.set_index("curve")
+    fast = fast[bound].set_index("curve")
+    assert (slow["status"] == "at_bound").all()
+    assert (fast["rss"] <= slow["rss"] * (1 + 1e-9)).all()
+    for p in ("bottom", "top", "log_ec50", "hill"):
+        gap = np.abs(fast[p] - slow[p])
+        assert (gap <= 1e-4 * np.maximum(np.abs(slow[p]), 1.0)).all(), p
