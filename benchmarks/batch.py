@@ -272,9 +272,8 @@ def time_shares(model: scurve.SCurveModel, groups: dict) -> dict[str, float]:
     the rest (the lockstep fit and its statistics)."""
     first = next(iter(groups.values()))
     template = batch._prepare(model, *first, None, None, None)[3]
-    position = {key: i for i, key in enumerate(groups)}
     start = time.perf_counter()
-    batch._start_many(model, list(groups), groups, position, template, None, None)
+    batch._start_many(model, list(groups), groups, template, None, None)
     guesses = time.perf_counter() - start
     start = time.perf_counter()
     table = fit_groups(model, groups, ["curve"]).table

@@ -605,7 +605,6 @@ class _Curve:
     does it: its start, bounds and fitted parameters (the model's
     ``curve_params``, in order)."""
 
-    position: int
     x: NDArray[np.float64]
     y: NDArray[np.float64]
     w: NDArray[np.float64] | None
@@ -619,13 +618,11 @@ class _Curve:
     def of(
         cls,
         model: SCurveModel,
-        position: int,
         prepared: tuple[NDArray, NDArray, NDArray | None, lmfit.Parameters],
     ) -> _Curve:
         x, y, w, params = prepared
         ps = [params[n] for n in model.curve_params]
         return cls(
-            position,
             x,
             y,
             w,
@@ -1103,8 +1100,9 @@ def _solve(
         h = np.where(h == 0, _STEP, h)
         up = expressions(symbols | {names[k]: values[:, k] + h})
         down = expressions(symbols | {names[k]: values[:, k] - h})
-        for d in derived:
-            grads[d][:, j] = (up[d] - down[d]) / (2 * h)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN
+            for d in derived:
+                grads[d][:, j] = (up[d] - down[d]) / (2 * h)
     derived_stderr = {}
     for d, g in grads.items():
         with np.errstate(invalid="ignore"):
@@ -1333,9 +1331,11 @@ class BatchResults(Mapping):
         level: float,
         ci: CI,
         options: tuple[Any, Any, Any] = (None, None, None),
+        groups: _Groups | None = None,
     ) -> None:
         self.model = model
         self._options = options  # fix, init, bounds
+        self._groups = groups  # the data of batches fitted in a worker
         self._order = list(order)
         self._stored = dict(stored)
         self._solved = dict(solved)
@@ -1344,7 +1344,7 @@ class BatchResults(Mapping):
     def __getitem__(self, key: tuple) -> FitResult | FitError:
         if key not in self._stored:
             batch, k = self._solved[key]
-            self._stored[key] = self._result(batch, k)
+            self._stored[key] = self._result(batch, k, key)
         return self._stored[key]
 
     def __iter__(self) -> Iterator[tuple]:
@@ -1353,11 +1353,16 @@ class BatchResults(Mapping):
     def __len__(self) -> int:
         return len(self._order)
 
-    def _result(self, batch: _Solved, k: int) -> FitResult:
-        curve = batch.curves[k]
+    def _result(self, batch: _Solved, k: int, key: tuple) -> FitResult:
+        if batch.curves:
+            curve = batch.curves[k]
+            x, y, w = curve.x, curve.y, curve.w
+        else:  # fitted in a worker: the data, checked again
+            assert self._groups is not None
+            x, y, w = fitting._clean_data(*self._groups[key])
         # the full start (with the derived quantities' expressions)
-        params = _prepare(self.model, curve.x, curve.y, curve.w, *self._options)[3]
-        result = _SolvedFitResult(self.model, params, fcn_kws={"x": curve.x})
+        params = _prepare(self.model, x, y, w, *self._options)[3]
+        result = _SolvedFitResult(self.model, params, fcn_kws={"x": x})
         result._solution = {
             batch.names[i]: float(batch.values[k, i]) for i in batch.varied
         }
@@ -1365,7 +1370,7 @@ class BatchResults(Mapping):
         result._solution_nfev = int(batch.nfev[k])
         result._solution_success = bool(batch.converged[k])
         result.level, result.ci = self._level, self._ci
-        result.fit(data=curve.y, weights=curve.w)
+        result.fit(data=y, weights=w)
         # the table's verdict (a flat curve that did not converge is flat)
         result.converged = bool(batch.converged[k])
         result.status, result.message = batch.status[k], batch.message[k]
@@ -1514,50 +1519,15 @@ def fit_groups(
         return None
     keys = list(keys)
     order = list(groups)
-    stored: dict[tuple, FitResult | FitError] = {}
-    fallback: dict[tuple, str] = {}
-    curves: dict[tuple, _Curve] = {}
-    template: lmfit.Parameters | None = None
-    starter = _without_derived(model)
-    position = {key: i for i, key in enumerate(order)}
-
-    def start_one(key: tuple) -> None:
-        """The per-curve start (the model's guess and make_params)."""
-        nonlocal template, starter
-        x, y, w = groups[key]
-        try:
-            prepared = _prepare(starter, x, y, w, fix, init, bounds)
-        except FitError as exc:
-            stored[key] = exc
-            return
-        except Exception:  # the lmfit path meets it again and decides
-            fallback[key] = "the self-start failed"
-            return
-        params = prepared[3]
-        if template is None:
-            template = _prepare(model, *prepared[:3], fix, init, bounds)[3]
-            if not _same_start(model, template, params):
-                starter = model
-        if any(params[n].expr for n in model.curve_params):
-            fallback[key] = "a parameter is an expression"
-            return
-        curves[key] = _Curve.of(model, position[key], prepared)
-
+    part = _Part(model, groups, (fix, init, bounds))
     pending = iter(order)
-    for key in pending:
-        start_one(key)
-        if key in curves:
-            if not _broadcasts(model, curves[key]):
+    for key in pending:  # the first curve that starts: the template
+        part.start_one(key)
+        if key in part.curves:
+            if not _broadcasts(model, part.curves[key]):
                 return None
             break
-    rest = list(pending)
-    if rest and template is not None and callable(getattr(model, "guess_many", None)):
-        curves |= _start_many(model, rest, groups, position, template, fix, init)
-    for key in rest:
-        if key not in curves:
-            start_one(key)
-    solved: dict[tuple, tuple[_Solved, int]] = {}
-    done = len(stored)
+    refused = len(part.stored)  # before the first curve that starts
     reported = 0
 
     def report(count: int) -> None:
@@ -1567,63 +1537,12 @@ def fit_groups(
                 progress(n)
         reported = max(reported, count)
 
-    def settle(chunk: list[tuple], batch: _Solved, final: bool) -> list[tuple]:
-        """Keep the chunk's finished curves; return those that need the
-        second pass (only from the first)."""
-        more = []
-        suspects = batch.suspects
-        for k, key in enumerate(chunk):
-            flat = batch.status[k] == "flat"
-            limit = batch.lm_reason[k] in ("iteration limit", "creeping")
-            if not final and limit and not flat and batch.status[k] != "failed":
-                more.append(key)
-                continue
-            if batch.status[k] == "failed" or not (
-                batch.converged[k] or flat or (final and limit)
-            ):
-                fallback[key] = _why(batch.lm_reason[k], batch.status[k])
-                continue
-            try:
-                if batch.converged[k] and suspects[k]:  # as fitting.fit_curve
-                    _check_fit(model, batch, k)
-            except FitError as exc:
-                stored[key] = exc
-            except (AttributeError, KeyError, TypeError):
-                fallback[key] = "the model checks its fits on a FitResult"
-            else:
-                solved[key] = (batch, k)
-        return more
-
-    report(done)
-    workers = _workers(workers, len(curves))
-    chunks = [
-        chunk
-        for members in _by_vary([key for key in order if key in curves], curves)
-        for chunk in _chunks(
-            sorted(members, key=lambda key: curves[key].y.size), workers
-        )
-    ]
-    stragglers: list[tuple] = []
-    for chunk, batch in _solve_chunks(model, curves, chunks, template, workers):
-        more = settle(chunk, batch, final=False)
-        for key in more:  # go on from where the first pass stopped
-            k = chunk.index(key)
-            curves[key] = _resumed(curves[key], batch, k)
-        stragglers += more
-        done += len(chunk) - len(more)
-        report(done)
-    for members in _by_vary(stragglers, curves):
-        batch = _solve(
-            model,
-            [curves[key] for key in members],
-            template,
-            max_iterations=RESUME_ITERATIONS,
-            spent=np.array([curves[key].spent for key in members], dtype=np.int64),
-        )
-        settle(members, batch, final=True)
-        done += len(members)
-        report(done)
-    for key, why in fallback.items():
+    rest = list(pending)
+    workers = _workers(workers, len(rest))
+    for done in _fit_parts(part, rest, workers):
+        report(refused + done)
+    stored: dict[tuple, FitResult | FitError] = dict(part.stored)
+    for key, why in part.fallback.items():
         x, y, w = groups[key]
         note = f"; fitted one by one with lmfit ({why})"
         try:
@@ -1643,20 +1562,153 @@ def fit_groups(
         else:
             res.message += note
             stored[key] = res
-        done += 1
-        report(done)
-    results = BatchResults(model, order, stored, solved, level, ci, (fix, init, bounds))
+        report(reported + 1)
+    solved = part.solved
+    results = BatchResults(
+        model, order, stored, solved, level, ci, (fix, init, bounds), groups
+    )
     return GroupFits(
         model, keys, results, _table(model, keys, order, results, solved, level, ci)
     )  # type: ignore[arg-type]
 
 
-def _chunks(members: list[tuple], workers: int) -> list[list[tuple]]:
-    """Lockstep batches of at most :data:`CHUNK` curves, of near-equal
-    sizes, as many as a multiple of `workers` (so that the workers of a
-    process pool finish together)."""
-    count = max(1, math.ceil(len(members) / CHUNK))
-    count = min(len(members), workers * math.ceil(count / workers)) or 1
+class _Part:
+    """The fast path's work on some of the groups, in this process or in a
+    forked worker: the self-starts, the lockstep fits in chunks, the second
+    pass for the few that need more. What it cannot finish it leaves to the
+    lmfit path (`fallback`, with why)."""
+
+    def __init__(
+        self,
+        model: SCurveModel,
+        groups: _Groups,
+        options: tuple[Any, Any, Any],
+    ) -> None:
+        self.model, self.groups, self.options = model, groups, options
+        self.template: lmfit.Parameters | None = None
+        self.starter = _without_derived(model)
+        self.curves: dict[tuple, _Curve] = {}
+        self.stored: dict[tuple, FitError] = {}
+        self.fallback: dict[tuple, str] = {}
+        self.solved: dict[tuple, tuple[_Solved, int]] = {}
+
+    def start_one(self, key: tuple) -> None:
+        """The per-curve start (the model's guess and make_params)."""
+        model = self.model
+        x, y, w = self.groups[key]
+        try:
+            prepared = _prepare(self.starter, x, y, w, *self.options)
+        except FitError as exc:
+            self.stored[key] = exc
+            return
+        except Exception:  # the lmfit path meets it again and decides
+            self.fallback[key] = "the self-start failed"
+            return
+        params = prepared[3]
+        if self.template is None:
+            self.template = _prepare(model, *prepared[:3], *self.options)[3]
+            if not _same_start(model, self.template, params):
+                self.starter = model
+        if any(params[n].expr for n in model.curve_params):
+            self.fallback[key] = "a parameter is an expression"
+            return
+        self.curves[key] = _Curve.of(model, prepared)
+
+    def start(self, keys: Sequence[tuple]) -> None:
+        """Start the curves of `keys` not started yet: vectorized where the
+        model can, one by one otherwise (and where that says no)."""
+        keys = [key for key in keys if key not in self.curves]
+        if self.template is not None and callable(
+            getattr(self.model, "guess_many", None)
+        ):
+            fix, init, _ = self.options
+            self.curves |= _start_many(
+                self.model, keys, self.groups, self.template, fix, init
+            )
+        for key in keys:
+            if key not in self.curves:
+                self.start_one(key)
+
+    def run(
+        self, chunks: Sequence[list[tuple]], advance: Callable[[int], None]
+    ) -> dict[tuple, _Curve]:
+        """Start and fit each chunk of keys in lockstep (its curves sorted
+        by size); `advance(n)` as n more are finished (fitted, or refused
+        with a message). Returns the curves that need the second pass, to go
+        on from where the first left them."""
+        finished = len(self.solved) + len(self.stored)
+        stragglers: dict[tuple, _Curve] = {}
+        curves = self.curves
+        for chunk in chunks:
+            self.start(chunk)
+            members = [key for key in chunk if key in curves]
+            for same in _by_vary(members, curves):
+                batch = _solve(self.model, [curves[key] for key in same], self.template)
+                for key in self.settle(same, batch, final=False):
+                    stragglers[key] = _resumed(curves[key], batch, same.index(key))
+            now = len(self.solved) + len(self.stored)
+            advance(now - finished)
+            finished = now
+        return stragglers
+
+    def resume(self, stragglers: Mapping[tuple, _Curve]) -> None:
+        """The second pass: the curves the first left at its iteration
+        limit, together, going on within lmfit's evaluation budget."""
+        self.curves |= stragglers
+        for same in _by_vary(list(stragglers), self.curves):
+            batch = _solve(
+                self.model,
+                [self.curves[key] for key in same],
+                self.template,
+                max_iterations=RESUME_ITERATIONS,
+                spent=np.array(
+                    [self.curves[key].spent for key in same], dtype=np.int64
+                ),
+            )
+            self.settle(same, batch, final=True)
+
+    def settle(self, chunk: list[tuple], batch: _Solved, final: bool) -> list[tuple]:
+        """Keep the chunk's finished curves; return those that need the
+        second pass (only from the first)."""
+        more = []
+        suspects = batch.suspects
+        for k, key in enumerate(chunk):
+            flat = batch.status[k] == "flat"
+            limit = batch.lm_reason[k] in ("iteration limit", "creeping")
+            if not final and limit and not flat and batch.status[k] != "failed":
+                more.append(key)
+                continue
+            if batch.status[k] == "failed" or not (
+                batch.converged[k] or flat or (final and limit)
+            ):
+                self.fallback[key] = _why(batch.lm_reason[k], batch.status[k])
+                continue
+            try:
+                if batch.converged[k] and suspects[k]:  # as fitting.fit_curve
+                    _check_fit(self.model, batch, k)
+            except FitError as exc:
+                self.stored[key] = exc
+            except (AttributeError, KeyError, TypeError):
+                self.fallback[key] = "the model checks its fits on a FitResult"
+            else:
+                self.solved[key] = (batch, k)
+        return more
+
+
+#: The fewest curves in a lockstep chunk when a fit is cut into several
+#: (smaller chunks spend more on each iteration's overhead).
+MIN_CHUNK = 512
+
+
+def _chunks(members: list[tuple]) -> list[list[tuple]]:
+    """Lockstep chunks of near-equal sizes: at most :data:`CHUNK` curves,
+    and at least 8 chunks (for the workers of a pool to share) where that
+    leaves :data:`MIN_CHUNK` curves in each; never depending on the number
+    of workers, so that neither do the results."""
+    if not members:
+        return []
+    size = min(CHUNK, max(MIN_CHUNK, math.ceil(len(members) / 8)))
+    count = math.ceil(len(members) / size)
     size = math.ceil(len(members) / count)
     return [members[i : i + size] for i in range(0, len(members), size)]
 
@@ -1707,59 +1759,94 @@ def _workers(workers: int | None, n_curves: int) -> int:
     return workers
 
 
-#: The work of a process pool, inherited by its forked workers (not pickled).
-_JOB: tuple[SCurveModel, list[list[_Curve]], lmfit.Parameters] | None = None
+#: The work of a process pool, inherited by its forked workers (not pickled):
+#: the part that started the first curve, the chunks of each worker, and a
+#: counter of curves done, in shared memory.
+_JOB: tuple[_Part, list[list[list[tuple]]], Any] | None = None
 
 
-def _solve_job(index: int) -> _Solved:
-    """A forked worker's task: the index-th chunk of :data:`_JOB`, returned
-    without what the parent has already (its curves and expressions)."""
+def _part_job(index: int) -> tuple[dict, dict, dict, dict]:
+    """A forked worker's task: start and fit the index-th worker's chunks,
+    counting the curves done in the shared counter; returns the verdicts,
+    the batches without their curves and expressions (the parent has the
+    data), and the curves for the second pass."""
     assert _JOB is not None
-    model, chunks, template = _JOB
-    batch = _solve(model, chunks[index], template)
-    batch.curves, batch.expressions = [], None  # type: ignore[assignment]
-    return batch
+    part, shares, counter = _JOB
+
+    def advance(n: int) -> None:
+        with counter.get_lock():
+            counter.value += n
+
+    stragglers = part.run(shares[index], advance)
+    for batch, _ in part.solved.values():
+        batch.curves, batch.expressions = [], None  # type: ignore[assignment]
+    return part.solved, part.stored, part.fallback, stragglers
 
 
-def _solve_chunks(
-    model: SCurveModel,
-    curves: Mapping[tuple, _Curve],
-    chunks: list[list[tuple]],
-    template: lmfit.Parameters,
-    workers: int | None,
-) -> Iterator[tuple[list[tuple], _Solved]]:
-    """Each chunk of keys with its solved batch, in order: in this process,
-    or, with more than one worker and more than one chunk, in a pool of
-    forked processes (POSIX; the chunks' curves are inherited, only the
-    results travel back)."""
+def _fit_parts(part: _Part, keys: list[tuple], workers: int) -> Iterator[int]:
+    """Start and fit the curves of `keys` (and the first, already started in
+    `part`) in lockstep chunks, here or dealt to `workers` forked processes
+    (the groups are inherited, only the results travel back); then the
+    second pass, here. Yields the number of curves done so far.
+
+    The chunks (:func:`_chunks`) and the second pass do not depend on the
+    number of workers, so neither do the results, to the last bit."""
     import multiprocessing
 
     global _JOB
+    groups = part.groups
+    members = sorted(list(part.curves) + keys, key=lambda key: len(groups[key][1]))
+    chunks = _chunks(members)
     workers = min(workers, len(chunks))
+    done = 0
     if workers <= 1:
-        for chunk in chunks:
-            yield chunk, _solve(model, [curves[key] for key in chunk], template)
-        return
-    from concurrent.futures import ProcessPoolExecutor
 
-    job = [[curves[key] for key in chunk] for chunk in chunks]
-    expressions = _Expressions(model, template)
-    _JOB = (model, job, template)
-    try:
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+
+        stragglers = part.run(chunks, advance)
+    else:
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        shares = [chunks[i::workers] for i in range(workers)]
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for index, batch in enumerate(pool.map(_solve_job, range(len(job)))):
-                batch.curves, batch.expressions = job[index], expressions
-                yield chunks[index], batch
-    finally:
-        _JOB = None
+        counter = context.Value("q", 0)
+        _JOB = (part, shares, counter)
+        expressions = _Expressions(part.model, part.template)
+        stragglers = {}
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = [pool.submit(_part_job, i) for i in range(workers)]
+                waiting = set(futures)
+                while waiting:
+                    _, waiting = wait(
+                        waiting, timeout=0.25, return_when=FIRST_COMPLETED
+                    )
+                    yield counter.value
+                for future in futures:
+                    solved, stored, fallback, more = future.result()
+                    for batch, _ in solved.values():
+                        batch.expressions = expressions
+                    part.solved |= solved
+                    part.stored |= stored
+                    part.fallback |= fallback
+                    stragglers |= more
+        finally:
+            _JOB = None
+        done = counter.value
+    yield done
+    if stragglers:  # in chunk order, whoever fitted them
+        rank = {key: i for i, key in enumerate(members)}
+        finished = len(part.solved) + len(part.stored)
+        part.resume(dict(sorted(stragglers.items(), key=lambda kv: rank[kv[0]])))
+        yield done + len(part.solved) + len(part.stored) - finished
 
 
 def _start_many(
     model: SCurveModel,
     keys: Sequence[tuple],
     groups: _Groups,
-    position: Mapping[tuple, int],
     template: lmfit.Parameters,
     fix: Mapping[str, float] | None,
     init: Mapping[str, float] | None,
@@ -1818,7 +1905,7 @@ def _start_many(
     out = {}
     for k, (key, (x, y, w)) in enumerate(cleaned.items()):
         if ok[k]:
-            out[key] = _Curve(position[key], x, y, w, start[k], lower, upper, vary)
+            out[key] = _Curve(x, y, w, start[k], lower, upper, vary)
     return out
 
 

@@ -478,15 +478,30 @@ def test_bass_on_the_fast_path(adoptions: str) -> None:
         )
 
 
-def test_a_pool_of_processes_gives_the_same_table() -> None:
-    """workers=2 fits the lockstep chunks in two forked processes: the same
-    table, to the last bit, as one process, with progress for every group."""
+def test_a_pool_of_processes_gives_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """workers=2 starts and fits the lockstep chunks in two forked processes:
+    the same table, to the last bit, as one process, with progress for every
+    group."""
+    import concurrent.futures
+
+    pools = []
+
+    class Counted(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kws: Any) -> None:
+            pools.append(args)
+            super().__init__(*args, **kws)
+
     model = get_model("sigmoid")
-    groups = synthetic("sigmoid", 300, seed=12)
+    groups = synthetic("sigmoid", 1500, seed=12)
     alone = fit_groups(model, groups, ["curve"], workers=1).table
+    assert not pools
     done: list[int] = []
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Counted)
     pooled = fit_groups(model, groups, ["curve"], workers=2, progress=done.append)
-    pd.testing.assert_frame_equal(pooled.table, alone)
+    assert pools == [(2,)]
+    pd.testing.assert_frame_equal(pooled.table, alone, check_exact=True)
     assert done == list(range(1, len(groups) + 1))
     key = next(iter(groups))
     assert pooled[key[0]].params["center"].value == alone["center"].iloc[0]
@@ -494,11 +509,14 @@ def test_a_pool_of_processes_gives_the_same_table() -> None:
         fit_groups(model, groups, ["curve"], workers=0)
 
 
-def test_chunks_are_balanced_over_the_workers() -> None:
+def test_chunks_do_not_depend_on_the_workers() -> None:
+    """Near-equal chunks of at most CHUNK curves, at least 8 where each keeps
+    MIN_CHUNK: what a pool's workers share, whatever their number."""
     members = [(i,) for i in range(10_000)]
-    chunks = batch._chunks(members, 2)
-    assert sum(map(len, chunks)) == len(members)
-    assert len(chunks) % 2 == 0
+    chunks = batch._chunks(members)
+    assert [key for chunk in chunks for key in chunk] == members
     assert max(map(len, chunks)) <= batch.CHUNK
     assert max(map(len, chunks)) - min(map(len, chunks)) <= 1
-    assert batch._chunks(members[:3], 8) == [[(0,)], [(1,)], [(2,)]]
+    assert len(batch._chunks(members[:3000])) == 6  # 500 each
+    assert batch._chunks(members[:300]) == [members[:300]]
+    assert len(batch._chunks(members * 10)) == math.ceil(100_000 / batch.CHUNK)

@@ -145,19 +145,18 @@ def test_starts_apply_fix_init_and_bounds_as_make_params(name: str, kws: dict) -
     model = get_model(name)
     data = curves(name, 60, seed=11)
     groups = {(f"c{k}",): (x, y, None) for k, (x, y) in enumerate(data)}
-    position = {key: k for k, key in enumerate(groups)}
     first = next(
         prepare(model, x, y, kws)[3]
         for x, y, _ in groups.values()
         if not _refused(model, x, y, kws)
     )
     fast = batch._start_many(
-        model, list(groups), groups, position, first, kws.get("fix"), kws.get("init")
+        model, list(groups), groups, first, kws.get("fix"), kws.get("init")
     )
     assert len(fast) >= 20
     for key, curve in fast.items():
         x, y, _ = groups[key]
-        one = batch._Curve.of(model, 0, prepare(model, x, y, kws))
+        one = batch._Curve.of(model, prepare(model, x, y, kws))
         np.testing.assert_allclose(curve.start, one.start, rtol=1e-9, atol=1e-300)
         np.testing.assert_array_equal(curve.lower, one.lower)
         np.testing.assert_array_equal(curve.upper, one.upper)
