@@ -183,6 +183,73 @@ def _profile_start(
     return best[1], best[2], best[3]
 
 
+def _rt_plus_expm1(y: NDArray[np.float64]) -> NDArray[np.float64]:
+    r""":math:`y + e^{-y} - 1` for :math:`y \ge 0`; below 0.05, where the
+    direct sum cancels (it is about :math:`y^2/2` there), from its Taylor
+    series :math:`\sum_{k \ge 2} (-y)^k/k!` (10 terms, 1e-17 relative)."""
+    out = np.array(y + np.expm1(-y))
+    small = y < 0.05
+    if np.any(small):
+        s = y[small]
+        series = np.zeros_like(s)
+        for k in range(11, 1, -1):
+            series = (1.0 / math.factorial(k)) - s * series
+        out[small] = s * s * series
+    return out
+
+
+def _bass_sensitivities(
+    t: NDArray[np.float64], p: Any, q: Any, density: bool = False
+) -> dict[str, NDArray[np.float64]]:
+    r"""The Bass density :math:`f = F'` and the derivatives of the share
+    :math:`F(t)` with respect to p and q, with those of f (in t, p and q)
+    if `density`. All are 0 before launch and taken from the right at the
+    launch itself, where f jumps from 0 to p (as :func:`bass_pdf`).
+
+    With :math:`r = p + q`, :math:`E = e^{-rt}`, :math:`D = p + qE`, the
+    survival :math:`g = 1 - F = rE/D` and :math:`h = rp/D`, so that
+    :math:`f = gh`:
+
+    .. math:: \frac{\partial F}{\partial p} = \frac{t f + q g c}{r}, \quad
+              c = \frac{1 - E}{D}, \qquad
+              \frac{\partial F}{\partial q} = f\,\frac{rt - (1 - E)}{r^2},
+
+    .. math:: \frac{\partial f}{\partial t} = f (gq - h), \quad
+              \frac{\partial f}{\partial p} = \frac{g (gq - h)}{D}
+              + f\,\frac{2 + t (gq - h)}{r}, \quad
+              \frac{\partial f}{\partial q} = f\,\frac{2F + t (gq - h)}{r}.
+
+    Every term is a product or a sum of same-signed terms except
+    :math:`gq - h = r(qE - p)/D`, which changes sign at the peak, and
+    :math:`rt - (1 - E)`, taken from its series at small rt. f comes from the
+    core's :func:`bass_pdf` (exact in the late tail, where E underflows) and
+    g as f/h; the ratios are bounded (:math:`g \le 1`, :math:`h \le r`,
+    :math:`c = F/p \le 1/p`), so none overflows for p down to its bound
+    1e-300.
+    """
+    before = t < 0
+    t = np.maximum(t, 0.0)
+    p = np.maximum(p, _TINY)
+    r = p + q
+    rt = r * t
+    f = np.where(before, 0.0, bass_pdf(t, p, q))
+    d = p + q * np.exp(-rt)
+    h = r * (p / d)
+    g = f / h
+    c = -np.expm1(-rt) / d
+    out = {
+        "f": f,
+        "F_p": (t * f + q * g * c) / r,
+        "F_q": f * (_rt_plus_expm1(rt) / (r * r)),
+    }
+    if density:
+        tilt = g * q - h
+        out["f_t"] = f * tilt
+        out["f_p"] = np.where(before, 0.0, g * tilt / d + f * (2 + t * tilt) / r)
+        out["f_q"] = f * (2 * (p * c) + t * tilt) / r
+    return out
+
+
 # ---------------------------------------------------------------------- model
 
 
@@ -395,6 +462,52 @@ class BassModel(SCurveModel):
     ) -> NDArray[np.float64]:
         """The adoption rate m f(x - launch)."""
         return m * bass_pdf(np.asarray(x, dtype=np.float64) - launch, p, q)
+
+    def partials(  # type: ignore[override]
+        self, x: NDArray[np.float64], **values: Any
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""The derivatives of the curve for this kind of data with respect to
+        m, p, q, launch (and period, for per-period data), with
+        :math:`t = x - \text{launch}` and the derivatives of F and f of
+        :func:`_bass_sensitivities`:
+
+        * cumulative, :math:`N = mF(t)`: :math:`(F, mF_p, mF_q, -mf)`;
+        * per-period, :math:`N = m[F(t) - F(t - \Delta)]`: the differences
+          of the same at t and :math:`t - \Delta`, and
+          :math:`\partial N/\partial\Delta = m f(t - \Delta)`;
+        * rate, :math:`N = mf(t)`: :math:`(f, mf_p, mf_q, -mf_t)`.
+
+        The estimator does not enter (it changes the residuals, not the
+        curve; the fast path runs ``nls`` only). At the launch itself the
+        curve has a kink and the launch derivative is the one from after it.
+        """
+        m = values["m"]
+        t = np.asarray(x, dtype=np.float64) - values["launch"]
+        p, q = values["p"], values["q"]
+        end = _bass_sensitivities(t, p, q, density=self.adoptions == "rate")
+        if self.adoptions == "cumulative":
+            return {
+                "m": bass_cdf(t, p, q),
+                "p": m * end["F_p"],
+                "q": m * end["F_q"],
+                "launch": -m * end["f"],
+            }
+        if self.adoptions == "rate":
+            return {
+                "m": end["f"],
+                "p": m * end["f_p"],
+                "q": m * end["f_q"],
+                "launch": -m * end["f_t"],
+            }
+        period = values["period"]
+        start = _bass_sensitivities(t - period, p, q)
+        return {
+            "m": bass_increment(t - period, t, p, q),
+            "p": m * (end["F_p"] - start["F_p"]),
+            "q": m * (end["F_q"] - start["F_q"]),
+            "launch": -m * (end["f"] - start["f"]),
+            "period": m * start["f"],
+        }
 
     def curves(
         self, x: ArrayLike, params: lmfit.Parameters
@@ -750,6 +863,12 @@ class BassGeneralizedModel(BassModel):
 
     name = "bass_generalized"
     formula = "m * F(X), X = x - launch + sum_j beta_j ln(Z_j(x) / Z_j(launch))"
+
+    #: No analytic derivatives (the fast path takes forward differences):
+    #: the effective time is piecewise linear in the launch through the
+    #: interpolated covariates, so Bass's :meth:`BassModel.partials` do not
+    #: apply.
+    partials = SCurveModel.partials
 
     def __init__(
         self,

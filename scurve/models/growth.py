@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from scurve import shapes
+from scurve import shapes, special
 from scurve.fitting import SCurveModel
 
 __all__ = [
@@ -250,6 +250,32 @@ class LogisticModel(_GrowthModel):
         """N at times `x`."""
         return N_min + K * _LOGISTIC.value(r * (np.asarray(x, dtype=np.float64) - t0))
 
+    def partials(  # type: ignore[override]
+        self, x: NDArray[np.float64], K: Any, r: Any, t0: Any, N_min: Any
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""The derivatives of N with respect to its parameters, from the
+        core's logistic and its derivative :math:`\sigma'`
+        (``shapes.REGISTRY["logistic"].unit``): with :math:`z = r(t - t_0)`,
+
+        .. math:: \frac{\partial N}{\partial K} = \sigma(z), \quad
+                  \frac{\partial N}{\partial r} = K \sigma'(z)(t - t_0), \quad
+                  \frac{\partial N}{\partial t_0} = -K r \sigma'(z), \quad
+                  \frac{\partial N}{\partial N_{min}} = 1.
+
+        :math:`\sigma' = e^{-|z|}/(1 + e^{-|z|})^2` does not vanish early in
+        the tails (NUMERICS.md d2), so the plateaus keep their small slopes.
+        """
+        dt = np.asarray(x, dtype=np.float64) - t0
+        z = r * dt
+        unit = _LOGISTIC.value(z)
+        slope = K * _LOGISTIC.derivative(z)
+        return {
+            "K": unit,
+            "r": slope * dt,
+            "t0": -slope * r,
+            "N_min": np.ones_like(unit),
+        }
+
     def starting_values(
         self, capacity: Any, slope: Any, intercept: Any, base: Any
     ) -> dict[str, Any]:
@@ -295,6 +321,44 @@ class GompertzModel(_GrowthModel):
             z = np.divide(mu_m * math.e, A) * (x - lag) - 1
             n = N_min + A * _GOMPERTZ.value(z)
         return np.where(np.asarray(A) == 0, N_min + 0.0 * x, n)
+
+    def partials(  # type: ignore[override]
+        self, x: NDArray[np.float64], A: Any, mu_m: Any, lag: Any, N_min: Any
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""The derivatives of N with respect to its parameters, from the
+        core's Gompertz unit curve :math:`G(z) = \exp(-e^{-z})` and its
+        derivative :math:`G'(z) = \exp(-z - e^{-z})`: with
+        :math:`z = \frac{\mu_m e}{A}(t - \lambda) - 1`,
+
+        .. math:: \frac{\partial N}{\partial A} = G(z) - (z + 1) G'(z), \quad
+                  \frac{\partial N}{\partial \mu_m} = e (t - \lambda) G'(z),
+                  \quad
+                  \frac{\partial N}{\partial \lambda} = -\mu_m e\, G'(z), \quad
+                  \frac{\partial N}{\partial N_{min}} = 1.
+
+        At A = 0, where the curve is the constant :math:`N_{min}` whatever
+        :math:`\mu_m` and :math:`\lambda`, their derivatives are 0 and that of
+        A is its limit from above: 1 after the lag, 0 before it and
+        :math:`e^{-e}` at :math:`t = \lambda` (where z = -1 for every A;
+        everywhere if also :math:`\mu_m = 0`), never NaN from
+        :math:`0 \cdot \infty`.
+        """
+        dt = np.asarray(x, dtype=np.float64) - lag
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z = np.divide(mu_m * math.e, A) * dt - 1
+            # t = lag at A = 0 (inf * 0), or mu_m = 0 too: z = -1 for all A > 0
+            z = np.where(np.isnan(z), -1.0, z)
+            unit = _GOMPERTZ.value(z)
+            slope = _GOMPERTZ.derivative(z)
+            # G' vanishes faster than z grows: 0 at z = +-inf, not inf * 0
+            bend = np.where(np.isfinite(z), (z + 1) * slope, 0.0)
+        flat = np.asarray(A) == 0
+        return {
+            "A": unit - bend,
+            "mu_m": np.where(flat, 0.0, math.e * dt * slope),
+            "lag": np.where(flat, 0.0, -(mu_m * math.e) * slope),
+            "N_min": np.ones_like(unit),
+        }
 
     straightened_by = _GOMPERTZ
 
@@ -348,6 +412,37 @@ class RichardsModel(_GrowthModel):
         """N at times `x`, through the core's stable Richards form."""
         z = r * (np.asarray(x, dtype=np.float64) - t0)
         return N_min + K * _RICHARDS.value(z, nu=nu)
+
+    def partials(  # type: ignore[override]
+        self, x: NDArray[np.float64], K: Any, r: Any, t0: Any, nu: Any, N_min: Any
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""The derivatives of N with respect to its parameters, from the
+        core's stable Richards curve :math:`u = (1 + e^{-z})^{-1/\nu}` with
+        :math:`z = r(t - t_0)`, its derivative
+        :math:`u' = u\,\sigma(-z)/\nu` (NUMERICS.md d8) and
+        :math:`\ln u = -\operatorname{softplus}(-z)/\nu`:
+
+        .. math:: \frac{\partial N}{\partial K} = u, \quad
+                  \frac{\partial N}{\partial r} = K u'(t - t_0), \quad
+                  \frac{\partial N}{\partial t_0} = -K r u', \quad
+                  \frac{\partial N}{\partial \nu} =
+                  K u \frac{\operatorname{softplus}(-z)}{\nu^2}, \quad
+                  \frac{\partial N}{\partial N_{min}} = 1.
+
+        Early, where u underflows, the products are 0 (u times a finite
+        softplus), the limits.
+        """
+        dt = np.asarray(x, dtype=np.float64) - t0
+        z = r * dt
+        unit = _RICHARDS.value(z, nu=nu)
+        slope = K * unit * special.expit(-z) / nu  # the shape's derivative
+        return {
+            "K": unit,
+            "r": slope * dt,
+            "t0": -slope * r,
+            "nu": K * unit * (special.softplus(-z) / (nu * nu)),
+            "N_min": np.ones_like(unit),
+        }
 
     def starting_values(
         self, capacity: Any, slope: Any, intercept: Any, base: Any
