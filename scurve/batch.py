@@ -166,6 +166,11 @@ class _Bounds:
             np.where(np.isfinite(self.upper), self.upper, 0.0),
         )
 
+    @property
+    def none(self) -> bool:
+        """No parameter is bounded: every transform is the identity."""
+        return not (np.isfinite(self.lower).any() or np.isfinite(self.upper).any())
+
     def take(self, rows: NDArray) -> _Bounds:
         return _Bounds(self.lower[rows], self.upper[rows])
 
@@ -812,17 +817,68 @@ class _Solved:
 def _pad(curves: Sequence[_Curve]) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """x, y, weights and mask, shape (b, longest); padding repeats the first
     point with weight 0."""
-    size = max(c.y.size for c in curves)
-    b = len(curves)
-    x, y = np.empty((b, size)), np.empty((b, size))
-    w = np.zeros((b, size))
-    for k, c in enumerate(curves):
-        n = c.y.size
-        x[k, :n], x[k, n:] = c.x, c.x[0]
-        y[k, :n], y[k, n:] = c.y, c.y[0]
-        w[k, :n] = 1.0 if c.w is None else c.w
-    mask = np.arange(size) < np.array([c.y.size for c in curves])[:, None]
+    return _padded([c.x for c in curves], [c.y for c in curves], [c.w for c in curves])
+
+
+def _padded(
+    xs: Sequence[NDArray], ys: Sequence[NDArray], ws: Sequence[NDArray | None]
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Curves of different lengths as ``(b, longest)`` arrays: x, y, weights
+    (1 where None) and the mask of real points; padding repeats each
+    curve's first point, with weight 0. One scatter, not a loop."""
+    lengths = np.fromiter(map(len, ys), dtype=np.intp, count=len(ys))
+    size = int(lengths.max())
+    mask = np.arange(size) < lengths[:, None]
+    starts = np.cumsum(lengths) - lengths
+    firsts = np.minimum(starts, max(int(lengths.sum()) - 1, 0))
+    flat_x, flat_y = np.concatenate(xs), np.concatenate(ys)
+    x = np.repeat(flat_x[firsts][:, None], size, axis=1)
+    y = np.repeat(flat_y[firsts][:, None], size, axis=1)
+    x[mask], y[mask] = flat_x, flat_y
+    w = np.zeros((len(ys), size))
+    if all(weights is None for weights in ws):
+        w[mask] = 1.0
+    else:
+        w[mask] = np.concatenate(
+            [np.ones(n) if v is None else v for v, n in zip(ws, lengths, strict=True)]
+        )
     return x, y, w, mask
+
+
+def _clean_many(
+    groups: _Groups, keys: Sequence[tuple]
+) -> dict[tuple, tuple[NDArray, NDArray, NDArray | None]]:
+    """:func:`scurve.fitting._clean_data` of each group of `keys` that it
+    accepts and that has points: checked all at once where every group is
+    two float arrays of one length without weights (a screen), else one by
+    one."""
+    data = [groups[key] for key in keys]
+    plain = all(
+        w is None
+        and isinstance(x, np.ndarray)
+        and isinstance(y, np.ndarray)
+        and x.dtype == np.float64
+        and y.dtype == np.float64
+        and x.ndim == 1
+        and x.shape == y.shape
+        and x.size
+        for x, y, w in data
+    )
+    if plain and data:
+        everything = np.concatenate([np.concatenate([x, y]) for x, y, _ in data])
+        if np.isfinite(everything).all():
+            return {
+                key: (x, y, None) for key, (x, y, _) in zip(keys, data, strict=True)
+            }
+    cleaned = {}
+    for key, group in zip(keys, data, strict=True):
+        try:
+            x, y, w = fitting._clean_data(*group)
+        except Exception:  # the per-curve start says why
+            continue
+        if y.size:
+            cleaned[key] = (x, y, w)
+    return cleaned
 
 
 def _statistics(
@@ -990,9 +1046,12 @@ def _solve(
             x[rows], **{n: values[:, k : k + 1] for k, n in enumerate(names)}
         )
 
+    unbounded = bnds.none
+    periodic = np.isfinite(lower) & np.isfinite(upper)  # fitted through sin u
+
     def full(u: NDArray, rows: NDArray) -> NDArray:
         values = start[rows].copy()
-        values[:, varied] = bnds.take(rows).to_external(u)
+        values[:, varied] = u if unbounded else bnds.take(rows).to_external(u)
         return values
 
     def residual_at(values: NDArray, rows: NDArray) -> NDArray:
@@ -1032,11 +1091,11 @@ def _solve(
         scale = w[rows]
         if model.log_y:  # d log f = df / f
             scale = scale / np.maximum(evaluate(values, rows), tiny)
-        grad = bnds.take(rows).secant(u)
         jac = np.empty((*r.shape, varied.size))
         for j, k in enumerate(varied):
             np.multiply(d[names[k]], scale, out=jac[:, :, j])
-            jac[:, :, j] *= grad[:, j : j + 1]
+        if not unbounded:
+            jac *= bnds.take(rows).secant(u)[:, None, :]
         return jac
 
     analytic = (
@@ -1063,8 +1122,8 @@ def _solve(
             max_nfev=evaluation_budget(varied.size) - spent if final else None,
             creep=CREEP if final else 0.0,
             jacobian=jacobian if analytic else None,
-            on_bound=on_bound,
-            step_limit=np.where(np.isfinite(lower) & np.isfinite(upper), 1.0, np.inf),
+            on_bound=None if unbounded else on_bound,
+            step_limit=None if not periodic.any() else np.where(periodic, 1.0, np.inf),
         )
         if final:
             sol.nfev += spent
@@ -1861,24 +1920,15 @@ def _start_many(
     Curves that any check of :func:`_prepare` would stop, or whose guess is
     not finite, are left out: the per-curve start gives their message."""
     names = list(model.curve_params)
-    cleaned = {}
-    for key in keys:
-        try:
-            x, y, w = fitting._clean_data(*groups[key])
-        except Exception:
-            continue
-        if y.size:
-            cleaned[key] = (x, y, w)
+    cleaned = _clean_many(groups, keys)
     if not cleaned:
         return {}
-    size = max(y.size for _, y, _ in cleaned.values())
     b = len(cleaned)
-    x2, y2 = np.zeros((b, size)), np.zeros((b, size))
-    mask = np.zeros((b, size), dtype=bool)
-    for k, (x, y, _) in enumerate(cleaned.values()):
-        n = y.size
-        x2[k, :n], x2[k, n:], y2[k, :n], y2[k, n:] = x, x[0], y, y[0]
-        mask[k, :n] = True
+    x2, y2, _, mask = _padded(
+        [x for x, _, _ in cleaned.values()],
+        [y for _, y, _ in cleaned.values()],
+        [None] * b,
+    )
     n = mask.sum(axis=1)
     vary = tuple(bool(template[p].vary) for p in names)
     ok = n > sum(vary)

@@ -253,7 +253,9 @@ class HillModel(SCurveModel):
         # hill * (-inf) at zero dose is the plateau; hill = 0 has no slope
         with np.errstate(invalid="ignore"):
             z = hill * (lx - log_ec50 * _LN10) + self.shift(values)
-        return np.where(np.isnan(z) & (lx == -np.inf), 0.0, z)
+        if np.isnan(z).any():  # (a pass only where there is something to fix)
+            z = np.where(np.isnan(z) & (lx == -np.inf), 0.0, z)
+        return z
 
     def partials(  # type: ignore[override]
         self,
