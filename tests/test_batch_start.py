@@ -17,7 +17,7 @@ import pytest
 
 from scurve import batch
 from scurve.fitting import FitError, fit_groups
-from scurve.models import get_model
+from scurve.models import diffusion, get_model
 
 DOSE_LAYOUTS = (
     np.repeat([0.0, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0], 3),
@@ -27,12 +27,44 @@ DOSE_LAYOUTS = (
 )
 
 
+PRICES = (np.arange(0.0, 2100.0), 100 * 0.999 ** np.arange(0.0, 2100.0))
+
+
+def bass_curve(rng: np.random.Generator, i: int, adoptions: str) -> tuple:
+    """Seeded synthetic Bass sales (3% noise), of ragged lengths: yearly or
+    quarterly from 0 or 1990, some at irregular times or out of order, some
+    only before the peak (the self-start's profile start), some with a
+    negative value (which check_data refuses)."""
+    size = int(rng.integers(6, 30))
+    step = (1.0, 0.25, 1.0)[i % 3]
+    x = (1990.0 if i % 2 else 0.0) + step * np.arange(1.0, size + 1)
+    if i % 5 == 0:  # irregular times, the most common gap taken as the period
+        x = np.sort(rng.choice(np.arange(1.0, 40.0), size, replace=False))
+    true = {"m": 10 ** rng.uniform(2, 6), "q": rng.uniform(0.2, 0.6)}
+    true |= {"p": rng.uniform(0.003, 0.03), "launch": x[0] - step}
+    if i % 4 == 1:  # no peak yet: a few periods at a small p
+        x, true["p"] = x[:6], 0.002
+    if adoptions == "per-period":
+        true["period"] = step
+    y = get_model("bass", adoptions=adoptions).function(x, **true)
+    y = y * (1 + 0.03 * rng.normal(size=x.size))
+    if i % 9 == 4:  # negative adoptions: refused
+        y[1] = -y[1]
+    order = rng.permutation(x.size) if i % 7 == 3 else np.arange(x.size)
+    return x[order], y[order]
+
+
 def curves(name: str, n: int, seed: int, **opts: object) -> list[tuple]:
     """Seeded noisy curves of each kind, some ragged, some flat, some
-    bell-shaped (which the Hill self-start refuses)."""
+    bell-shaped (which the Hill self-start refuses); Bass's from
+    :func:`bass_curve`."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
+        if name.startswith("bass"):
+            x, y = bass_curve(rng, i, str(opts.get("adoptions", "cumulative")))
+            out.append((x, np.full(x.size, 3.0) if i % 13 == 0 else y))
+            continue
         if name.startswith("hill"):
             x = DOSE_LAYOUTS[i % 4] if i % 5 else rng.uniform(0.01, 10, 9)
             if opts.get("log_dose"):
@@ -86,6 +118,13 @@ CASES = [
     ("hill", {}),
     ("hill", {"log_dose": True}),
     ("hill5", {}),
+    ("bass", {}),
+    ("bass", {"adoptions": "per-period"}),
+    ("bass", {"adoptions": "rate"}),
+    ("bass", {"adoptions": "per-period", "launch": "fit"}),
+    ("bass", {"adoptions": "per-period", "launch": 1989.0, "period": 1.0}),
+    ("bass", {"adoptions": "rate", "launch": 0.5}),
+    ("bass_generalized", {"adoptions": "per-period", "covariates": {"price": PRICES}}),
 ]
 
 
@@ -118,6 +157,51 @@ def test_guess_many_equals_the_per_curve_guess(name: str, opts: dict) -> None:
     assert compared >= 60
     if name.startswith("hill"):
         assert refused >= 20
+    if name.startswith("bass"):
+        assert refused >= 10
+        assert profiled(model, data) >= 10
+
+
+def profiled(model: object, data: list[tuple]) -> int:
+    """How many of the curves Bass's regression gives no start for (the
+    self-start falls back on its profile start)."""
+    count = 0
+    for x, y in data:
+        period = model._period_of(x)
+        sales, before = diffusion._discrete_analogue(x, y, model.adoptions, period)
+        count += np.all(y >= 0) and diffusion._regression(sales, before, period) is None
+    return count
+
+
+def test_bass_periods_of_a_stack_are_those_of_each_curve() -> None:
+    """The most common gap, ties to the shortest, over ragged rows with
+    repeated x, irregular gaps and one distinct x."""
+    rng = np.random.default_rng(4)
+    rows = [
+        np.sort(rng.choice(np.arange(0.0, 12.0, 0.5), rng.integers(1, 12)))
+        for _ in range(300)
+    ]
+    rows += [
+        np.array([1.0, 2.0, 2.0, 4.0, 6.0, 7.0]),
+        np.array([3.0, 3.0]),
+        np.array([0.1, 0.3, 0.6]),
+    ]
+    x2, _, mask = stack([(x, x) for x in rows])
+    xs, _, n = batch.sorted_rows(x2, x2, mask)
+    spacings = diffusion._spacings(xs, n)
+    assert [float(v) for v in spacings] == [diffusion._spacing(x) for x in rows]
+
+
+def test_bass_with_a_prior_or_another_estimator_is_started_one_by_one() -> None:
+    data = curves("bass", 20, seed=2, adoptions="per-period")
+    x2, y2, mask = stack(data)
+    for model in (
+        get_model("bass", adoptions="per-period", prior={"p": (0.01, 0.005)}),
+        get_model("bass", adoptions="per-period", estimator="ols"),
+    ):
+        many = model.guess_many(y2, x2, mask)
+        assert set(many) == set(model.curve_params)
+        assert all(np.isnan(values).all() for values in many.values())
 
 
 def test_masked_line_is_polyfit() -> None:
@@ -139,6 +223,8 @@ def test_masked_line_is_polyfit() -> None:
         ("sigmoid", {"init": {"center": 0.25}, "bounds": {"scale": (0.5, 2.0)}}),
         ("hill", {"bounds": {"hill": (-1.0, 3.0)}, "fix": {"top": 100.0}}),
         ("richards", {"init": {"nu": 2.0}, "bounds": {"K": (0.0, 0.9)}}),
+        ("bass", {"fix": {"p": 0.01}, "bounds": {"q": (0.0, 0.5)}}),
+        ("bass", {"init": {"m": 5e4}, "bounds": {"m": (0.0, 1e5)}}),
     ],
 )
 def test_starts_apply_fix_init_and_bounds_as_make_params(name: str, kws: dict) -> None:
@@ -183,7 +269,7 @@ def _refused(model: object, x: np.ndarray, y: np.ndarray, kws: dict) -> bool:
     return not all(np.isfinite(params[p].value) for p in model.curve_params)
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "hill"])
+@pytest.mark.parametrize("name", ["sigmoid", "hill", "bass"])
 def test_the_fast_path_table_does_not_depend_on_the_vectorized_start(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -99,7 +99,6 @@ _TINY = float(np.finfo(np.float64).tiny)
 #: finite at the bound (a profile of p runs into it).
 _P_MIN = 1e-300
 
-
 # ---------------------------------------------------------------------- helpers
 
 
@@ -114,6 +113,29 @@ def _spacing(x: NDArray[np.float64]) -> float:
     return float(values[np.argmax(counts)])
 
 
+def _spacings(xs: NDArray[np.float64], n: NDArray[np.intp]) -> NDArray[np.float64]:
+    """:func:`_spacing` of many curves at once: `xs` holds each curve's x
+    sorted ascending in its first ``n`` places (a row of a stack). Ties
+    between equally common gaps go to the shortest, as there."""
+    if xs.shape[1] < 2:
+        return np.ones(xs.shape[0])
+    steps = np.diff(np.where(np.arange(xs.shape[1]) < n[:, None], xs, 0.0), axis=1)
+    real = np.arange(steps.shape[1]) < (n - 1)[:, None]
+    distinct = real & (steps != 0)
+    rounded = np.where(distinct, np.round(np.where(distinct, steps, 0.0), 9), np.inf)
+    rounded = np.sort(rounded, axis=1)
+    # the length of the run of equal gaps each place ends (sorted, so equal
+    # gaps are neighbours); the first longest run is the smallest gap's
+    place = np.arange(rounded.shape[1])
+    new = np.ones(rounded.shape, dtype=bool)
+    new[:, 1:] = rounded[:, 1:] != rounded[:, :-1]
+    first = np.maximum.accumulate(np.where(new, place, 0), axis=1)
+    runs = np.where(np.isfinite(rounded), place - first + 1, 0)
+    best = np.argmax(runs, axis=1)
+    common = np.take_along_axis(rounded, best[:, None], axis=1)[:, 0]
+    return np.where(runs.max(axis=1, initial=0) > 0, common, 1.0)
+
+
 def _share_name(share: float) -> str:
     """``t_50`` for 0.5, ``t_90`` for 0.9, ``t_2_5`` for 0.025."""
     text = f"{100 * share:g}".replace(".", "_")
@@ -126,13 +148,21 @@ def _discrete_analogue(
     """Sales per period :math:`S_t` and cumulative sales before the period
     :math:`Y_{t-1}`, in time order, from data of kind `adoptions`."""
     order = np.argsort(x, kind="stable")
-    values = y[order]
+    return _analogue_of_sorted(y[order], adoptions, period)
+
+
+def _analogue_of_sorted(
+    values: NDArray[np.float64], adoptions: str, period: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`_discrete_analogue` of responses already in time order, along
+    the last axis (so of a stack of curves too, `period` then one per row
+    as a column)."""
     if adoptions == "cumulative":
-        sales = np.diff(values, prepend=0.0)
+        sales = np.diff(values, prepend=0.0, axis=-1)
         before = values - sales
     else:
         sales = values * period if adoptions == "rate" else values
-        before = np.cumsum(sales) - sales
+        before = np.cumsum(sales, axis=-1) - sales
     return sales, before
 
 
@@ -147,18 +177,72 @@ def _regression(
         (a, b, c), *_ = np.linalg.lstsq(design, sales / period, rcond=None)
     except np.linalg.LinAlgError:
         return None
-    disc = b * b - 4 * a * c
-    if not (c < 0 and disc > 0 and a > 0):
-        return None
-    m = (-b - math.sqrt(disc)) / (2 * c)
-    p, q = a / m, -c * m
-    if not (m > 0 and p > 0 and q >= 0 and math.isfinite(m)):
+    m, p, q = _market(a, b, c)
+    if not math.isfinite(m):
         return None
     return float(m), float(p), float(q)
 
 
+def _market(a: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
+    r"""(m, p, q) from the coefficients of Bass's regression
+    :math:`S_t/\Delta = a + bY + cY^2`, elementwise: m is the root
+    :math:`(-b - \sqrt{b^2 - 4ac})/(2c)`, p = a/m, q = -cm; NaN where the
+    quadratic has no admissible root (c >= 0, no sales peak in sight)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        disc = b * b - 4 * a * c
+        m = (-b - np.sqrt(disc)) / (2 * c)
+        p, q = a / m, -c * m
+        found = (c < 0) & (disc > 0) & (a > 0)
+        found &= (m > 0) & (p > 0) & (q >= 0) & np.isfinite(m)
+    return (
+        np.where(found, m, np.nan),
+        np.where(found, p, np.nan),
+        np.where(found, q, np.nan),
+    )
+
+
+def _regressions(
+    sales: NDArray[np.float64],
+    before: NDArray[np.float64],
+    n: NDArray[np.intp],
+    period: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`_regression` of each row of a stack (its first ``n`` places),
+    NaN where that gives None. Curves of one length are solved together,
+    by numpy's own least-squares driver (LAPACK ``gelsd``) over the
+    stack, so each value is the per-curve one to the last bit."""
+    coefficients = np.full((len(n), 3), np.nan)
+    for size in np.unique(n):
+        rows = np.flatnonzero(n == size)
+        y = before[rows, :size]
+        design = np.stack([np.ones_like(y), y, y * y], axis=-1)
+        coefficients[rows] = _lstsq_many(
+            design, sales[rows, :size] / period[rows, None]
+        )
+    return _market(*coefficients.T)
+
+
+def _lstsq_many(
+    design: NDArray[np.float64], target: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``np.linalg.lstsq(design[k], target[k], rcond=None)[0]`` for each k
+    of a stack of systems (the per-curve start's own solver, so that the
+    values are its to the last bit); NaN where the SVD does not converge
+    (where lstsq raises)."""
+    out = np.full((len(target), design.shape[-1]), np.nan)
+    for k in range(len(target)):
+        try:
+            out[k] = np.linalg.lstsq(design[k], target[k], rcond=None)[0]
+        except np.linalg.LinAlgError:
+            continue
+    return out
+
+
 #: The least starting q (on q's bound 0 the fit could not move it).
 _Q_START_MIN = 1e-3
+
+#: The parameters the self-start computes (others start at their hints).
+_STARTED = ("m", "p", "q", "launch", "period")
 
 
 def _profile_start(
@@ -181,6 +265,31 @@ def _profile_start(
         if score < best[0]:
             best = (score, m, p, q)
     return best[1], best[2], best[3]
+
+
+def _start(
+    sales: NDArray[np.float64], before: NDArray[np.float64], period: float
+) -> tuple[float, float, float]:
+    """The self-start's (m, p, q) from the discrete analogue: the
+    regression's, else the profile start's; q at least :data:`_Q_START_MIN`."""
+    start = _regression(sales, before, period)
+    m, p, q = (math.nan,) * 3 if start is None else start
+    m, profile = _above_sales(m, p, q, float(before[-1] + sales[-1]))
+    if profile:
+        m, p, q = _profile_start(sales, before, period)
+    # never start on q's bound 0, where the bound transform has no slope
+    return float(m), p, max(q, _Q_START_MIN)
+
+
+def _above_sales(m: Any, p: Any, q: Any, total: Any) -> tuple[Any, Any]:
+    """The regression's m, raised to 1.001 times the sales so far (`total`)
+    where it falls short of them but its p and q are usable, and where the
+    profile start is needed instead (no regression start, or a short m with
+    q = 0); elementwise."""
+    short = m < 1.001 * total
+    raised = short & (np.minimum(p, q) > 0)
+    profile = np.isnan(m) | (short & ~raised)
+    return np.where(raised, 1.001 * total, m), profile
 
 
 def _rt_plus_expm1(y: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -609,17 +718,7 @@ class BassModel(SCurveModel):
             else float(np.min(x)) - period
         )
         sales, before = _discrete_analogue(x, y, self.adoptions, period)
-        start = _regression(sales, before, period)
-        total = float(before[-1] + sales[-1])
-        if start is not None and start[0] < 1.001 * total and min(start[1:]) > 0:
-            # the regression's m falls short of the sales so far, but its p
-            # and q are usable: keep them, with m just above the sales
-            start = (1.001 * total, start[1], start[2])
-        elif start is None or start[0] < 1.001 * total:
-            start = _profile_start(sales, before, period)
-        m, p, q = start
-        # never start on q's bound 0, where the bound transform has no slope
-        q = max(q, _Q_START_MIN)
+        m, p, q = _start(sales, before, period)
         values = {"m": m, "p": p, "q": q, "launch": launch}
         if self.adoptions == "per-period":
             values["period"] = period
@@ -627,6 +726,83 @@ class BassModel(SCurveModel):
             values.update(self._prior_start(x, y, values))
         params = self.make_params(**values)
         return lmfit.models.update_param_vals(params, self.prefix, **kws)
+
+    def guess_many(
+        self,
+        data: NDArray[np.float64],
+        x: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+    ) -> dict[str, NDArray[np.float64]]:
+        """:meth:`guess` over a stack of curves at once (the batch fast path).
+
+        `data` and `x` have shape ``(n_curves, n_points)``, `mask` is False
+        on padding. The sort, the period (the most common gap, per curve),
+        the launch, the discrete analogue and the choice among the
+        regression, m raised above the sales and the profile start are taken
+        over the whole stack. Bass's regression is solved for all curves of
+        one length at once by the LAPACK driver of :meth:`guess`'s
+        ``lstsq`` (another solver, a batched QR, differs from it by up to
+        1e-8 relative on these ill-conditioned designs in
+        :math:`1, Y, Y^2`), and the profile start, for the few curves that
+        need it, curve by curve: the values equal the per-curve guess's to
+        the last bit.
+
+        NaN for the curves :meth:`check_data` refuses (negative adoptions),
+        for non-finite periods and sums, and for every curve with a prior or
+        an estimator other than ``nls`` (the per-curve start sets the
+        prior's scale, and those are not fitted on the fast path): these
+        are started one by one. Other parameters (the generalized model's
+        ``beta_*``) get their hinted starts.
+        """
+        from scurve.batch import at, sorted_rows
+
+        count = data.shape[0]
+        out = {name: np.full(count, np.nan) for name in self.curve_params}
+        if self.estimator != "nls" or self.prior or count == 0:
+            return out
+        xs, ys, n = sorted_rows(x, data, mask)
+        if self.period is None:
+            period = _spacings(xs, n)
+        else:
+            period = np.full(count, self.period)
+        if self.launch in (None, "fit"):
+            launch = xs[:, 0] - period
+        else:
+            launch = np.full(count, float(self.launch))
+        sales, before = _analogue_of_sorted(ys, self.adoptions, period[:, None])
+        real = np.arange(xs.shape[1]) < n[:, None]
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(sales / period[:, None]) & np.isfinite(before**2)
+        usable = (n > 0) & (period > 0) & np.isfinite(period) & np.isfinite(launch)
+        usable &= np.all(finite | ~real, axis=1)
+        usable &= ~np.any(mask & (data < 0), axis=1)  # check_data's refusal
+        rows = np.flatnonzero(usable)
+        sales, before, n, period = sales[rows], before[rows], n[rows], period[rows]
+        with np.errstate(all="ignore"):
+            m, p, q = _regressions(sales, before, n, period)
+            m, profile = _above_sales(m, p, q, at(before, n - 1) + at(sales, n - 1))
+            for k in np.flatnonzero(profile):
+                size = int(n[k])
+                try:
+                    m[k], p[k], q[k] = _profile_start(
+                        sales[k, :size], before[k, :size], float(period[k])
+                    )
+                except np.linalg.LinAlgError:  # the per-curve start decides
+                    m[k] = p[k] = q[k] = np.nan
+        good = np.isfinite(m) & np.isfinite(p) & np.isfinite(q)
+        found = rows[good]
+        out["m"][found], out["p"][found] = m[good], p[good]
+        # never start on q's bound 0, where the bound transform has no slope
+        out["q"][found] = np.maximum(q[good], _Q_START_MIN)
+        out["launch"][found] = launch[found]
+        if "period" in out:
+            out["period"][found] = period[good]
+        hinted = [name for name in self.curve_params if name not in _STARTED]
+        if hinted:
+            params = self.make_params()
+            for name in hinted:
+                out[name][found] = params[name].value
+        return out
 
     def _prior_start(
         self, x: NDArray[np.float64], y: NDArray[np.float64], values: dict[str, float]
