@@ -179,7 +179,7 @@ def four_pl_report(name: str, args: argparse.Namespace) -> None:
         f"{verdict(fast_rate >= CURVES_PER_S_TARGET)}"
     )
     where = time_shares(model, groups)
-    print("  where the fast path's time goes: " + ", ".join(
+    print("  where the fast path's time goes (one process): " + ", ".join(
         f"{k} {v:.0%}" for k, v in where.items()))  # fmt: skip
 
 
@@ -267,16 +267,17 @@ def plate_report(args: argparse.Namespace) -> None:
 
 
 def time_shares(model: scurve.SCurveModel, groups: dict) -> dict[str, float]:
-    """Shares of the fast path's time: the self-starts (vectorized, through
-    the model's ``guess_many``), the curves refitted one by one with lmfit,
-    the rest (the lockstep fit and its statistics)."""
+    """Shares of the fast path's time in one process (``workers=1``): the
+    self-starts (vectorized, through the model's ``guess_many``), the curves
+    refitted one by one with lmfit, the rest (the lockstep fit and its
+    statistics)."""
     first = next(iter(groups.values()))
     template = batch._prepare(model, *first, None, None, None)[3]
     start = time.perf_counter()
     batch._start_many(model, list(groups), groups, template, None, None)
     guesses = time.perf_counter() - start
     start = time.perf_counter()
-    table = fit_groups(model, groups, ["curve"]).table
+    table = fit_groups(model, groups, ["curve"], workers=1).table
     total = time.perf_counter() - start
     messages = zip(groups, table["message"], strict=True)
     alone = [key for key, message in messages if "one by one" in message]
