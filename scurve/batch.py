@@ -2016,26 +2016,27 @@ def _table(
         name + s: np.full(size, math.nan) for name in names for s in suffixes
     } | {s: np.full(size, math.nan) for s in fitting.STAT_COLUMNS}
     converged = np.zeros(size, dtype=bool)
-    status = ["failed"] * size
-    message = [""] * size
+    status = np.full(size, "failed", dtype=object)
+    message = np.full(size, "", dtype=object)
     by_batch: dict[int, tuple[_Solved, list[int], list[int]]] = {}
     for key, (batch, k) in solved.items():
         entry = by_batch.setdefault(id(batch), (batch, [], []))
         entry[1].append(k)
         entry[2].append(position[key])
-    for batch, ks, rows in by_batch.values():
+    for batch, k_list, row_list in by_batch.values():
+        ks, rows = np.array(k_list), np.array(row_list)
         for name, cols in _columns(batch, level, ci).items():
             for s, col in zip(suffixes, cols, strict=True):
                 numbers[name + s][rows] = col[ks]
         for s in fitting.STAT_COLUMNS:
             numbers[s][rows] = batch.stats[s][ks]
         converged[rows] = batch.converged[ks]
-        for k, row in zip(ks, rows, strict=True):
-            status[row], message[row] = batch.status[k], batch.message[k]
-            if status[row] == "flat":  # as _tidy_row: no curve, no parameters
-                for name in names:
-                    for s in suffixes:
-                        numbers[name + s][row] = math.nan
+        status[rows] = np.array(batch.status, dtype=object)[ks]
+        message[rows] = np.array(batch.message, dtype=object)[ks]
+        flat = rows[status[rows] == "flat"]  # as _tidy_row: no curve, no values
+        for name in names:
+            for s in suffixes:
+                numbers[name + s][flat] = math.nan
     for key in order:
         if key in solved:
             continue
@@ -2058,5 +2059,9 @@ def _table(
     }
     columns["model"] = [model.label] * size
     columns |= numbers
-    columns |= {"converged": converged, "status": status, "message": message}
+    columns |= {
+        "converged": converged,
+        "status": status.tolist(),
+        "message": message.tolist(),
+    }
     return pd.DataFrame(columns)
