@@ -327,7 +327,6 @@ def levenberg_marquardt(
     max_nfev: ArrayLike | None = None,
     creep: float = 0.0,
     jacobian: Callable[[NDArray, NDArray, NDArray], NDArray] | None = None,
-    differences_at_solution: bool = True,
     on_bound: Callable[[NDArray, NDArray], NDArray] | None = None,
     step_limit: ArrayLike | None = None,
 ) -> LMSolution:
@@ -365,11 +364,8 @@ def levenberg_marquardt(
         where they are `r`: analytic derivatives to iterate with. Without
         it, forward differences (lmfit's step). Either counts as `n_params`
         evaluations (a forward difference's cost), so that the budgets are
-        lmfit's.
-    differences_at_solution : bool
-        Return the forward-difference Jacobian at the solution (lmfit's,
-        which gives lmfit's standard errors) even when iterating with
-        `jacobian`; False returns `jacobian`'s.
+        lmfit's. The Jacobian returned at the solution is always the forward
+        difference (lmfit's, which gives lmfit's standard errors).
     on_bound : callable, optional
         ``on_bound(x, rows)``, shape ``(len(rows), n_params)``: which
         parameters of the curves `rows` are held by a bound at `x` (on it,
@@ -544,13 +540,12 @@ def levenberg_marquardt(
     # a creeping curve keeps its Jacobian too: its covariance says which
     # parameters are not identifiable
     kept = converged | (reason == "creeping")
-    final = differences if differences_at_solution else iterate
-    if final is not iterate:
+    if jacobian is not None:
         fresh[:] = True  # lmfit's forward differences, not the iterations'
     stale = np.flatnonzero(kept & fresh)  # no Jacobian at the solution yet
     jac[~kept] = np.nan
     if stale.size:
-        jac[stale] = final(x[stale], r[stale], stale)
+        jac[stale] = differences(x[stale], r[stale], stale)
         bad = ~np.isfinite(jac[stale]).all(axis=(1, 2))
         reason[stale[bad]] = "non-finite"
         converged = reason == "converged"
@@ -1569,8 +1564,11 @@ def fit_groups(
     their ``message`` ends with ``fitted one by one with lmfit (why)``.
 
     `workers` processes (None: every available core, for batches of at least
-    :data:`PARALLEL_CURVES` curves; 1: this process only) fit the lockstep
-    chunks; the pool is forked, so the data are not copied to it.
+    :data:`PARALLEL_CURVES` curves; 1: this process only) start and fit the
+    lockstep chunks; the pool is forked, so the data are not copied to it,
+    and the table does not depend on the number of workers, to the last
+    bit. This process fits the few curves that need a second pass, and the
+    lmfit path's.
     """
     if ci not in ("delta", "none"):
         raise ValueError(f"the fast path gives delta or no intervals, not {ci!r}")
