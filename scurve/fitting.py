@@ -362,6 +362,8 @@ class FitResult(_JSONReport, ModelResult):
         trial = self.params.copy()
         start = np.array([[trial[n].value for n in names]])
         steps = 0.01 * np.sqrt(np.diag(self.covar))[None, :]
+        if not np.all(np.isfinite(steps) & (steps > 0)):
+            return
 
         def rss(stack: NDArray[np.float64]) -> NDArray[np.float64]:
             for n, v in zip(names, stack[0], strict=True):
