@@ -595,11 +595,9 @@ def _hill_derivatives(
     a = asymmetry if five else 1.0
     with np.errstate(all="ignore"):
         sigma = special.expit(z)
+        u = model.unit(z, values) if five else sigma  # sigma**a, the core's
         if five:
             log_sigma = special.log_expit(z)
-            u = np.exp(a * log_sigma)
-        else:
-            u = sigma
         u_z = a * u * (1.0 - sigma)
         z_h = model.ln_dose(x) - log_ec50 * _LN10
         z_h = np.where(np.isfinite(z_h), z_h, 0.0)
