@@ -208,34 +208,14 @@ def _regressions(
     period: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """:func:`_regression` of each row of a stack (its first ``n`` places),
-    NaN where that gives None. Curves of one length are solved together,
-    by numpy's own least-squares driver (LAPACK ``gelsd``) over the
-    stack, so each value is the per-curve one to the last bit."""
-    coefficients = np.full((len(n), 3), np.nan)
-    for size in np.unique(n):
-        rows = np.flatnonzero(n == size)
-        y = before[rows, :size]
-        design = np.stack([np.ones_like(y), y, y * y], axis=-1)
-        coefficients[rows] = _lstsq_many(
-            design, sales[rows, :size] / period[rows, None]
-        )
-    return _market(*coefficients.T)
-
-
-def _lstsq_many(
-    design: NDArray[np.float64], target: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``np.linalg.lstsq(design[k], target[k], rcond=None)[0]`` for each k
-    of a stack of systems (the per-curve start's own solver, so that the
-    values are its to the last bit); NaN where the SVD does not converge
-    (where lstsq raises)."""
-    out = np.full((len(target), design.shape[-1]), np.nan)
-    for k in range(len(target)):
-        try:
-            out[k] = np.linalg.lstsq(design[k], target[k], rcond=None)[0]
-        except np.linalg.LinAlgError:
-            continue
-    return out
+    NaN where that gives None: the per-curve start's own solver, so that
+    the values are its, to the last bit."""
+    out = np.full((len(n), 3), np.nan)
+    for k, size in enumerate(n.tolist()):
+        start = _regression(sales[k, :size], before[k, :size], float(period[k]))
+        if start is not None:
+            out[k] = start
+    return out[:, 0], out[:, 1], out[:, 2]
 
 
 #: The least starting q (on q's bound 0 the fit could not move it).
@@ -739,13 +719,11 @@ class BassModel(SCurveModel):
         on padding. The sort, the period (the most common gap, per curve),
         the launch, the discrete analogue and the choice among the
         regression, m raised above the sales and the profile start are taken
-        over the whole stack. Bass's regression is solved for all curves of
-        one length at once by the LAPACK driver of :meth:`guess`'s
-        ``lstsq`` (another solver, a batched QR, differs from it by up to
-        1e-8 relative on these ill-conditioned designs in
-        :math:`1, Y, Y^2`), and the profile start, for the few curves that
-        need it, curve by curve: the values equal the per-curve guess's to
-        the last bit.
+        over the whole stack. Bass's regression (by :meth:`guess`'s own
+        ``lstsq``: a batched QR differs from it by up to 1e-8 relative on
+        these ill-conditioned designs in :math:`1, Y, Y^2`) and the profile
+        start, for the few curves that need it, are solved curve by curve:
+        the values equal the per-curve guess's to the last bit.
 
         NaN for the curves :meth:`check_data` refuses (negative adoptions),
         for non-finite periods and sums, and for every curve with a prior or
