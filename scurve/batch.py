@@ -1472,9 +1472,9 @@ def _columns(
 ) -> dict[str, tuple[NDArray, NDArray, NDArray, NDArray]]:
     """name -> (value, stderr, lower, upper) over the batch's curves, as
     :func:`scurve.fitting._interval_table` computes them."""
-    with np.errstate(invalid="ignore"):
-        t = stats.t.ppf(0.5 + level / 2, batch.stats["dof"])
-    t = np.where(batch.stats["dof"] > 0, t, math.nan)
+    dof, where = np.unique(batch.stats["dof"], return_inverse=True)
+    with np.errstate(invalid="ignore"):  # a few distinct dof: one ppf each
+        t = np.where(dof > 0, stats.t.ppf(0.5 + level / 2, dof), math.nan)[where]
     out = {}
     for i, name in enumerate(batch.names):
         value = batch.values[:, i]
@@ -1817,34 +1817,39 @@ def _workers(workers: int | None, n_curves: int) -> int:
 
 
 #: The work of a process pool, inherited by its forked workers (not pickled):
-#: the part that started the first curve, the chunks of each worker, and a
-#: counter of curves done, in shared memory.
-_JOB: tuple[_Part, list[list[list[tuple]]], Any] | None = None
+#: the part that started the first curve, the chunks, and a counter of curves
+#: done, in shared memory.
+_JOB: tuple[_Part, list[list[tuple]], Any] | None = None
 
 
-def _part_job(index: int) -> tuple[dict, dict, dict, dict]:
-    """A forked worker's task: start and fit the index-th worker's chunks,
-    counting the curves done in the shared counter; returns the verdicts,
-    the batches without their curves and expressions (the parent has the
-    data), and the curves for the second pass."""
+def _chunk_job(index: int) -> tuple[dict, dict, dict, dict]:
+    """A forked worker's task: start and fit the index-th chunk, counting
+    the curves done in the shared counter; returns the verdicts, the
+    batches without their curves and expressions (the parent has the data),
+    and the curves for the second pass. The worker keeps nothing of it."""
     assert _JOB is not None
-    part, shares, counter = _JOB
+    part, chunks, counter = _JOB
 
     def advance(n: int) -> None:
         with counter.get_lock():
             counter.value += n
 
-    stragglers = part.run(shares[index], advance)
-    for batch, _ in part.solved.values():
+    stragglers = part.run([chunks[index]], advance)
+    solved, stored, fallback = part.solved, part.stored, part.fallback
+    part.solved, part.stored, part.fallback = {}, {}, {}
+    for key in chunks[index]:
+        part.curves.pop(key, None)
+    for batch, _ in solved.values():
         batch.curves, batch.expressions = [], None  # type: ignore[assignment]
-    return part.solved, part.stored, part.fallback, stragglers
+    return solved, stored, fallback, stragglers
 
 
 def _fit_parts(part: _Part, keys: list[tuple], workers: int) -> Iterator[int]:
     """Start and fit the curves of `keys` (and the first, already started in
-    `part`) in lockstep chunks, here or dealt to `workers` forked processes
-    (the groups are inherited, only the results travel back); then the
-    second pass, here. Yields the number of curves done so far.
+    `part`) in lockstep chunks, here or in `workers` forked processes that
+    take the next chunk as they finish one (the groups are inherited, only
+    the results travel back, each chunk's while the others are fitted);
+    then the second pass, here. Yields the number of curves done so far.
 
     The chunks (:func:`_chunks`) and the second pass do not depend on the
     number of workers, so neither do the results, to the last bit."""
@@ -1866,29 +1871,27 @@ def _fit_parts(part: _Part, keys: list[tuple], workers: int) -> Iterator[int]:
     else:
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-        shares = [chunks[i::workers] for i in range(workers)]
         context = multiprocessing.get_context("fork")
         counter = context.Value("q", 0)
-        _JOB = (part, shares, counter)
+        _JOB = (part, chunks, counter)
         expressions = _Expressions(part.model, part.template)
         stragglers = {}
         try:
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [pool.submit(_part_job, i) for i in range(workers)]
-                waiting = set(futures)
+                waiting = {pool.submit(_chunk_job, i) for i in range(len(chunks))}
                 while waiting:
-                    _, waiting = wait(
+                    finished, waiting = wait(
                         waiting, timeout=0.25, return_when=FIRST_COMPLETED
                     )
+                    for future in finished:
+                        solved, stored, fallback, more = future.result()
+                        for batch, _ in solved.values():
+                            batch.expressions = expressions
+                        part.solved |= solved
+                        part.stored |= stored
+                        part.fallback |= fallback
+                        stragglers |= more
                     yield counter.value
-                for future in futures:
-                    solved, stored, fallback, more = future.result()
-                    for batch, _ in solved.values():
-                        batch.expressions = expressions
-                    part.solved |= solved
-                    part.stored |= stored
-                    part.fallback |= fallback
-                    stragglers |= more
         finally:
             _JOB = None
         done = counter.value
@@ -2059,7 +2062,7 @@ def _table(
     columns |= numbers
     columns |= {
         "converged": converged,
-        "status": status.tolist(),
-        "message": message.tolist(),
+        "status": status,
+        "message": message,
     }
     return pd.DataFrame(columns)
