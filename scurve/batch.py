@@ -84,6 +84,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -848,23 +849,20 @@ def _clean_many(
     two float arrays of one length without weights (a screen), else one by
     one."""
     data = [groups[key] for key in keys]
-    plain = all(
-        w is None
-        and isinstance(x, np.ndarray)
-        and isinstance(y, np.ndarray)
-        and x.dtype == np.float64
-        and y.dtype == np.float64
-        and x.ndim == 1
-        and x.shape == y.shape
-        and x.size
-        for x, y, w in data
+    xs, ys, ws = zip(*data, strict=True) if data else ((), (), ())
+    # the checks run over the columns in C (map), not group by group
+    arrays = xs + ys
+    plain = (
+        bool(data)
+        and set(map(type, arrays)) == {np.ndarray}
+        and set(map(id, ws)) == {id(None)}
+        and set(map(attrgetter("dtype"), arrays)) == {np.dtype(np.float64)}
+        and set(map(attrgetter("ndim"), arrays)) == {1}
+        and list(map(len, xs)) == list(map(len, ys))
+        and 0 not in map(len, xs)
     )
-    if plain and data:
-        everything = np.concatenate([np.concatenate([x, y]) for x, y, _ in data])
-        if np.isfinite(everything).all():
-            return {
-                key: (x, y, None) for key, (x, y, _) in zip(keys, data, strict=True)
-            }
+    if plain and all(np.isfinite(np.concatenate(a)).all() for a in (xs, ys)):
+        return dict(zip(keys, zip(xs, ys, ws, strict=True), strict=True))
     cleaned = {}
     for key, group in zip(keys, data, strict=True):
         try:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scurve import batch
+from scurve import batch, fitting
 from scurve.fitting import FitError, fit_groups
 from scurve.models import diffusion, get_model
 
@@ -296,3 +296,43 @@ def test_the_fast_path_table_does_not_depend_on_the_vectorized_start(
         one[numeric].to_numpy(float)[good],
         rtol=1e-5,
     )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        None,  # a plain screen: the all-at-once check
+        ("nan", (np.array([1.0, 2.0, 3.0]), np.array([1.0, np.nan, 3.0]), None)),
+        ("inf dose", (np.array([1.0, np.inf, 3.0]), np.ones(3), None)),
+        ("ints", (np.array([1, 2, 3]), np.array([1, 5, 9]), None)),
+        ("list", ([1.0, 2.0, 3.0], [1.0, 5.0, 9.0], None)),
+        ("weights", (np.arange(1.0, 5.0), np.arange(4.0), np.array([1, 0, 2, 1.0]))),
+        ("lengths", (np.arange(1.0, 5.0), np.arange(3.0), None)),
+        ("empty", (np.array([]), np.array([]), None)),
+        ("2-D", (np.ones((2, 2)), np.ones((2, 2)), None)),
+    ],
+    ids=lambda odd: "plain" if odd is None else odd[0],
+)
+def test_screens_are_checked_as_each_group_is(odd: tuple | None) -> None:
+    """The all-at-once check of a screen (:func:`batch._clean_many`) keeps
+    exactly the groups, and the data, that the per-group check keeps."""
+    rng = np.random.default_rng(5)
+    groups = {(i,): (np.linspace(0, 1, 6), rng.normal(size=6), None) for i in range(5)}
+    if odd is not None:
+        groups[(2,)] = odd[1]
+    kept = batch._clean_many(groups, list(groups))
+    expected = {}
+    for key, group in groups.items():
+        try:
+            x, y, w = fitting._clean_data(*group)
+        except FitError:
+            continue
+        if y.size:
+            expected[key] = (x, y, w)
+    assert list(kept) == list(expected)
+    for key, (x, y, w) in expected.items():
+        got = kept[key]
+        assert got[0].dtype == got[1].dtype == np.float64
+        np.testing.assert_array_equal(got[0], x)
+        np.testing.assert_array_equal(got[1], y)
+        assert (got[2] is None) == (w is None)
