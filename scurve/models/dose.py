@@ -250,9 +250,12 @@ class HillModel(SCurveModel):
         self, x: ArrayLike, log_ec50: float, hill: float, values: Mapping[str, float]
     ) -> NDArray[np.float64]:
         lx = self.ln_dose(x)
+        shift = self.shift(values)
         # hill * (-inf) at zero dose is the plateau; hill = 0 has no slope
         with np.errstate(invalid="ignore"):
-            z = hill * (lx - log_ec50 * _LN10) + self.shift(values)
+            z = hill * (lx - log_ec50 * _LN10)
+            if not (np.isscalar(shift) and shift == 0):  # the 4PL's is 0
+                z = z + shift
         if np.isnan(z).any():  # (a pass only where there is something to fix)
             z = np.where(np.isnan(z) & (lx == -np.inf), 0.0, z)
         return z
@@ -598,20 +601,23 @@ def _hill_derivatives(
         u = model.unit(z, values) if five else sigma  # sigma**a, the core's
         if five:
             log_sigma = special.log_expit(z)
-        u_z = a * u * (1.0 - sigma)
-        z_h = model.ln_dose(x) - log_ec50 * _LN10
-        z_h = np.where(np.isfinite(z_h), z_h, 0.0)
         span = top - bottom
+        span_u_z = 1.0 - sigma  # span * dU/dz (u, sigma: z's shape)
+        span_u_z *= u
+        span_u_z = span_u_z * (span * a)
+        z_h = model.ln_dose(x) - log_ec50 * _LN10
+        if not np.isfinite(z_h).all():  # zero doses
+            z_h = np.where(np.isfinite(z_h), z_h, 0.0)
         first = {
             "bottom": 1.0 - u,
             "top": u,
-            "log_ec50": span * u_z * (-hill * _LN10),
-            "hill": span * u_z * z_h,
+            "log_ec50": span_u_z * (-hill * _LN10),
+            "hill": span_u_z * z_h,
         }
         if five:
             c1 = math.log(2.0) / (a * a * -np.expm1(-math.log(2.0) / a))
             u_a = np.where(u > 0, u * log_sigma, 0.0)
-            first["asymmetry"] = span * (u_a + u_z * c1)
+            first["asymmetry"] = span * u_a + span_u_z * c1
     return first
 
 
