@@ -770,7 +770,10 @@ def _collinear(params: lmfit.Parameters, covar: NDArray[np.float64] | None) -> s
     eig = np.linalg.eigvalsh(corr)
     if eig[0] <= 0 or eig[-1] / eig[0] > _MAX_CONDITION:
         names = [p.name for p in params.values() if p.vary and not p.expr]
-        off = np.abs(corr - np.eye(len(sd)))
+        # the strongest pair to the printed digits, the first in parameter
+        # order among equals (the covariance's last bits, which two
+        # computations of one fit may round apart, do not pick the pair)
+        off = np.round(np.abs(np.triu(corr, 1)), 6)
         i, j = np.unravel_index(np.argmax(off), off.shape)
         pair = f"{names[i]} and {names[j]}" if len(names) == len(sd) else "two"
         return (

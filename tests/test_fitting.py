@@ -18,6 +18,7 @@ import pytest
 from lmfit.model import ModelResult
 from scipy import stats
 
+from scurve import fitting
 from scurve.fitting import (
     FitError,
     FitResult,
@@ -640,3 +641,22 @@ def test_predict_is_the_curve_at_the_fitted_values(result: FitResult) -> None:
     expected = LOGISTIC.function(x, **result.params.valuesdict())
     np.testing.assert_array_equal(result.predict(x), expected)
     assert isinstance(result.table, pd.DataFrame)
+
+
+def test_the_collinear_pair_is_named_in_parameter_order() -> None:
+    """The pair a singular covariance names does not hang on its last bits:
+    a matrix whose lower triangle rounds a little above its upper one, or
+    two pairs equal to the printed digits, still name the first pair in
+    parameter order."""
+    params = lmfit.Parameters()
+    for name in ("a", "b", "c"):
+        params.add(name, value=1.0)
+    corr = np.array([[1.0, 0.3, 0.2], [0.3, 1.0, 1.0], [0.2, 1.0, 1.0]])
+    tilted = corr.copy()
+    tilted[2, 1] += 1e-15  # c-b a hair above b-c
+    for covar in (corr, tilted):
+        assert "b and c have correlation +1.000000" in fitting._collinear(params, covar)
+    tie = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    tie[1, 2] = tie[2, 1] = 1.0 - 1e-12  # b-c below a-b in the 12th digit
+    tie[0, 1] = tie[1, 0] = 1.0 - 2e-12
+    assert "a and b have" in fitting._collinear(params, tie)
