@@ -186,15 +186,20 @@ def test_fixed_and_bounded_parameters() -> None:
     assert fast.loc[hit, "top"].to_numpy() == pytest.approx(3.0, abs=3e-6)
     assert (fast["bottom"].dropna() == 0.5).all()
     assert (fast["bottom_stderr"].dropna() == 0).all()
-    # lmfit (MINPACK through the sin transform) stops on the bound with the
-    # other parameters short of their best: on 6 of these 40 curves its sum
-    # of squares is 38-75% above the fast path's, whose Jacobian (exact
-    # derivatives, the transform's slope over lmfit's step) lets the
-    # others go on. Same minimum elsewhere.
-    lower = fast["rss"] < slow["rss"] * (1 - 0.3)
-    assert lower.sum() >= 5
-    assert slow["status"][lower].eq("at_bound").all()
-    assert_same_table(fast, slow, model, same_share=0.75)
+    # lmfit (MINPACK through the sin transform) stops on the bound, or
+    # within 1e-3 of it, with the other parameters short of their best: on
+    # 9 to 12 of these 40 curves (which ones moves with the last bit of the
+    # curve's arithmetic) its sum of squares is up to 4 times the fast
+    # path's, whose Jacobian (exact derivatives, the transform's slope over
+    # lmfit's step) lets the others go on. Every other curve: the same
+    # minimum.
+    trapped = (fast["rss"] < slow["rss"] * (1 - 1e-6)).to_numpy()
+    assert trapped.sum() >= 5
+    assert (slow["top"][trapped] >= 3.0 - 1e-3).all()
+    assert slow["status"][fast["rss"] < slow["rss"] * (1 - 0.3)].eq("at_bound").all()
+    fitted = slow["status"].isin(["ok", "at_bound", "singular"]).to_numpy()
+    share = (fitted & ~trapped).sum() / fitted.sum()
+    assert_same_table(fast, slow, model, same_share=share)
 
 
 def test_log_scale_fits_agree() -> None:
