@@ -525,3 +525,30 @@ def test_chunks_do_not_depend_on_the_workers() -> None:
     assert len(batch._chunks(members[:3000])) == 6  # 500 each
     assert batch._chunks(members[:300]) == [members[:300]]
     assert len(batch._chunks(members * 10)) == math.ceil(100_000 / batch.CHUNK)
+
+
+@pytest.mark.parametrize("p", [1, 2, 4, 5])
+def test_stacks_of_systems_are_solved_as_one_by_one(p: int) -> None:
+    """The damped steps' solver: Cholesky over a large stack equals LAPACK
+    one by one (to 1e-10 relative) on positive definite systems; systems
+    that are not (indefinite, NaN) go to LAPACK's LU, as before."""
+    rng = np.random.default_rng(p)
+    n = batch.CHOLESKY_STACK + 50
+    jac = rng.normal(size=(n, 24, p)) * rng.uniform(1e-3, 1e3, size=(n, 1, p))
+    m = jac.transpose(0, 2, 1) @ jac + 1e-6 * np.eye(p)
+    m[3] = -np.eye(p)  # negative definite: not Cholesky's
+    m[4, 0, 0] = np.nan
+    b = rng.normal(size=(n, p))
+    got = batch._solve_stack(m, b)
+    for i in range(n):
+        want = np.linalg.solve(m[i], b[i])
+        if i == 4:  # NaN where LAPACK's LU has it
+            np.testing.assert_array_equal(got[i], want)
+            continue
+        np.testing.assert_allclose(
+            got[i], want, rtol=1e-10, atol=1e-14 * abs(want).max()
+        )
+    small = batch._solve_stack(m[:10], b[:10])  # below the stack size: LAPACK
+    np.testing.assert_array_equal(
+        small[:4], np.linalg.solve(m[:4], b[:4, :, None])[:, :, 0]
+    )
