@@ -552,3 +552,29 @@ def test_stacks_of_systems_are_solved_as_one_by_one(p: int) -> None:
     np.testing.assert_array_equal(
         small[:4], np.linalg.solve(m[:4], b[:4, :, None])[:, :, 0]
     )
+
+
+def test_the_collector_sees_the_session_again_after_a_fit() -> None:
+    """A fit freezes the objects it finds (gc.freeze) and unfreezes them
+    after, but leaves a caller's own freeze as it was."""
+    import gc
+
+    model = get_model("sigmoid")
+    groups = synthetic("sigmoid", 8, seed=1)
+    assert gc.get_freeze_count() == 0
+    seen = []
+
+    def progress(n: int) -> None:
+        seen.append(gc.get_freeze_count())
+
+    fit_groups(model, groups, ["curve"], progress=progress)
+    assert max(seen) > 0  # frozen while fitting
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        fit_groups(model, groups, ["curve"])
+        # still frozen (less the few frozen objects freed meanwhile)
+        assert gc.get_freeze_count() > frozen - 100
+    finally:
+        gc.unfreeze()
