@@ -97,7 +97,9 @@ def dask_client(target: str) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                # a failed task is the error the command reports, once: the
+                # workers' own log of it (with its traceback) is not shown
+                silence_logs=logging.CRITICAL,
             ) as cluster,
             distributed.Client(cluster) as client,
         ):

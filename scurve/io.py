@@ -334,7 +334,12 @@ def _prefix(df: pd.DataFrame) -> str:
 
 
 def _row(df: pd.DataFrame, label: Any) -> str:
-    """``"row 7"``: the line number in the file, else the index label."""
+    """``"row 7"``: the line number in the file, else the index label; a
+    table that says where its rows came from (``df.attrs["rows"]``, a
+    callable of the label, as a Dask partition does) says that."""
+    where = df.attrs.get("rows")
+    if callable(where):
+        return where(label)
     lines = df.attrs.get("lines")
     if lines is not None and isinstance(label, Integral) and 0 <= label < len(lines):
         return f"row {lines[label]}"

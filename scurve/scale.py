@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import numbers
 import os
 import re
 import warnings
@@ -754,6 +755,37 @@ def _import_dask() -> Any:
     return dd
 
 
+#: The column of a Dask table's rows that holds the partition they were in
+#: before the shuffle (for messages that name a row).
+_ORIGIN = "__scurve_partition__"
+
+
+def _with_origin(
+    part: pd.DataFrame, partition_info: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """`part` with its partition's number in column :data:`_ORIGIN`."""
+    import numpy as np
+
+    number = -1 if partition_info is None else int(partition_info["number"])
+    return part.assign(**{_ORIGIN: np.full(len(part), number, dtype=np.int64)})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Origins:
+    """Where the rows of a shuffled partition were: the index label each had
+    and the partition it was in (Dask's number, as ``get_partition``)."""
+
+    labels: Any  # arrays, one entry per row
+    partitions: Any
+
+    def __call__(self, position: Any) -> str:
+        if isinstance(position, numbers.Integral) and 0 <= position < len(self.labels):
+            return (
+                f"row {self.labels[position]} of partition {self.partitions[position]}"
+            )
+        return f"row {position}"
+
+
 def _fit_partition(
     part: pd.DataFrame,
     *,
@@ -768,8 +800,12 @@ def _fit_partition(
 
     if not len(part):
         return empty
+    part = part.copy(deep=False)
+    if _ORIGIN in part.columns:  # messages name a row where it was
+        origins = _Origins(part.index.to_numpy(), part[_ORIGIN].to_numpy())
+        part = part.drop(columns=_ORIGIN).reset_index(drop=True)
+        part.attrs["rows"] = origins
     if label:
-        part = part.copy(deep=False)
         part.attrs["source"] = label
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # notes of dropped rows stay on workers
@@ -864,6 +900,8 @@ def fit_dask(
         A missing column (checked here); bad values are found on the
         workers, when the result is computed.
     """
+    import pandas as pd
+
     from scurve.fitting import FitError
     from scurve.models import get_model
 
@@ -895,7 +933,10 @@ def fit_dask(
     }  # fmt: skip
     frame = data[columns]
     meta = _meta(frame._meta_nonempty, the_model, keys, options)
-    shuffled = frame.shuffle(on=keys)
+    traced = frame.map_partitions(
+        _with_origin, meta=frame._meta.assign(**{_ORIGIN: pd.Series(dtype="int64")})
+    )
+    shuffled = traced.shuffle(on=keys)
     return shuffled.map_partitions(
         _fit_partition,
         model=the_model,

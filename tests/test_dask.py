@@ -192,3 +192,54 @@ def test_cli_without_dask_says_how_to_install_it(
         "Error: fitting with Dask needs dask and distributed: "
         "pip install 'scurve[dask]'\n"
     )
+
+
+def test_a_bad_row_is_named_by_its_partition(client: Any, tmp_path: Path) -> None:
+    """After the shuffle a row's position means nothing: the message names
+    the index label it had and the partition it was in (Dask's number, as
+    ``get_partition``), for files whose index starts again in each."""
+    frame = scale.screen(6, seed=3, cells=7)  # no missing values
+    first, second = frame.iloc[:40], frame.iloc[40:].reset_index(drop=True)
+    second.loc[7, "response"] = np.nan
+    first.to_parquet(tmp_path / "a.parquet", index=False)
+    second.to_parquet(tmp_path / "b.parquet", index=False)
+    data = dd.read_parquet(str(tmp_path))
+    assert data.get_partition(1).compute()["response"].isna().to_numpy()[7]
+    with pytest.raises(scurve.io.InputError) as error:
+        scurve.fit(data, **HILL, nan="error").compute()
+    assert "y column 'response', row 7 of partition 1: missing value" in str(
+        error.value
+    )
+    # a frame from pandas keeps its labels: the row as pandas shows it
+    whole = pd.concat([first, second], ignore_index=True)
+    lazy = scurve.fit(dd.from_pandas(whole, npartitions=3), **HILL, nan="error")
+    with pytest.raises(scurve.io.InputError, match=r"row 47 of partition \d:"):
+        lazy.compute()
+
+
+def test_cli_a_bad_row_on_a_local_cluster_is_one_error_line(tmp_path: Path) -> None:
+    """``--dask local`` in a real shell: the workers' log of the failed task
+    (a traceback) stays off the terminal; the command prints its one error
+    line, naming the row, and writes nothing."""
+    import subprocess
+
+    frame = scale.screen(4, seed=3, cells=7)
+    frame.loc[5, "response"] = np.nan
+    path = tmp_path / "s.parquet"
+    frame.to_parquet(path, index=False)
+    out = tmp_path / "o.csv"
+    args = ["fit", "s.parquet", *CLI_HILL, "--nan", "error", "--dask", "local"]
+    done = subprocess.run(
+        [sys.executable, "-m", "scurve", *args, "-o", "o.csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert errors == [
+        "Error: s.parquet: y column 'response', row 5 of partition 0: missing value"
+    ], done.stderr
+    assert not out.exists()
