@@ -168,8 +168,9 @@ class SCurveModel(lmfit.Model):
         where the model has none (the default).
 
         The fast path (:mod:`scurve.batch`) iterates with them instead of
-        forward differences; the standard errors still come from lmfit's
-        forward-difference Jacobian at the solution.
+        forward differences, and takes its standard errors from them where
+        no parameter is bounded (elsewhere from lmfit's forward-difference
+        Jacobian at the solution, as the lmfit path).
         """
         return None
 
