@@ -1106,11 +1106,14 @@ def _solve(
         values[:, varied] = u if unbounded else bnds.take(rows).to_external(u)
         return values
 
+    plain = bool((w == 1.0).all())  # no weights, no padding: w is 1
+
     def residual_at(values: NDArray, rows: NDArray) -> NDArray:
         f = evaluate(values, rows)
         if model.log_y:
             f = np.log(np.maximum(f, tiny))
-        return w[rows] * (f - target[rows])
+        r = f - target[rows]
+        return r if plain else np.multiply(w[rows], r, out=r)
 
     def residual(u: NDArray, rows: NDArray) -> NDArray:
         return residual_at(full(u, rows), rows)
@@ -1140,7 +1143,7 @@ def _solve(
         values = full(u, rows)
         columns = {n: values[:, k : k + 1] for k, n in enumerate(names)}
         d = model.partials(x[rows], **columns)
-        scale = w[rows]
+        scale = 1.0 if plain else w[rows]
         if model.log_y:  # d log f = df / f
             scale = scale / np.maximum(evaluate(values, rows), tiny)
         jac = np.empty((*r.shape, varied.size))
