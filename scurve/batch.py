@@ -2102,7 +2102,6 @@ def _table(
 ) -> pd.DataFrame:
     """The rows of :func:`scurve.fitting._tidy_row`, column by column."""
     size = len(order)
-    position = {key: i for i, key in enumerate(order)}
     names = list(model.curve_params) + list(model.derived)
     suffixes = ("", "_stderr", "_lower", "_upper")
     numbers = {
@@ -2111,11 +2110,20 @@ def _table(
     converged = np.zeros(size, dtype=bool)
     status = np.full(size, "failed", dtype=object)
     message = np.full(size, "", dtype=object)
+    # one pass over the groups: each solved one's batch and place in it
     by_batch: dict[int, tuple[_Solved, list[int], list[int]]] = {}
-    for key, (batch, k) in solved.items():
-        entry = by_batch.setdefault(id(batch), (batch, [], []))
+    others = []
+    for i, key in enumerate(order):
+        hit = solved.get(key)
+        if hit is None:
+            others.append(i)
+            continue
+        batch, k = hit
+        entry = by_batch.get(id(batch))
+        if entry is None:
+            entry = by_batch[id(batch)] = (batch, [], [])
         entry[1].append(k)
-        entry[2].append(position[key])
+        entry[2].append(i)
     for batch, k_list, row_list in by_batch.values():
         ks, rows = np.array(k_list), np.array(row_list)
         for name, cols in _columns(batch, level, ci).items():
@@ -2130,16 +2138,14 @@ def _table(
         for name in names:
             for s in suffixes:
                 numbers[name + s][flat] = math.nan
-    for key in order:
-        if key in solved:
-            continue
+    for i in others:
+        key = order[i]
         res = results[key]
         row = (
             fitting._tidy_row(model, key, keys, None, None, False, "failed", str(res))
             if isinstance(res, FitError)
             else res.row(key, keys)
         )
-        i = position[key]
         for col, array in numbers.items():
             array[i] = row[col]
         converged[i], status[i], message[i] = (
