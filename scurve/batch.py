@@ -231,8 +231,8 @@ class LMSolution:
     rss : ndarray, shape (n_curves,)
         Residual sum of squares.
     jacobian : ndarray, shape (n_curves, n_points, n_params)
-        Forward-difference Jacobian at the solution (NaN for curves that did
-        not converge).
+        Jacobian at the solution, lmfit's forward difference or the exact one
+        (see `exact_at_solution`); NaN for curves that did not converge.
     nfev : ndarray of int
         Residual evaluations per curve, those of the Jacobians included.
     converged : ndarray of bool

@@ -438,6 +438,32 @@ def test_levenberg_marquardt_reports_each_curve() -> None:
     assert short.reason.tolist() == ["iteration limit", "non-finite", "iteration limit"]
 
 
+def test_the_jacobian_at_the_solution_is_lmfit_s_or_the_exact_one() -> None:
+    """With analytic derivatives, the Jacobian returned at the solution is
+    lmfit's forward difference (1e-5 relative off the exact one here), or,
+    with exact_at_solution, the exact one."""
+    t = np.linspace(0.0, 3.0, 9)
+    y = np.exp(-np.array([[0.5], [2.0]]) * t) + 0.01 * np.cos(7 * t)
+
+    def residual(k: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.exp(-k[:, :1] * t) - y[rows]
+
+    def jacobian(k: np.ndarray, r: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return (-t * np.exp(-k[:, :1] * t))[:, :, None]
+
+    start = [[1.0], [1.0]]
+    lmfit_s = batch.levenberg_marquardt(residual, start, jacobian=jacobian)
+    exact = batch.levenberg_marquardt(
+        residual, start, jacobian=jacobian, exact_at_solution=True
+    )
+    assert exact.converged.all() and lmfit_s.converged.all()
+    np.testing.assert_array_equal(exact.x, lmfit_s.x)
+    truth = jacobian(exact.x, exact.residual, np.arange(2))
+    np.testing.assert_array_equal(exact.jacobian, truth)
+    gap = np.abs(lmfit_s.jacobian - truth).max() / np.abs(truth).max()
+    assert 1e-7 < gap < 1e-4
+
+
 def test_models_with_their_own_likelihood_take_the_lmfit_path() -> None:
     """Bass's OLS and ML estimators and its priors minimize their own
     residuals: their groups are fitted one by one; Bass by nonlinear least
