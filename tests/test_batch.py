@@ -456,7 +456,8 @@ def test_the_jacobian_at_the_solution_is_lmfit_s_or_the_exact_one() -> None:
     exact = batch.levenberg_marquardt(
         residual, start, jacobian=jacobian, exact_at_solution=True
     )
-    assert exact.converged.all() and lmfit_s.converged.all()
+    assert exact.converged.all()
+    assert lmfit_s.converged.all()
     np.testing.assert_array_equal(exact.x, lmfit_s.x)
     truth = jacobian(exact.x, exact.residual, np.arange(2))
     np.testing.assert_array_equal(exact.jacobian, truth)
@@ -604,3 +605,28 @@ def test_the_collector_sees_the_session_again_after_a_fit() -> None:
         assert gc.get_freeze_count() > frozen - 100
     finally:
         gc.unfreeze()
+
+
+def test_covariances_of_a_large_stack_are_lmfit_s() -> None:
+    """lmfit's covariance (J^T J)^-1 s^2, with MINPACK's floor on the
+    eigenvalues, over a stack large enough for the Cholesky inverse: equal
+    to the eigen-decomposition's to 1e-9 where well conditioned, and the
+    eigen-decomposition's itself where nearly collinear or singular."""
+    rng = np.random.default_rng(7)
+    n, p = batch.CHOLESKY_STACK + 100, 4
+    jac = rng.normal(size=(n, 24, p)) * rng.uniform(1e-3, 1e3, size=(n, 1, p))
+    jac[:3, :, 3] = jac[:3, :, 2] * (1 + 1e-9)  # nearly collinear
+    jac[3, :, 1] = 0.0  # a parameter without effect: no covariance
+    u = rng.normal(size=(n, p))
+    rss = rng.uniform(1.0, 2.0, n)
+    bounds = batch._Bounds(np.full((n, p), -np.inf), np.full((n, p), np.inf))
+    _, covar, has = batch._covariance(jac, u, bounds, rss, np.full(n, 24))
+    assert has.tolist() == [k != 3 for k in range(n)]
+    assert np.isnan(covar[3]).all()
+    for k in (0, 1, 2, *range(4, n, 37)):
+        a = jac[k].T @ jac[k]
+        norms = np.sqrt(np.diag(a))
+        e, vecs = np.linalg.eigh(a / np.outer(norms, norms))
+        e = np.maximum(e, e[-1] * 1e-32)
+        want = (vecs / e) @ vecs.T / np.outer(norms, norms) * rss[k] / (24 - p)
+        np.testing.assert_allclose(covar[k], want, rtol=1e-9 if k > 2 else 1e-6)
