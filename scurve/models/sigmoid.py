@@ -100,12 +100,13 @@ class SigmoidModel(SCurveModel):
         """
         z = (np.asarray(x, dtype=np.float64) - center) / scale
         unit = self.curve.value(z, **self.shape_params)
-        slope = (top - bottom) * self.curve.derivative(z, **self.shape_params)
+        d_center = self.curve.derivative(z, **self.shape_params)
+        d_center = d_center * (-(top - bottom) / scale)  # -(t - b) S'(z) / s
         return {
             "bottom": 1.0 - unit,
             "top": unit,
-            "center": -slope / scale,
-            "scale": -slope * z / scale,
+            "center": d_center,
+            "scale": d_center * z,
         }
 
     def inverse(self, y: ArrayLike, params: lmfit.Parameters) -> NDArray[np.float64]:
