@@ -270,47 +270,10 @@ def _jacobian(
     return jac
 
 
-#: Stacks of at least this many systems are solved by :func:`_cholesky`
+#: Stacks of at least this many systems are solved by
+#: :func:`scurve.fitting._cholesky`
 #: (below it, its numpy calls cost more than LAPACK's per-matrix ones).
 CHOLESKY_STACK = 256
-
-
-def _cholesky(m: NDArray, least: float = 0.0) -> tuple[list[list[NDArray]], NDArray]:
-    """The Cholesky factors of the symmetric matrices ``m`` (shape
-    ``(n, p, p)``), element by element over the stack: a few dozen array
-    operations, where LAPACK pays a call per matrix. Returns the lower
-    factor as nested lists of ``(n,)`` arrays and which matrices have every
-    pivot (before its square root) finite and above `least`; the others'
-    factors are not to be used."""
-    p = m.shape[1]
-    mt = np.moveaxis(m, 0, -1)  # (p, p, n) views
-    low = [[np.empty(0)] * p for _ in range(p)]
-    good = np.ones(m.shape[0], dtype=bool)
-    with np.errstate(all="ignore"):
-        for j in range(p):
-            pivot = mt[j, j] - sum((low[j][k] ** 2 for k in range(j)), 0.0)
-            good &= pivot > least  # NaN too
-            low[j][j] = np.sqrt(pivot)
-            for i in range(j + 1, p):
-                dot = sum((low[i][k] * low[j][k] for k in range(j)), 0.0)
-                low[i][j] = (mt[i, j] - dot) / low[j][j]
-    return low, good
-
-
-def _substitute(low: list[list[NDArray]], b: NDArray) -> NDArray:
-    """``x`` with ``L L^T x = b`` for the factors `low` of :func:`_cholesky`
-    and right-hand sides `b` of shape ``(n, p)``."""
-    p = b.shape[1]
-    with np.errstate(all="ignore"):
-        y: list[NDArray] = []
-        for i in range(p):  # L y = b
-            dot = sum((low[i][k] * y[k] for k in range(i)), 0.0)
-            y.append((b[:, i] - dot) / low[i][i])
-        x: list[NDArray] = [np.empty(0)] * p
-        for i in reversed(range(p)):  # L^T x = y
-            dot = sum((low[k][i] * x[k] for k in range(i + 1, p)), 0.0)
-            x[i] = (y[i] - dot) / low[i][i]
-    return np.stack(x, axis=1)
 
 
 def _solve_stack(m: NDArray, b: NDArray) -> NDArray:
@@ -320,8 +283,8 @@ def _solve_stack(m: NDArray, b: NDArray) -> NDArray:
     x = np.empty_like(b)
     rest = np.arange(len(b))
     if len(b) >= CHOLESKY_STACK:
-        low, good = _cholesky(m)
-        x = _substitute(low, b)
+        low, good = fitting._cholesky(m)
+        x = fitting._substitute(low, b)
         rest = np.flatnonzero(~good)
     if rest.size:
         try:
@@ -1010,10 +973,8 @@ def _covariance(
         # well conditioned (every pivot of the unit-diagonal matrix above
         # 1e-6, so its smallest eigenvalue above 1e-24 / p^(p-1), far from
         # the floor below): the inverse by Cholesky, column by column
-        low, good = _cholesky(ah, least=1e-6)
-        unit = np.eye(p)
-        columns = [_substitute(low, np.broadcast_to(e, (len(ah), p))) for e in unit]
-        inv = np.stack(columns, axis=2)
+        low, good = fitting._cholesky(ah, least=1e-6)
+        inv = fitting._inverse(low)
         rest = np.flatnonzero(~good)
     if rest.size:  # lmfit's (MINPACK's) floor on the eigenvalues
         e, vecs = np.linalg.eigh(ah[rest])

@@ -664,6 +664,52 @@ def numeric_hessian(
     return hess
 
 
+def _cholesky(m: NDArray, least: float = 0.0) -> tuple[list[list[NDArray]], NDArray]:
+    """The Cholesky factors of the symmetric matrices ``m`` (shape
+    ``(n, p, p)``), element by element over the stack: a few dozen array
+    operations, where LAPACK pays a call per matrix. Returns the lower
+    factor as nested lists of ``(n,)`` arrays and which matrices have every
+    pivot (before its square root) finite and above `least`; the others'
+    factors are not to be used."""
+    p = m.shape[1]
+    mt = np.moveaxis(m, 0, -1)  # (p, p, n) views
+    low = [[np.empty(0)] * p for _ in range(p)]
+    good = np.ones(m.shape[0], dtype=bool)
+    with np.errstate(all="ignore"):
+        for j in range(p):
+            pivot = mt[j, j] - sum((low[j][k] ** 2 for k in range(j)), 0.0)
+            good &= pivot > least  # NaN too
+            low[j][j] = np.sqrt(pivot)
+            for i in range(j + 1, p):
+                dot = sum((low[i][k] * low[j][k] for k in range(j)), 0.0)
+                low[i][j] = (mt[i, j] - dot) / low[j][j]
+    return low, good
+
+
+def _substitute(low: list[list[NDArray]], b: NDArray) -> NDArray:
+    """``x`` with ``L L^T x = b`` for the factors `low` of :func:`_cholesky`
+    and right-hand sides `b` of shape ``(n, p)``."""
+    p = b.shape[1]
+    with np.errstate(all="ignore"):
+        y: list[NDArray] = []
+        for i in range(p):  # L y = b
+            dot = sum((low[i][k] * y[k] for k in range(i)), 0.0)
+            y.append((b[:, i] - dot) / low[i][i])
+        x: list[NDArray] = [np.empty(0)] * p
+        for i in reversed(range(p)):  # L^T x = y
+            dot = sum((low[k][i] * x[k] for k in range(i + 1, p)), 0.0)
+            x[i] = (y[i] - dot) / low[i][i]
+    return np.stack(x, axis=1)
+
+
+def _inverse(low: list[list[NDArray]]) -> NDArray:
+    """The inverses ``(L L^T)^-1``, shape ``(n, p, p)``, from the factors of
+    :func:`_cholesky`, column by column."""
+    p, n = len(low), low[0][0].shape[0]
+    columns = [_substitute(low, np.broadcast_to(e, (n, p))) for e in np.eye(p)]
+    return np.stack(columns, axis=2)
+
+
 def hessian_covariance(
     hess: NDArray[np.float64],
     covar: NDArray[np.float64],
@@ -678,23 +724,12 @@ def hessian_covariance(
     positive definite keep `covar`; returns the covariances and which
     curves got the Hessian's.
     """
-    b, k = hess.shape[:2]
+    k = hess.shape[1]
     usable = usable & np.all(np.isfinite(hess), axis=(1, 2))
     hess = np.where(usable[:, None, None], hess, np.eye(k))
-    positive = np.zeros(b, dtype=bool)
-    try:
-        np.linalg.cholesky(hess)
-        positive[:] = True
-    except np.linalg.LinAlgError:  # find which, one by one
-        for c in range(b):
-            try:
-                np.linalg.cholesky(hess[c])
-                positive[c] = True
-            except np.linalg.LinAlgError:
-                pass
+    low, positive = _cholesky(hess)  # positive definite: every pivot > 0
     usable = usable & positive
-    hess = np.where(usable[:, None, None], hess, np.eye(k))
-    new = 2 * np.asarray(dispersion)[:, None, None] * np.linalg.inv(hess)
+    new = 2 * np.asarray(dispersion)[:, None, None] * _inverse(low)
     return np.where(usable[:, None, None], new, covar), usable
 
 

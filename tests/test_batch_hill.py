@@ -130,7 +130,8 @@ def test_hill5_takes_the_fast_path_with_the_lmfit_table() -> None:
 
 def test_hessian_covariance_of_a_quadratic_is_exact() -> None:
     """S(theta) = (theta - m)' A (theta - m) + c has H = 2A, so the covariance
-    is s^2 A^-1 whatever the steps."""
+    is s^2 A^-1 whatever the steps; a Hessian that is not positive definite
+    or not finite, or a curve not usable, keeps its covariance."""
     rng = np.random.default_rng(1)
     b, k = 30, 3
     root = rng.normal(size=(b, k, k))
@@ -147,12 +148,18 @@ def test_hessian_covariance_of_a_quadratic_is_exact() -> None:
     s2 = rng.uniform(0.5, 2.0, b)
     steps = np.full((b, k), 0.05)
     hess = fitting.numeric_hessian(rss, m + 0.1, steps)
+    hess[2] = np.diag([1.0, -1.0, 1.0])  # indefinite: kept as given
+    hess[3, 0, 0] = np.nan  # not finite: kept
     cov, used = fitting.hessian_covariance(hess, start, usable, s2)
-    assert used[1:].all()
-    assert not used[0]
+    kept = [0, 2, 3]
+    assert used.tolist() == [k not in kept for k in range(b)]
     expected = s2[:, None, None] * np.linalg.inv(a)
-    np.testing.assert_allclose(cov[1:], expected[1:], rtol=1e-6)
-    np.testing.assert_array_equal(cov[0], start[0])
+    np.testing.assert_allclose(cov[used], expected[used], rtol=1e-6)
+    np.testing.assert_array_equal(cov[kept], start[kept])
+    # alone, as the lmfit path asks: the same
+    one, alone = fitting.hessian_covariance(hess[1:2], start[1:2], usable[1:2], s2[1:2])
+    assert alone.all()
+    np.testing.assert_allclose(one[0], expected[1], rtol=1e-6)
 
 
 def test_hill5_at_its_asymmetry_bound_is_finished_on_the_fast_path() -> None:
