@@ -1669,7 +1669,10 @@ def fit_groups(
         model, order, stored, solved, level, ci, (fix, init, bounds), groups
     )
     return GroupFits(
-        model, keys, results, _table(model, keys, order, results, solved, level, ci)
+        model,
+        keys,
+        results,
+        _table(model, keys, order, results, part.settled, level, ci),
     )  # type: ignore[arg-type]
 
 
@@ -1692,6 +1695,8 @@ class _Part:
         self.stored: dict[tuple, FitError] = {}
         self.fallback: dict[tuple, str] = {}
         self.solved: dict[tuple, tuple[_Solved, int]] = {}
+        # the same, batch by batch: (batch, keys, their curves' numbers)
+        self.settled: list[tuple[_Solved, list[tuple], list[int]]] = []
 
     def start_one(self, key: tuple) -> None:
         """The per-curve start (the model's guess and make_params)."""
@@ -1773,6 +1778,8 @@ class _Part:
         second pass (only from the first)."""
         more = []
         suspects = batch.suspects
+        kept: tuple[_Solved, list[tuple], list[int]] = (batch, [], [])
+        self.settled.append(kept)
         for k, key in enumerate(chunk):
             flat = batch.status[k] == "flat"
             limit = batch.lm_reason[k] in ("iteration limit", "creeping")
@@ -1793,6 +1800,8 @@ class _Part:
                 self.fallback[key] = "the model checks its fits on a FitResult"
             else:
                 self.solved[key] = (batch, k)
+                kept[1].append(key)
+                kept[2].append(k)
         return more
 
 
@@ -1866,7 +1875,7 @@ def _workers(workers: int | None, n_curves: int) -> int:
 _JOB: tuple[_Part, list[list[tuple]], Any] | None = None
 
 
-def _chunk_job(index: int) -> tuple[dict, dict, dict, dict]:
+def _chunk_job(index: int) -> tuple[dict, dict, dict, dict, list]:
     """A forked worker's task: start and fit the index-th chunk, counting
     the curves done in the shared counter; returns the verdicts, the
     batches without their curves and expressions (the parent has the data),
@@ -1880,12 +1889,13 @@ def _chunk_job(index: int) -> tuple[dict, dict, dict, dict]:
 
     stragglers = part.run([chunks[index]], advance)
     solved, stored, fallback = part.solved, part.stored, part.fallback
-    part.solved, part.stored, part.fallback = {}, {}, {}
+    settled = part.settled
+    part.solved, part.stored, part.fallback, part.settled = {}, {}, {}, []
     for key in chunks[index]:
         part.curves.pop(key, None)
-    for batch, _ in solved.values():
+    for batch, _, _ in settled:
         batch.curves, batch.expressions = [], None  # type: ignore[assignment]
-    return solved, stored, fallback, stragglers
+    return solved, stored, fallback, stragglers, settled
 
 
 @contextlib.contextmanager
@@ -1965,9 +1975,10 @@ def _pooled(
                     waiting, timeout=0.25, return_when=FIRST_COMPLETED
                 )
                 for future in finished:
-                    solved, stored, fallback, more = future.result()
-                    for batch, _ in solved.values():
+                    solved, stored, fallback, more, settled = future.result()
+                    for batch, _, _ in settled:
                         batch.expressions = expressions
+                    part.settled += settled
                     part.solved |= solved
                     part.stored |= stored
                     part.fallback |= fallback
@@ -2079,36 +2090,32 @@ def _table(
     keys: list[str],
     order: list[tuple],
     results: BatchResults,
-    solved: Mapping[tuple, tuple[_Solved, int]],
+    settled: Sequence[tuple[_Solved, list[tuple], list[int]]],
     level: float,
     ci: CI,
 ) -> pd.DataFrame:
-    """The rows of :func:`scurve.fitting._tidy_row`, column by column."""
+    """The rows of :func:`scurve.fitting._tidy_row`, column by column: the
+    curves `settled` on the fast path batch by batch (each batch, the keys
+    and numbers in it of its curves), the others one by one."""
     size = len(order)
     names = list(model.curve_params) + list(model.derived)
     suffixes = ("", "_stderr", "_lower", "_upper")
-    numbers = {
-        name + s: np.full(size, math.nan) for name in names for s in suffixes
-    } | {s: np.full(size, math.nan) for s in fitting.STAT_COLUMNS}
+    headers = [name + s for name in names for s in suffixes]
+    headers += fitting.STAT_COLUMNS
+    # one block for the numbers, which the table then holds as it is
+    block = np.full((len(headers), size), math.nan)
+    numbers = dict(zip(headers, block, strict=True))
     converged = np.zeros(size, dtype=bool)
     status = np.full(size, "failed", dtype=object)
     message = np.full(size, "", dtype=object)
-    # one pass over the groups: each solved one's batch and place in it
-    by_batch: dict[int, tuple[_Solved, list[int], list[int]]] = {}
-    others = []
-    for i, key in enumerate(order):
-        hit = solved.get(key)
-        if hit is None:
-            others.append(i)
+    position = {key: i for i, key in enumerate(order)}
+    filled = np.zeros(size, dtype=bool)
+    for batch, batch_keys, k_list in settled:
+        if not k_list:
             continue
-        batch, k = hit
-        entry = by_batch.get(id(batch))
-        if entry is None:
-            entry = by_batch[id(batch)] = (batch, [], [])
-        entry[1].append(k)
-        entry[2].append(i)
-    for batch, k_list, row_list in by_batch.values():
-        ks, rows = np.array(k_list), np.array(row_list)
+        ks = np.array(k_list)
+        rows = np.fromiter(map(position.__getitem__, batch_keys), np.intp, len(ks))
+        filled[rows] = True
         for name, cols in _columns(batch, level, ci).items():
             for s, col in zip(suffixes, cols, strict=True):
                 numbers[name + s][rows] = col[ks]
@@ -2121,6 +2128,7 @@ def _table(
         for name in names:
             for s in suffixes:
                 numbers[name + s][flat] = math.nan
+    others = np.flatnonzero(~filled)
     for i in others:
         key = order[i]
         res = results[key]
@@ -2136,14 +2144,16 @@ def _table(
             row["status"],
             row["message"],
         )
-    columns: dict[str, Any] = {
+    left: dict[str, Any] = {
         name: [key[j] for key in order] for j, name in enumerate(keys)
     }
-    columns["model"] = [model.label] * size
-    columns |= numbers
-    columns |= {
-        "converged": converged,
-        "status": status,
-        "message": message,
-    }
-    return pd.DataFrame(columns)
+    left["model"] = [model.label] * size
+    right = {"converged": converged, "status": status, "message": message}
+    return pd.concat(
+        [
+            pd.DataFrame(left),
+            pd.DataFrame(block.T, columns=headers, copy=False),
+            pd.DataFrame(right),
+        ],
+        axis=1,
+    )
