@@ -85,7 +85,7 @@ import gc
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -1644,8 +1644,11 @@ def fit_groups(
 
     rest = list(pending)
     workers = _workers(workers, len(rest))
+    table = _Table(model, order, level, ci)
     for done in _fit_parts(part, rest, workers):
+        table.take(part.settled)  # as they come: while a pool still fits
         report(refused + done)
+    table.take(part.settled)
     stored: dict[tuple, FitResult | FitError] = dict(part.stored)
     for key, why in part.fallback.items():
         x, y, w = groups[key]
@@ -1676,7 +1679,7 @@ def fit_groups(
         model,
         keys,
         results,
-        _table(model, keys, order, results, part.settled, level, ci),
+        table.frame(keys, results),
     )  # type: ignore[arg-type]
 
 
@@ -1809,6 +1812,9 @@ class _Part:
         return more
 
 
+#: Chunks at the end of a long fit that are cut in halves (:func:`_chunks`).
+TAIL = 4
+
 #: The fewest curves in a lockstep chunk when a fit is cut into several
 #: (smaller chunks spend more on each iteration's overhead).
 MIN_CHUNK = 512
@@ -1817,14 +1823,26 @@ MIN_CHUNK = 512
 def _chunks(members: list[tuple]) -> list[list[tuple]]:
     """Lockstep chunks of near-equal sizes: at most :data:`CHUNK` curves,
     and at least 8 chunks (for the workers of a pool to share) where that
-    leaves :data:`MIN_CHUNK` curves in each; never depending on the number
-    of workers, so that neither do the results."""
+    leaves :data:`MIN_CHUNK` curves in each; of more than 8, the last
+    :data:`TAIL` are cut in halves, so that the workers, taking the next
+    chunk as they finish one, also finish within half a chunk of each
+    other. Never depending on the number of workers, so that neither do
+    the results."""
     if not members:
         return []
     size = min(CHUNK, max(MIN_CHUNK, math.ceil(len(members) / 8)))
     count = math.ceil(len(members) / size)
     size = math.ceil(len(members) / count)
-    return [members[i : i + size] for i in range(0, len(members), size)]
+    chunks = [members[i : i + size] for i in range(0, len(members), size)]
+    if len(chunks) <= 8 or size < 2 * MIN_CHUNK:
+        return chunks
+    tail = [half for chunk in chunks[-TAIL:] for half in _halves(chunk)]
+    return chunks[:-TAIL] + tail
+
+
+def _halves(chunk: list[tuple]) -> list[list[tuple]]:
+    middle = (len(chunk) + 1) // 2
+    return [chunk[:middle], chunk[middle:]]
 
 
 def _by_vary(keys: Sequence[tuple], curves: Mapping[tuple, _Curve]) -> list[list]:
@@ -1930,7 +1948,14 @@ def _fit_parts(part: _Part, keys: list[tuple], workers: int) -> Iterator[int]:
     The chunks (:func:`_chunks`) and the second pass do not depend on the
     number of workers, so neither do the results, to the last bit."""
     groups = part.groups
-    members = sorted(list(part.curves) + keys, key=lambda key: len(groups[key][1]))
+    members = list(part.curves) + keys
+    lengths = np.fromiter(
+        map(len, map(itemgetter(1), map(groups.__getitem__, members))),
+        dtype=np.intp,
+        count=len(members),
+    )
+    if np.any(lengths[1:] < lengths[:-1]):  # by length, stably
+        members = [members[i] for i in np.argsort(lengths, kind="stable")]
     chunks = _chunks(members)
     workers = min(workers, len(chunks))
     stragglers: dict[tuple, _Curve] = {}
@@ -2089,75 +2114,100 @@ def _why(reason: str, status: str) -> str:
     return "the fast path stalled"
 
 
-def _table(
-    model: SCurveModel,
-    keys: list[str],
-    order: list[tuple],
-    results: BatchResults,
-    settled: Sequence[tuple[_Solved, list[tuple], list[int]]],
-    level: float,
-    ci: CI,
-) -> pd.DataFrame:
-    """The rows of :func:`scurve.fitting._tidy_row`, column by column: the
-    curves `settled` on the fast path batch by batch (each batch, the keys
-    and numbers in it of its curves), the others one by one."""
-    size = len(order)
-    names = list(model.curve_params) + list(model.derived)
-    suffixes = ("", "_stderr", "_lower", "_upper")
-    headers = [name + s for name in names for s in suffixes]
-    headers += fitting.STAT_COLUMNS
-    # one block for the numbers, which the table then holds as it is
-    block = np.full((len(headers), size), math.nan)
-    numbers = dict(zip(headers, block, strict=True))
-    converged = np.zeros(size, dtype=bool)
-    status = np.full(size, "failed", dtype=object)
-    message = np.full(size, "", dtype=object)
-    position = {key: i for i, key in enumerate(order)}
-    filled = np.zeros(size, dtype=bool)
-    for batch, batch_keys, k_list in settled:
-        if not k_list:
-            continue
-        ks = np.array(k_list)
-        rows = np.fromiter(map(position.__getitem__, batch_keys), np.intp, len(ks))
-        filled[rows] = True
-        for name, cols in _columns(batch, level, ci).items():
-            for s, col in zip(suffixes, cols, strict=True):
-                numbers[name + s][rows] = col[ks]
-        for s in fitting.STAT_COLUMNS:
-            numbers[s][rows] = batch.stats[s][ks]
-        converged[rows] = batch.converged[ks]
-        status[rows] = np.array(batch.status, dtype=object)[ks]
-        message[rows] = np.array(batch.message, dtype=object)[ks]
-        flat = rows[status[rows] == "flat"]  # as _tidy_row: no curve, no values
-        for name in names:
-            for s in suffixes:
-                numbers[name + s][flat] = math.nan
-    others = np.flatnonzero(~filled)
-    for i in others:
-        key = order[i]
-        res = results[key]
-        row = (
-            fitting._tidy_row(model, key, keys, None, None, False, "failed", str(res))
-            if isinstance(res, FitError)
-            else res.row(key, keys)
+class _Table:
+    """The rows of :func:`scurve.fitting._tidy_row`, column by column, filled
+    as the fast path settles its curves, batch by batch (:meth:`take`, while
+    a pool is still fitting), then the other curves' one by one
+    (:meth:`frame`)."""
+
+    SUFFIXES = ("", "_stderr", "_lower", "_upper")
+
+    def __init__(
+        self, model: SCurveModel, order: list[tuple], level: float, ci: CI
+    ) -> None:
+        self.model, self.order, self.level, self.ci = model, order, level, ci
+        self.names = list(model.curve_params) + list(model.derived)
+        headers = [name + s for name in self.names for s in self.SUFFIXES]
+        self.headers = headers + list(fitting.STAT_COLUMNS)
+        self.taken = 0
+        self.ready = False
+
+    def _allocate(self) -> None:
+        """The columns, on first use (when a pool has its work already)."""
+        size = len(self.order)
+        # one block for the numbers, which the table then holds as it is
+        self.block = np.full((len(self.headers), size), math.nan)
+        self.numbers = dict(zip(self.headers, self.block, strict=True))
+        self.converged = np.zeros(size, dtype=bool)
+        self.status = np.full(size, "failed", dtype=object)
+        self.message = np.full(size, "", dtype=object)
+        self.position = {key: i for i, key in enumerate(self.order)}
+        self.filled = np.zeros(size, dtype=bool)
+        self.ready = True
+
+    def take(self, settled: Sequence[tuple[_Solved, list[tuple], list[int]]]) -> None:
+        """The rows of the entries of `settled` (each: a batch, the keys and
+        numbers in it of its settled curves) not taken yet."""
+        if not self.ready:
+            self._allocate()
+        numbers, suffixes = self.numbers, self.SUFFIXES
+        for batch, batch_keys, k_list in settled[self.taken :]:
+            if not k_list:
+                continue
+            ks = np.array(k_list)
+            rows = np.fromiter(
+                map(self.position.__getitem__, batch_keys), np.intp, len(ks)
+            )
+            self.filled[rows] = True
+            for name, cols in _columns(batch, self.level, self.ci).items():
+                for s, col in zip(suffixes, cols, strict=True):
+                    numbers[name + s][rows] = col[ks]
+            for s in fitting.STAT_COLUMNS:
+                numbers[s][rows] = batch.stats[s][ks]
+            self.converged[rows] = batch.converged[ks]
+            status = np.array(batch.status, dtype=object)[ks]
+            self.status[rows] = status
+            self.message[rows] = np.array(batch.message, dtype=object)[ks]
+            flat = rows[status == "flat"]  # as _tidy_row: no curve, no values
+            for name in self.names:
+                for s in suffixes:
+                    numbers[name + s][flat] = math.nan
+        self.taken = len(settled)
+
+    def frame(self, keys: list[str], results: BatchResults) -> pd.DataFrame:
+        """The table: the rows taken, and the other groups' from `results`
+        (fitted one by one, or refused)."""
+        if not self.ready:
+            self._allocate()
+        model, order = self.model, self.order
+        for i in np.flatnonzero(~self.filled):
+            key = order[i]
+            res = results[key]
+            row = (
+                fitting._tidy_row(
+                    model, key, keys, None, None, False, "failed", str(res)
+                )
+                if isinstance(res, FitError)
+                else res.row(key, keys)
+            )
+            for col, array in self.numbers.items():
+                array[i] = row[col]
+            self.converged[i] = row["converged"]
+            self.status[i], self.message[i] = row["status"], row["message"]
+        left: dict[str, Any] = {
+            name: [key[j] for key in order] for j, name in enumerate(keys)
+        }
+        left["model"] = [model.label] * len(order)
+        right = {
+            "converged": self.converged,
+            "status": self.status,
+            "message": self.message,
+        }
+        return pd.concat(
+            [
+                pd.DataFrame(left),
+                pd.DataFrame(self.block.T, columns=self.headers, copy=False),
+                pd.DataFrame(right),
+            ],
+            axis=1,
         )
-        for col, array in numbers.items():
-            array[i] = row[col]
-        converged[i], status[i], message[i] = (
-            row["converged"],
-            row["status"],
-            row["message"],
-        )
-    left: dict[str, Any] = {
-        name: [key[j] for key in order] for j, name in enumerate(keys)
-    }
-    left["model"] = [model.label] * size
-    right = {"converged": converged, "status": status, "message": message}
-    return pd.concat(
-        [
-            pd.DataFrame(left),
-            pd.DataFrame(block.T, columns=headers, copy=False),
-            pd.DataFrame(right),
-        ],
-        axis=1,
-    )

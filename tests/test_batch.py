@@ -543,15 +543,23 @@ def test_a_pool_of_processes_gives_the_same_table(
 
 def test_chunks_do_not_depend_on_the_workers() -> None:
     """Near-equal chunks of at most CHUNK curves, at least 8 where each keeps
-    MIN_CHUNK: what a pool's workers share, whatever their number."""
+    MIN_CHUNK, the last TAIL of more than 8 in halves: what a pool's workers
+    share, whatever their number."""
     members = [(i,) for i in range(10_000)]
     chunks = batch._chunks(members)
     assert [key for chunk in chunks for key in chunk] == members
     assert max(map(len, chunks)) <= batch.CHUNK
-    assert max(map(len, chunks)) - min(map(len, chunks)) <= 1
+    assert max(map(len, chunks)) - min(map(len, chunks)) <= 1  # 8 of 1250
     assert len(batch._chunks(members[:3000])) == 6  # 500 each
     assert batch._chunks(members[:300]) == [members[:300]]
-    assert len(batch._chunks(members * 10)) == math.ceil(100_000 / batch.CHUNK)
+    many = [(i,) for i in range(100_000)]
+    chunks = batch._chunks(many)
+    assert [key for chunk in chunks for key in chunk] == many
+    whole = math.ceil(100_000 / batch.CHUNK)
+    assert len(chunks) == whole + batch.TAIL
+    sizes = [len(chunk) for chunk in chunks]
+    assert max(sizes) <= batch.CHUNK
+    assert max(sizes[-2 * batch.TAIL :]) <= (max(sizes) + 1) // 2
 
 
 @pytest.mark.parametrize("p", [1, 2, 4, 5])
