@@ -1899,9 +1899,10 @@ _JOB: tuple[_Part, list[list[tuple]], Any] | None = None
 
 def _chunk_job(index: int) -> tuple[dict, dict, dict, dict, list]:
     """A forked worker's task: start and fit the index-th chunk, counting
-    the curves done in the shared counter; returns the verdicts, the
-    batches without their curves and expressions (the parent has the data),
-    and the curves for the second pass. The worker keeps nothing of it."""
+    the curves done in the shared counter; returns the verdicts (the
+    batches without their curves and expressions: the parent has the
+    data), the curves for the second pass, and the settled curves batch by
+    batch (:attr:`_Part.settled`). The worker keeps nothing of it."""
     assert _JOB is not None
     part, chunks, counter = _JOB
 
