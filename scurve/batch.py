@@ -1000,29 +1000,51 @@ def _rss_hessian(
     w: NDArray,
     values: NDArray,
     varied: NDArray,
-    lower: NDArray,
-    upper: NDArray,
+    bnds: _Bounds,
     covar: NDArray,
 ) -> NDArray:
     """The Hessians of the curves' sums of squares over their fitted
     parameters, by :func:`scurve.fitting.numeric_hessian` with steps of 0.01
     of the standard errors in `covar` (the lmfit path's
-    :meth:`~scurve.fitting.FitResult._hessian_covariance`, over a stack)."""
+    :meth:`~scurve.fitting.FitResult._hessian_covariance`, over a stack),
+    along the model's linear parameters from its derivatives where no
+    parameter is bounded."""
     names = list(model.curve_params)
     target = model.scale(y)
+    lower, upper = bnds.lower, bnds.upper
+
+    def columns_at(trial: NDArray) -> dict[str, NDArray]:
+        full_values = values.copy()
+        full_values[:, varied] = trial if bnds.none else np.clip(trial, lower, upper)
+        return {n: full_values[:, k : k + 1] for k, n in enumerate(names)}
 
     def rss(trial: NDArray) -> NDArray:
-        full_values = values.copy()
-        full_values[:, varied] = np.clip(trial, lower, upper)
-        columns = {n: full_values[:, k : k + 1] for k, n in enumerate(names)}
-        f = model.function(x, **columns)
+        f = model.function(x, **columns_at(trial))
         if model.log_y:
             f = np.log(np.maximum(f, np.finfo(np.float64).tiny))
         r = w * (f - target)
         return np.einsum("bn,bn->b", r, r)
 
+    linear = None
+    columns = fitting.linear_columns(model, [names[k] for k in varied])
+    if columns and bnds.none:
+        plain = bool((w == 1.0).all())
+
+        def parts(trial: NDArray) -> tuple[NDArray, NDArray]:
+            at = columns_at(trial)
+            d = model.partials(x, **at)
+            f = sum(at[n] * d[n] for n in model.linear_params)  # f = sum b_l f_l
+            r = f - target
+            if not plain:
+                r *= w
+            phi = np.empty((*r.shape, len(columns)))
+            for c, j in enumerate(columns):
+                np.multiply(d[names[varied[j]]], w, out=phi[:, :, c])
+            return r, phi
+
+        linear = (columns, parts)
     steps = 0.01 * np.sqrt(np.einsum("bjj->bj", covar))
-    return fitting.numeric_hessian(rss, values[:, varied], steps)
+    return fitting.numeric_hessian(rss, values[:, varied], steps, linear)
 
 
 def _collinear(covar: NDArray, has: NDArray) -> NDArray:
@@ -1180,7 +1202,7 @@ def _solve(
     if getattr(model, "covariance", "jacobian") == "hessian":
         usable = errorbars & (st["dof"] > 0)
         with np.errstate(all="ignore"):
-            hess = _rss_hessian(model, x, y, w, values, varied, lower, upper, covar)
+            hess = _rss_hessian(model, x, y, w, values, varied, bnds, covar)
             covar, _ = fitting.hessian_covariance(
                 hess, covar, usable, st["rss"] / st["dof"]
             )

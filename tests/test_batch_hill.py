@@ -162,6 +162,65 @@ def test_hessian_covariance_of_a_quadratic_is_exact() -> None:
     np.testing.assert_allclose(one[0], expected[1], rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["hill", "hill5"])
+def test_the_hessian_along_the_plateaus_is_the_differences_without_them(
+    name: str,
+) -> None:
+    """Along the linear parameters (the plateaus) the sum of squares is
+    quadratic: the Hessian from the model's derivatives there equals the
+    central differences of :func:`numeric_hessian` without them, to the
+    differences' rounding, over a stack of curves with weights."""
+    model = get_model(name)
+    rng = np.random.default_rng(4)
+    b = 25
+    x = np.tile(np.repeat([0.0, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0], 3), (b, 1))
+    truth = {
+        "bottom": rng.uniform(0, 10, (b, 1)),
+        "top": rng.uniform(50, 100, (b, 1)),
+        "log_ec50": rng.uniform(-1, 1, (b, 1)),
+        "hill": rng.uniform(-3, 3, (b, 1)),
+        "asymmetry": rng.uniform(0.5, 2, (b, 1)),
+    }
+    names = list(model.curve_params)
+    y = model.function(x, **{n: truth[n] for n in names})
+    y = y + rng.normal(0, 3, y.shape)
+    w = rng.uniform(0.5, 2, y.shape)
+    values = np.hstack([truth[n] for n in names]) * rng.uniform(0.95, 1.05, (b, 1))
+
+    def residuals(trial: np.ndarray) -> np.ndarray:
+        cols = {n: trial[:, k : k + 1] for k, n in enumerate(names)}
+        return w * (model.function(x, **cols) - y)
+
+    def rss(trial: np.ndarray) -> np.ndarray:
+        return np.sum(residuals(trial) ** 2, axis=1)
+
+    def parts(trial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cols = {n: trial[:, k : k + 1] for k, n in enumerate(names)}
+        d = model.partials(x, **cols)
+        phi = np.stack([w * d["bottom"], w * d["top"]], axis=-1)
+        return residuals(trial), phi
+
+    steps = 0.01 * np.abs(values) + 1e-3
+    plain = fitting.numeric_hessian(rss, values, steps)
+    columns = fitting.linear_columns(model, names)
+    assert columns == [0, 1]
+    linear = fitting.numeric_hessian(rss, values, steps, (columns, parts))
+    scale = np.sqrt(np.abs(np.einsum("bii->bi", plain)))
+    np.testing.assert_allclose(
+        linear / (scale[:, :, None] * scale[:, None, :]),
+        plain / (scale[:, :, None] * scale[:, None, :]),
+        rtol=0,
+        atol=1e-7,
+    )
+    # the differences cannot be exact along hill: this is not a tautology
+    assert not np.allclose(linear[:, 3, 3], plain[:, 3, 3], rtol=1e-14, atol=0)
+    # bottom's own: 2 sum (w df/dbottom)^2, df/dbottom = f at bottom 1, top 0
+    unit = {n: values[:, k : k + 1] for k, n in enumerate(names)}
+    unit |= {"bottom": np.ones((b, 1)), "top": np.zeros((b, 1))}
+    exact = 2 * np.sum((w * model.function(x, **unit)) ** 2, axis=1)
+    np.testing.assert_allclose(linear[:, 0, 0], exact, rtol=1e-12)
+
+
 def test_hill5_at_its_asymmetry_bound_is_finished_on_the_fast_path() -> None:
     """5PL curves whose asymmetry runs into its bound (1000): the transform's
     slope vanishes there and the fit stalls; stalled on the bound with the

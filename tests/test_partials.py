@@ -310,3 +310,29 @@ def test_partials_match_mpmath_at_hard_points(
             got = np.broadcast_to(exact[n], ref.shape)
             gap = np.max(np.abs(got - ref))
             assert gap <= 1e-12 * np.max(np.abs(ref)), (n, got, ref)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [(n, o) for n in CASES for o in OPTIONS.get(n, [{}])],
+)
+def test_a_curve_is_the_sum_of_its_linear_parameters_terms(
+    name: str, options: dict
+) -> None:
+    """``linear_params``: f = sum_l beta_l df/dbeta_l, with nothing else (the
+    Hessian of the fast path and the lmfit path leans on it); a model that
+    declares none is skipped."""
+    model = get_model(name, **options)
+    if not model.linear_params:
+        return
+    x, sets = CASES[name]
+    for values in sets:
+        values = {n: values[n] for n in model.curve_params}
+        d = model.partials(x, **values)
+        terms = sum(values[n] * d[n] for n in model.linear_params)
+        np.testing.assert_allclose(terms, model.function(x, **values), rtol=1e-13)
+
+
+def test_the_dose_response_curves_declare_their_plateaus_linear() -> None:
+    for name in ("hill", "hill5"):
+        assert get_model(name).linear_params == ("bottom", "top")

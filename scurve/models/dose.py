@@ -184,6 +184,8 @@ class HillModel(SCurveModel):
     #: Converge to the printed digits of drc (leastsq's default 1.5e-8 stops
     #: a digit short on flat optima such as the 3PL).
     solver_options: ClassVar[dict[str, float]] = {"xtol": 1e-12, "ftol": 1e-12}
+    #: bottom (1 - U) + top U: the Hessian is exact along them.
+    linear_params: ClassVar[tuple[str, ...]] = ("bottom", "top")
     log_x = True
     #: Options of the dose-response models (``scurve fit --log-dose``).
     dose_options: ClassVar[tuple[str, ...]] = ("log_dose",)
