@@ -338,6 +338,13 @@ def _held(
     return held.any(axis=1) & (gain <= max(ftol, LMFIT_FTOL) * rss[rows])
 
 
+#: Why each curve of :func:`levenberg_marquardt` stopped (or not yet), by code.
+_STOPS = np.array(
+    ["running", "converged", "iteration limit", "non-finite", "stalled", "creeping"]
+)
+_RUNNING, _CONVERGED, _LIMIT, _NON_FINITE, _STALLED, _CREEPING = range(6)
+
+
 def levenberg_marquardt(
     residual: Callable[[NDArray[np.float64], NDArray[np.intp]], NDArray[np.float64]],
     start: ArrayLike,
@@ -464,18 +471,18 @@ def levenberg_marquardt(
     fresh = np.ones(n_curves, dtype=bool)  # needs a new Jacobian
     last_gain = np.full(n_curves, np.inf)  # Gauss-Newton gain at the last one
     jacobians = np.zeros(n_curves, dtype=np.int64)
-    reason = np.full(n_curves, "running", dtype=object)
-    reason[~np.isfinite(rss)] = "non-finite"
-    reason[rss == 0] = "converged"
+    reason = np.full(n_curves, _RUNNING, dtype=np.int8)  # codes of _STOPS
+    reason[~np.isfinite(rss)] = _NON_FINITE
+    reason[rss == 0] = _CONVERGED
     budget = np.broadcast_to(
         np.iinfo(np.int64).max if max_nfev is None else np.asarray(max_nfev), n_curves
     )
     mark = rss.copy()  # the sum of squares CREEP_WINDOW Jacobians ago
     x_mark = x.copy()  # and the parameters
     while True:
-        active = np.flatnonzero(reason == "running")
+        active = np.flatnonzero(reason == _RUNNING)
         spent = (jacobians[active] >= max_iterations) | (nfev[active] >= budget[active])
-        reason[active[spent]] = "iteration limit"
+        reason[active[spent]] = _LIMIT
         active = active[~spent]
         if active.size == 0:
             break
@@ -486,36 +493,43 @@ def levenberg_marquardt(
                 (jacobians[due] > 0) & (mark[due] - rss[due] <= creep * rss[due])
             ]
             moved = np.abs(x[slow] - x_mark[slow]) > 1e-3 * (np.abs(x_mark[slow]) + 1)
-            reason[slow] = np.where(moved.any(axis=1), "creeping", "stalled")
+            reason[slow] = np.where(moved.any(axis=1), _CREEPING, _STALLED)
             mark[due], x_mark[due] = rss[due], x[due]
-            active = active[reason[active] == "running"]
-            new = new[reason[new] == "running"]
+            active = active[reason[active] == _RUNNING]
+            new = new[reason[new] == _RUNNING]
         if new.size:
             jacobians[new] += 1
             r_new = r[new]
             fresh_jac = iterate(x[new], r_new, new)
             nfev[new] += p
-            bad = ~np.isfinite(fresh_jac).all(axis=(1, 2))
-            if bad.any():
-                reason[new[bad]] = "non-finite"
-                fresh_jac[bad] = 0.0
-            jac[new] = fresh_jac
             jt = fresh_jac.transpose(0, 2, 1)
-            a[new] = jt @ fresh_jac  # J^T J (matmul: 5x einsum's speed here)
-            g[new] = (jt @ r_new[:, :, None])[:, :, 0]
-            norms = np.sqrt(np.einsum("bjj->bj", a[new]))
-            scale[new] = np.maximum(scale[new], norms)
+            a_new = jt @ fresh_jac  # J^T J (matmul: 5x einsum's speed here)
+            g_new = (jt @ r_new[:, :, None])[:, :, 0]
+            norms = np.einsum("bjj->bj", a_new)  # squared, a view
+            bad = ~np.isfinite(norms).all(axis=1)  # any NaN or inf in J
+            if bad.any():
+                reason[new[bad]] = _NON_FINITE
+                fresh_jac[bad], a_new[bad], g_new[bad] = 0.0, 0.0, 0.0
+            jac[new] = fresh_jac
+            a[new], g[new] = a_new, g_new
+            scale[new] = np.maximum(scale[new], np.sqrt(norms))
             fresh[new] = False
-            # converged where even the undamped (Gauss-Newton) step of the
-            # linearized problem would gain less than ftol
             new = new[~bad]
-            safe = np.where(scale[new] > 0, scale[new], 1.0)
-            _, gain = _damped_step(a[new], g[new], safe, np.full(new.size, 1e-12))
-            last_gain[new] = gain
-            reason[new[gain <= ftol * rss[new]]] = "converged"
-            active = active[reason[active] == "running"]
-        safe = np.where(scale[active] > 0, scale[active], 1.0)
-        step, predicted = _damped_step(a[active], g[active], safe, lam[active])
+            active = active[reason[active] == _RUNNING]
+        # the damped steps, and where there is a new Jacobian, the undamped
+        # (Gauss-Newton) step of the linearized problem: converged where even
+        # that would gain less than ftol. One stack of systems for both.
+        rows = np.concatenate([new, active])
+        safe_all = np.where(scale[rows] > 0, scale[rows], 1.0)
+        damping = np.concatenate([np.full(new.size, 1e-12), lam[active]])
+        steps, gains = _damped_step(a[rows], g[rows], safe_all, damping)
+        gain = gains[: new.size]
+        last_gain[new] = gain
+        reason[new[gain <= ftol * rss[new]]] = _CONVERGED
+        going = reason[active] == _RUNNING
+        active = active[going]
+        step, predicted = steps[new.size :][going], gains[new.size :][going]
+        safe = safe_all[new.size :][going]
         if limit is not None:
             over = np.max(np.abs(step) / limit[active], axis=1)
             long = over > 1
@@ -556,7 +570,7 @@ def levenberg_marquardt(
         lam[held] *= grow[held]
         grow[held] *= 2.0
         lam[active] = np.clip(lam[active], 1e-15, None)
-        reason[active[small | tiny_step]] = "converged"
+        reason[active[small | tiny_step]] = _CONVERGED
         stalled = held[lam[held] > 1e16]
         # no step helps, and the last Jacobian promised a gain that lmfit's
         # own test would call converged (1.5e-8 of the sum of squares, about
@@ -565,11 +579,11 @@ def levenberg_marquardt(
         resolved = last_gain[stalled] <= max(ftol, LMFIT_FTOL) * rss[stalled]
         if on_bound is not None and stalled.size:
             resolved |= _held(on_bound, x, a, g, scale, rss, stalled, ftol)
-        reason[stalled] = np.where(resolved, "converged", "stalled")
-    converged = reason == "converged"
+        reason[stalled] = np.where(resolved, _CONVERGED, _STALLED)
+    converged = reason == _CONVERGED
     # a creeping curve keeps its Jacobian too: its covariance says which
     # parameters are not identifiable
-    kept = converged | (reason == "creeping")
+    kept = converged | (reason == _CREEPING)
     final = differences
     if jacobian is not None and exact_at_solution:
         final = jacobian
@@ -580,9 +594,9 @@ def levenberg_marquardt(
     if stale.size:
         jac[stale] = final(x[stale], r[stale], stale)
         bad = ~np.isfinite(jac[stale]).all(axis=(1, 2))
-        reason[stale[bad]] = "non-finite"
-        converged = reason == "converged"
-    return LMSolution(x, r, rss, jac, nfev, converged, reason.astype(str))
+        reason[stale[bad]] = _NON_FINITE
+        converged = reason == _CONVERGED
+    return LMSolution(x, r, rss, jac, nfev, converged, _STOPS[reason])
 
 
 # ------------------------------------------------- vectorized self-starts
@@ -1805,33 +1819,34 @@ class _Part:
     def settle(self, chunk: list[tuple], batch: _Solved, final: bool) -> list[tuple]:
         """Keep the chunk's finished curves; return those that need the
         second pass (only from the first)."""
-        more = []
-        suspects = batch.suspects
-        kept: tuple[_Solved, list[tuple], list[int]] = (batch, [], [])
-        self.settled.append(kept)
-        for k, key in enumerate(chunk):
-            flat = batch.status[k] == "flat"
-            limit = batch.lm_reason[k] in ("iteration limit", "creeping")
-            if not final and limit and not flat and batch.status[k] != "failed":
-                more.append(key)
-                continue
-            if batch.status[k] == "failed" or not (
-                batch.converged[k] or flat or (final and limit)
-            ):
-                self.fallback[key] = _why(batch.lm_reason[k], batch.status[k])
-                continue
+        status = np.asarray(batch.status)
+        flat, failed = status == "flat", status == "failed"
+        limit = np.isin(batch.lm_reason, ["iteration limit", "creeping"])
+        more = limit & ~flat & ~failed if not final else np.zeros(len(chunk), bool)
+        finished = batch.converged | flat | (limit & final)
+        lost = ~more & (failed | ~finished)
+        check = ~more & ~lost & batch.converged & batch.suspects  # as fit_curve
+        kept = ~more & ~lost & ~check
+        for k in np.flatnonzero(lost):
+            self.fallback[chunk[k]] = _why(batch.lm_reason[k], batch.status[k])
+        for k in np.flatnonzero(check):
             try:
-                if batch.converged[k] and suspects[k]:  # as fitting.fit_curve
-                    _check_fit(self.model, batch, k)
+                _check_fit(self.model, batch, k)
             except FitError as exc:
-                self.stored[key] = exc
+                self.stored[chunk[k]] = exc
             except (AttributeError, KeyError, TypeError):
-                self.fallback[key] = "the model checks its fits on a FitResult"
+                self.fallback[chunk[k]] = "the model checks its fits on a FitResult"
             else:
-                self.solved[key] = (batch, k)
-                kept[1].append(key)
-                kept[2].append(k)
-        return more
+                kept[k] = True
+        ks = np.flatnonzero(kept).tolist()
+        self.adopt([(batch, [chunk[k] for k in ks], ks)])
+        return [chunk[k] for k in np.flatnonzero(more)]
+
+    def adopt(self, settled: list[tuple[_Solved, list[tuple], list[int]]]) -> None:
+        """Keep settled curves: batches, their keys and numbers in them."""
+        for batch, keys, ks in settled:
+            self.solved.update(zip(keys, ((batch, k) for k in ks), strict=True))
+        self.settled += settled
 
 
 #: Chunks at the end of a long fit that are cut in halves (:func:`_chunks`).
@@ -1919,12 +1934,13 @@ def _workers(workers: int | None, n_curves: int) -> int:
 _JOB: tuple[_Part, list[list[tuple]], Any] | None = None
 
 
-def _chunk_job(index: int) -> tuple[dict, dict, dict, dict, list]:
+def _chunk_job(index: int) -> tuple[dict, dict, dict, list]:
     """A forked worker's task: start and fit the index-th chunk, counting
-    the curves done in the shared counter; returns the verdicts (the
-    batches without their curves and expressions: the parent has the
-    data), the curves for the second pass, and the settled curves batch by
-    batch (:attr:`_Part.settled`). The worker keeps nothing of it."""
+    the curves done in the shared counter; returns the curves refused and
+    left to the lmfit path, the curves for the second pass, and the settled
+    curves batch by batch (:attr:`_Part.settled`, the batches without their
+    curves and expressions: the parent has the data). The worker keeps
+    nothing of it."""
     assert _JOB is not None
     part, chunks, counter = _JOB
 
@@ -1933,14 +1949,13 @@ def _chunk_job(index: int) -> tuple[dict, dict, dict, dict, list]:
             counter.value += n
 
     stragglers = part.run([chunks[index]], advance)
-    solved, stored, fallback = part.solved, part.stored, part.fallback
-    settled = part.settled
+    stored, fallback, settled = part.stored, part.fallback, part.settled
     part.solved, part.stored, part.fallback, part.settled = {}, {}, {}, []
     for key in chunks[index]:
         part.curves.pop(key, None)
     for batch, _, _ in settled:
         batch.curves, batch.expressions = [], None  # type: ignore[assignment]
-    return solved, stored, fallback, stragglers, settled
+    return stored, fallback, stragglers, settled
 
 
 @contextlib.contextmanager
@@ -2027,11 +2042,10 @@ def _pooled(
                     waiting, timeout=0.25, return_when=FIRST_COMPLETED
                 )
                 for future in finished:
-                    solved, stored, fallback, more, settled = future.result()
+                    stored, fallback, more, settled = future.result()
                     for batch, _, _ in settled:
                         batch.expressions = expressions
-                    part.settled += settled
-                    part.solved |= solved
+                    part.adopt(settled)
                     part.stored |= stored
                     part.fallback |= fallback
                     stragglers |= more
