@@ -260,14 +260,14 @@ def _jacobian(
 ) -> NDArray:
     """Forward differences with lmfit's step 1e-5 |u| (1e-5 at 0),
     divided by the step actually taken."""
-    jac = np.empty((*r.shape, u.shape[1]))
+    jt = np.empty((r.shape[0], u.shape[1], r.shape[1]))  # J^T, row by row
     for j in range(u.shape[1]):
         shifted = u.copy()
         step = JACOBIAN_STEP * np.abs(u[:, j])
         shifted[:, j] += np.where(step == 0, JACOBIAN_STEP, step)
         taken = shifted[:, j] - u[:, j]
-        jac[:, :, j] = (residual(shifted, rows) - r) / taken[:, None]
-    return jac
+        jt[:, j, :] = (residual(shifted, rows) - r) / taken[:, None]
+    return jt.transpose(0, 2, 1)
 
 
 #: Stacks of at least this many systems are solved by
@@ -462,7 +462,7 @@ def levenberg_marquardt(
     r = residual(x, everyone)
     rss = np.einsum("bn,bn->b", r, r)
     nfev = np.ones(n_curves, dtype=np.int64)
-    jac = np.full((*r.shape, p), np.nan)
+    jac_t = np.full((n_curves, p, r.shape[1]), np.nan)  # the Jacobians, transposed
     a = np.zeros((n_curves, p, p))
     g = np.zeros((n_curves, p))
     scale = np.zeros((n_curves, p))
@@ -510,7 +510,7 @@ def levenberg_marquardt(
             if bad.any():
                 reason[new[bad]] = _NON_FINITE
                 fresh_jac[bad], a_new[bad], g_new[bad] = 0.0, 0.0, 0.0
-            jac[new] = fresh_jac
+            jac_t[new] = jt
             a[new], g[new] = a_new, g_new
             scale[new] = np.maximum(scale[new], np.sqrt(norms))
             fresh[new] = False
@@ -590,12 +590,13 @@ def levenberg_marquardt(
     elif jacobian is not None:
         fresh[:] = True  # lmfit's forward differences, not the iterations'
     stale = np.flatnonzero(kept & fresh)  # no Jacobian at the solution yet
-    jac[~kept] = np.nan
+    jac_t[~kept] = np.nan
     if stale.size:
-        jac[stale] = final(x[stale], r[stale], stale)
-        bad = ~np.isfinite(jac[stale]).all(axis=(1, 2))
+        jac_t[stale] = final(x[stale], r[stale], stale).transpose(0, 2, 1)
+        bad = ~np.isfinite(jac_t[stale]).all(axis=(1, 2))
         reason[stale[bad]] = _NON_FINITE
         converged = reason == _CONVERGED
+    jac = jac_t.transpose(0, 2, 1)
     return LMSolution(x, r, rss, jac, nfev, converged, _STOPS[reason])
 
 
@@ -1072,9 +1073,21 @@ def _collinear(covar: NDArray, has: NDArray) -> NDArray:
             covar / (sd[:, :, None] * sd[:, None, :]),
             np.eye(sd.shape[1]),
         )
-    eig = np.linalg.eigvalsh(corr)
-    with np.errstate(divide="ignore"):
-        ill = (eig[:, 0] <= 0) | (eig[:, -1] / eig[:, 0] > fitting._MAX_CONDITION)
+    # most are far from it: the condition number is at most p tr(C^-1)
+    # (the largest eigenvalue at most tr C = p, the smallest at least
+    # 1 / tr(C^-1)); the eigenvalues of the others decide
+    low, positive = fitting._cholesky(corr)
+    with np.errstate(all="ignore"):
+        bound = corr.shape[1] * np.einsum("bii->b", fitting._inverse(low))
+    far = positive & (2 * bound < fitting._MAX_CONDITION)
+    ill = np.zeros(len(corr), dtype=bool)
+    near = np.flatnonzero(~far)
+    if near.size:
+        eig = np.linalg.eigvalsh(corr[near])
+        with np.errstate(divide="ignore"):
+            ill[near] = (eig[:, 0] <= 0) | (
+                eig[:, -1] / eig[:, 0] > fitting._MAX_CONDITION
+            )
     return has & (bad | ill)
 
 
@@ -1169,12 +1182,12 @@ def _solve(
         scale = 1.0 if plain else w[rows]
         if model.log_y:  # d log f = df / f
             scale = scale / np.maximum(evaluate(values, rows), tiny)
-        jac = np.empty((*r.shape, varied.size))
+        jt = np.empty((r.shape[0], varied.size, r.shape[1]))  # J^T, row by row
         for j, k in enumerate(varied):
-            np.multiply(d[names[k]], scale, out=jac[:, :, j])
+            np.multiply(d[names[k]], scale, out=jt[:, j, :])
         if not unbounded:
-            jac *= bnds.take(rows).secant(u)[:, None, :]
-        return jac
+            jt *= bnds.take(rows).secant(u)[:, :, None]
+        return jt.transpose(0, 2, 1)
 
     analytic = (
         model.partials(x[:1], **{n: start[:1, k : k + 1] for k, n in enumerate(names)})

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scurve import batch
+from scurve import batch, fitting
 from scurve.fitting import FitError, FitResult, fit_groups, make_params
 from scurve.models import get_model
 
@@ -638,3 +638,42 @@ def test_covariances_of_a_large_stack_are_lmfit_s() -> None:
         e = np.maximum(e, e[-1] * 1e-32)
         want = (vecs / e) @ vecs.T / np.outer(norms, norms) * rss[k] / (24 - p)
         np.testing.assert_allclose(covar[k], want, rtol=1e-9 if k > 2 else 1e-6)
+
+
+def test_the_collinearity_verdict_is_the_eigenvalues_one() -> None:
+    """The fast path's not-identifiable test (:func:`batch._collinear`)
+    skips the eigenvalues where a bound on the condition number already
+    clears the curve: the verdicts are those of the eigenvalues themselves
+    (scurve.fitting's test), on a stack with condition numbers on both sides
+    of the limit, singular, NaN and curves without a covariance."""
+    rng = np.random.default_rng(8)
+    b, p = 400, 4
+    q, _ = np.linalg.qr(rng.normal(size=(b, p, p)))
+    # eigenvalues spread from 1 down to 10^-(0 ... 16)
+    low = 10.0 ** -rng.uniform(0, 16, b)
+    eig = np.stack([np.ones(b), *(low ** (k / (p - 1)) for k in range(1, p))], axis=1)
+    covar = (q * eig[:, None, :]) @ q.transpose(0, 2, 1)
+    d = rng.uniform(0.1, 10, (b, p))
+    covar *= d[:, :, None] * d[:, None, :]
+    covar[0] = np.diag([1.0, 2.0, 0.0, 1.0])  # a zero variance
+    covar[1, 2, 2] = np.nan
+    has = np.ones(b, dtype=bool)
+    has[2] = False
+    got = batch._collinear(covar, has)
+    sd = np.sqrt(np.abs(np.einsum("bjj->bj", covar)))
+    want = np.zeros(b, dtype=bool)
+    cond = np.full(b, np.nan)
+    for k in range(b):
+        if not has[k]:
+            continue
+        if not (np.isfinite(sd[k]).all() and (sd[k] > 0).all()):
+            want[k] = True
+            continue
+        e = np.linalg.eigvalsh(covar[k] / np.outer(sd[k], sd[k]))
+        cond[k] = e[-1] / e[0]
+        want[k] = e[0] <= 0 or cond[k] > fitting._MAX_CONDITION
+    np.testing.assert_array_equal(got, want)
+    assert 50 < want.sum() < b - 50  # both verdicts, often
+    # on both sides of the limit, within a factor 10 of it
+    assert ((cond > 1e11) & (cond <= 1e12)).sum() >= 10
+    assert ((cond > 1e12) & (cond <= 1e13)).sum() >= 10
