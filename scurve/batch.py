@@ -519,10 +519,10 @@ def levenberg_marquardt(
         # the damped steps, and where there is a new Jacobian, the undamped
         # (Gauss-Newton) step of the linearized problem: converged where even
         # that would gain less than ftol. One stack of systems for both.
-        rows = np.concatenate([new, active])
-        safe_all = np.where(scale[rows] > 0, scale[rows], 1.0)
+        stack = np.concatenate([new, active])
+        safe_all = np.where(scale[stack] > 0, scale[stack], 1.0)
         damping = np.concatenate([np.full(new.size, 1e-12), lam[active]])
-        steps, gains = _damped_step(a[rows], g[rows], safe_all, damping)
+        steps, gains = _damped_step(a[stack], g[stack], safe_all, damping)
         gain = gains[: new.size]
         last_gain[new] = gain
         reason[new[gain <= ftol * rss[new]]] = _CONVERGED
@@ -1043,15 +1043,12 @@ def _rss_hessian(
     linear = None
     columns = fitting.linear_columns(model, [names[k] for k in varied])
     if columns and bnds.none:
-        plain = bool((w == 1.0).all())
 
         def parts(trial: NDArray) -> tuple[NDArray, NDArray]:
             at = columns_at(trial)
             d = model.partials(x, **at)
             f = sum(at[n] * d[n] for n in model.linear_params)  # f = sum b_l f_l
-            r = f - target
-            if not plain:
-                r *= w
+            r = w * (f - target)
             phi = np.empty((*r.shape, len(columns)))
             for c, j in enumerate(columns):
                 np.multiply(d[names[varied[j]]], w, out=phi[:, :, c])
