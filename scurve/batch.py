@@ -301,17 +301,16 @@ def _damped_step(
     a: NDArray, g: NDArray, scale: NDArray, lam: NDArray
 ) -> tuple[NDArray, NDArray]:
     """Solve (A + lam D^2) d = -g in scaled variables; return d and the
-    predicted reduction of the sum of squares, -(2 d.g + d.A.d)."""
-    p = g.shape[1]
-    ah = a / (scale[:, :, None] * scale[:, None, :])
-    gh = g / scale
-    m = ah + lam[:, None, None] * np.eye(p)
+    predicted reduction of the sum of squares, -(2 d.g + d.A.d), which is
+    lam |D d|^2 - d.g since A d = -g - lam D^2 d (MINPACK's form)."""
+    inv = 1.0 / scale
+    m = a * inv[:, :, None]
+    m *= inv[:, None, :]
+    np.einsum("bii->bi", m)[...] += lam[:, None]  # a view of the diagonals
+    gh = g * inv
     dh = _solve_stack(m, -gh)
-    predicted = -(
-        2 * np.einsum("bi,bi->b", dh, gh)
-        + (dh[:, None, :] @ ah @ dh[:, :, None])[:, 0, 0]
-    )
-    return dh / scale, predicted
+    predicted = lam * np.einsum("bi,bi->b", dh, dh) - np.einsum("bi,bi->b", dh, gh)
+    return dh * inv, predicted
 
 
 def _held(

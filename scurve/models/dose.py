@@ -252,10 +252,22 @@ class HillModel(SCurveModel):
         self, x: ArrayLike, log_ec50: float, hill: float, values: Mapping[str, float]
     ) -> NDArray[np.float64]:
         lx = self.ln_dose(x)
+        with np.errstate(invalid="ignore"):  # inf - inf
+            centred = lx - log_ec50 * _LN10
+        return self._z_at(lx, centred, hill, values)
+
+    def _z_at(
+        self,
+        lx: NDArray[np.float64],
+        centred: NDArray[np.float64],
+        hill: float,
+        values: Mapping[str, float],
+    ) -> NDArray[np.float64]:
+        """z from ln dose `lx` and `centred`, ln dose - ln EC50."""
         shift = self.shift(values)
         # hill * (-inf) at zero dose is the plateau; hill = 0 has no slope
         with np.errstate(invalid="ignore"):
-            z = hill * (lx - log_ec50 * _LN10)
+            z = hill * centred
             if not (np.isscalar(shift) and shift == 0):  # the 4PL's is 0
                 z = z + shift
         if np.isnan(z).any():  # (a pass only where there is something to fix)
@@ -596,7 +608,10 @@ def _hill_derivatives(
     """
     five = asymmetry is not None
     values = {"hill": hill} | ({"asymmetry": asymmetry} if five else {})
-    z = model._z(x, log_ec50, hill, values)
+    lx = model.ln_dose(x)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        z_h = lx - log_ec50 * _LN10
+    z = model._z_at(lx, z_h, hill, values)
     a = asymmetry if five else 1.0
     with np.errstate(all="ignore"):
         sigma = special.expit(z)
@@ -607,7 +622,6 @@ def _hill_derivatives(
         span_u_z = 1.0 - sigma  # span * dU/dz (u, sigma: z's shape)
         span_u_z *= u
         span_u_z = span_u_z * (span * a)
-        z_h = model.ln_dose(x) - log_ec50 * _LN10
         if not np.isfinite(z_h).all():  # zero doses
             z_h = np.where(np.isfinite(z_h), z_h, 0.0)
         first = {
