@@ -1016,21 +1016,38 @@ def _rss_hessian(
     varied: NDArray,
     bnds: _Bounds,
     covar: NDArray,
+    sol: LMSolution,
 ) -> NDArray:
     """The Hessians of the curves' sums of squares over their fitted
-    parameters, by :func:`scurve.fitting.numeric_hessian` with steps of 0.01
-    of the standard errors in `covar` (the lmfit path's
-    :meth:`~scurve.fitting.FitResult._hessian_covariance`, over a stack),
-    along the model's linear parameters from its derivatives where no
-    parameter is bounded."""
+    parameters, as the lmfit path's
+    :meth:`~scurve.fitting.FitResult._hessian_covariance` takes them, over a
+    stack (steps of :data:`~scurve.fitting.HESSIAN_STEP` of the standard
+    errors in `covar`): from the model's derivatives where no parameter is
+    bounded (starting from the solution's own residuals and exact Jacobian,
+    `sol`), else by central differences."""
     names = list(model.curve_params)
-    target = model.scale(y)
+    steps = fitting.HESSIAN_STEP * np.sqrt(np.einsum("bjj->bj", covar))
     lower, upper = bnds.lower, bnds.upper
 
     def columns_at(trial: NDArray) -> dict[str, NDArray]:
         full_values = values.copy()
         full_values[:, varied] = trial if bnds.none else np.clip(trial, lower, upper)
         return {n: full_values[:, k : k + 1] for k, n in enumerate(names)}
+
+    columns = fitting.linear_columns(model, [names[k] for k in varied])
+    if columns is not None and bnds.none:
+
+        def jacobian(trial: NDArray) -> NDArray:
+            d = model.partials(x, **columns_at(trial))
+            jt = np.empty((x.shape[0], varied.size, x.shape[1]))  # J^T, row by row
+            for j, k in enumerate(varied):
+                np.multiply(d[names[k]], w, out=jt[:, j, :])
+            return jt.transpose(0, 2, 1)
+
+        return fitting.derivative_hessian(
+            jacobian, values[:, varied], steps, sol.residual, columns, sol.jacobian
+        )
+    target = model.scale(y)
 
     def rss(trial: NDArray) -> NDArray:
         f = model.function(x, **columns_at(trial))
@@ -1039,23 +1056,7 @@ def _rss_hessian(
         r = w * (f - target)
         return np.einsum("bn,bn->b", r, r)
 
-    linear = None
-    columns = fitting.linear_columns(model, [names[k] for k in varied])
-    if columns and bnds.none:
-
-        def parts(trial: NDArray) -> tuple[NDArray, NDArray]:
-            at = columns_at(trial)
-            d = model.partials(x, **at)
-            f = sum(at[n] * d[n] for n in model.linear_params)  # f = sum b_l f_l
-            r = w * (f - target)
-            phi = np.empty((*r.shape, len(columns)))
-            for c, j in enumerate(columns):
-                np.multiply(d[names[varied[j]]], w, out=phi[:, :, c])
-            return r, phi
-
-        linear = (columns, parts)
-    steps = 0.01 * np.sqrt(np.einsum("bjj->bj", covar))
-    return fitting.numeric_hessian(rss, values[:, varied], steps, linear)
+    return fitting.numeric_hessian(rss, values[:, varied], steps)
 
 
 def _collinear(covar: NDArray, has: NDArray) -> NDArray:
@@ -1225,7 +1226,7 @@ def _solve(
     if getattr(model, "covariance", "jacobian") == "hessian":
         usable = errorbars & (st["dof"] > 0)
         with np.errstate(all="ignore"):
-            hess = _rss_hessian(model, x, y, w, values, varied, bnds, covar)
+            hess = _rss_hessian(model, x, y, w, values, varied, bnds, covar, sol)
             covar, _ = fitting.hessian_covariance(
                 hess, covar, usable, st["rss"] / st["dof"]
             )

@@ -162,14 +162,45 @@ def test_hessian_covariance_of_a_quadratic_is_exact() -> None:
     np.testing.assert_allclose(one[0], expected[1], rtol=1e-6)
 
 
+def _closed_form_4pl_hessian(x, y, w, values):
+    """The Hessian of sum (w (f - y))^2 for the 4PL, from its closed-form
+    second derivatives (U' = U(1-U), U'' = U'(1-2U); z = h (ln x - e ln 10))."""
+    b, t, e, h = (values[:, i : i + 1] for i in range(4))
+    ln10 = np.log(10.0)
+    with np.errstate(divide="ignore"):
+        lx = np.log(x)
+    z_h = np.where(np.isfinite(lx), lx - e * ln10, 0.0)
+    z = np.where(np.isfinite(lx), h * z_h, -np.sign(h) * np.inf)
+    u = 1 / (1 + np.exp(-z))
+    u1, s = u * (1 - u), t - b
+    u2 = u1 * (1 - 2 * u)
+    z_e = -h * ln10
+    r = w * (b + s * u - y)
+    jac = w[:, :, None] * np.stack([1 - u, u, s * u1 * z_e, s * u1 * z_h], axis=2)
+    second = np.zeros((len(x), 4, 4))
+    terms = {
+        (0, 2): -u1 * z_e,
+        (0, 3): -u1 * z_h,
+        (1, 2): u1 * z_e,
+        (1, 3): u1 * z_h,
+        (2, 2): s * u2 * z_e**2,
+        (3, 3): s * u2 * z_h**2,
+        (2, 3): s * (u2 * z_e * z_h - u1 * ln10),
+    }
+    for (i, j), d2 in terms.items():
+        second[:, i, j] = second[:, j, i] = np.sum(r * w * d2, axis=1)
+    return 2 * (np.einsum("bni,bnj->bij", jac, jac) + second)
+
+
 @pytest.mark.parametrize("name", ["hill", "hill5"])
-def test_the_hessian_along_the_plateaus_is_the_differences_without_them(
-    name: str,
-) -> None:
-    """Along the linear parameters (the plateaus) the sum of squares is
-    quadratic: the Hessian from the model's derivatives there equals the
-    central differences of :func:`numeric_hessian` without them, to the
-    differences' rounding, over a stack of curves with weights."""
+def test_the_hessian_from_the_derivatives(name: str) -> None:
+    """:func:`derivative_hessian` over a weighted stack of curves (with zero
+    doses), away from their minima so that every term of sum r d2f counts:
+    the 4PL's equals its closed form to 1e-8 (relative to the diagonal),
+    where central differences of S with steps of 1% are 1e-5 off; the
+    5PL's equals those differences at their best (1e-5) and its own with
+    10x the steps to 1e-7 (the differences of the derivatives converge); the
+    plateaus' block is 2 sum (w df/dbottom)^2, exactly."""
     model = get_model(name)
     rng = np.random.default_rng(4)
     b = 25
@@ -194,31 +225,41 @@ def test_the_hessian_along_the_plateaus_is_the_differences_without_them(
     def rss(trial: np.ndarray) -> np.ndarray:
         return np.sum(residuals(trial) ** 2, axis=1)
 
-    def parts(trial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cols = {n: trial[:, k : k + 1] for k, n in enumerate(names)}
-        d = model.partials(x, **cols)
-        phi = np.stack([w * d["bottom"], w * d["top"]], axis=-1)
-        return residuals(trial), phi
+    def jacobian(trial: np.ndarray) -> np.ndarray:
+        d = model.partials(x, **{n: trial[:, k : k + 1] for k, n in enumerate(names)})
+        return np.stack([w * d[n] for n in names], axis=-1)
 
-    steps = 0.01 * np.abs(values) + 1e-3
-    plain = fitting.numeric_hessian(rss, values, steps)
     columns = fitting.linear_columns(model, names)
     assert columns == [0, 1]
-    linear = fitting.numeric_hessian(rss, values, steps, (columns, parts))
-    scale = np.sqrt(np.abs(np.einsum("bii->bi", plain)))
-    np.testing.assert_allclose(
-        linear / (scale[:, :, None] * scale[:, None, :]),
-        plain / (scale[:, :, None] * scale[:, None, :]),
-        rtol=0,
-        atol=1e-7,
+    steps = 1e-5 * (np.abs(values) + 0.1)
+    hess = fitting.derivative_hessian(
+        jacobian, values, steps, residuals(values), columns
     )
-    # the differences cannot be exact along hill: this is not a tautology
-    assert not np.allclose(linear[:, 3, 3], plain[:, 3, 3], rtol=1e-14, atol=0)
+    scale = np.sqrt(np.abs(np.einsum("bii->bi", hess)))
+    scale = scale[:, :, None] * scale[:, None, :]
+    if name == "hill":
+        exact = _closed_form_4pl_hessian(x, y, w, values)
+        np.testing.assert_allclose(hess / scale, exact / scale, rtol=0, atol=1e-8)
+        coarse = fitting.numeric_hessian(rss, values, 1000 * steps)
+        assert np.max(np.abs(coarse - exact) / scale) > 1e-6  # not a tautology
+    else:
+        # S's differences are at best 1e-5 off; the derivatives' converge
+        plain = fitting.numeric_hessian(rss, values, 100 * steps)
+        np.testing.assert_allclose(hess / scale, plain / scale, rtol=0, atol=5e-5)
+        wider = fitting.derivative_hessian(
+            jacobian, values, 10 * steps, residuals(values), columns
+        )
+        np.testing.assert_allclose(hess / scale, wider / scale, rtol=0, atol=1e-7)
+    # the same with the Jacobian at the centre given
+    again = fitting.derivative_hessian(
+        jacobian, values, steps, residuals(values), columns, jacobian(values)
+    )
+    np.testing.assert_array_equal(again, hess)
     # bottom's own: 2 sum (w df/dbottom)^2, df/dbottom = f at bottom 1, top 0
     unit = {n: values[:, k : k + 1] for k, n in enumerate(names)}
     unit |= {"bottom": np.ones((b, 1)), "top": np.zeros((b, 1))}
-    exact = 2 * np.sum((w * model.function(x, **unit)) ** 2, axis=1)
-    np.testing.assert_allclose(linear[:, 0, 0], exact, rtol=1e-12)
+    exact_bottom = 2 * np.sum((w * model.function(x, **unit)) ** 2, axis=1)
+    np.testing.assert_allclose(hess[:, 0, 0], exact_bottom, rtol=1e-12)
 
 
 def test_hill5_at_its_asymmetry_bound_is_finished_on_the_fast_path() -> None:
