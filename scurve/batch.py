@@ -81,6 +81,7 @@ References
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -354,6 +355,7 @@ def levenberg_marquardt(
     max_nfev: ArrayLike | None = None,
     creep: float = 0.0,
     jacobian: Callable[[NDArray, NDArray, NDArray], NDArray] | None = None,
+    joint: Callable[[NDArray, NDArray], tuple[NDArray, NDArray]] | None = None,
     on_bound: Callable[[NDArray, NDArray], NDArray] | None = None,
     step_limit: ArrayLike | None = None,
     exact_at_solution: bool = False,
@@ -395,6 +397,13 @@ def levenberg_marquardt(
         lmfit's. The Jacobian returned at the solution is the forward
         difference (lmfit's, which gives lmfit's standard errors), unless
         `exact_at_solution`.
+    joint : callable, optional
+        With `jacobian`, ``joint(x, rows)``: the residuals and their
+        Jacobian, transposed (shape ``(len(rows), n_params, n_points)``), at
+        once, for models whose derivatives do most of the curve's work (the
+        4PL's, whose curve is its plateaus times their derivatives). Every
+        evaluation then takes it in place of `residual`, and a step taken
+        keeps its Jacobian: one pass over the points per step, not two.
     on_bound : callable, optional
         ``on_bound(x, rows)``, shape ``(len(rows), n_params)``: which
         parameters of the curves `rows` are held by a bound at `x` (on it,
@@ -458,10 +467,13 @@ def levenberg_marquardt(
         else np.broadcast_to(np.asarray(step_limit, dtype=np.float64), x.shape)
     )
     everyone = np.arange(n_curves)
-    r = residual(x, everyone)
+    if joint is None:
+        r = residual(x, everyone)
+        jac_t = np.full((n_curves, p, r.shape[1]), np.nan)  # the Jacobians, transposed
+    else:  # each curve's Jacobian at x, always
+        r, jac_t = joint(x, everyone)
     rss = np.einsum("bn,bn->b", r, r)
     nfev = np.ones(n_curves, dtype=np.int64)
-    jac_t = np.full((n_curves, p, r.shape[1]), np.nan)  # the Jacobians, transposed
     a = np.zeros((n_curves, p, p))
     g = np.zeros((n_curves, p))
     scale = np.zeros((n_curves, p))
@@ -499,17 +511,20 @@ def levenberg_marquardt(
         if new.size:
             jacobians[new] += 1
             r_new = r[new]
-            fresh_jac = iterate(x[new], r_new, new)
+            if joint is None:
+                jt = iterate(x[new], r_new, new).transpose(0, 2, 1)
+            else:
+                jt = jac_t[new]  # the step's own
             nfev[new] += p
-            jt = fresh_jac.transpose(0, 2, 1)
-            a_new = jt @ fresh_jac  # J^T J (matmul: 5x einsum's speed here)
+            a_new = jt @ jt.transpose(0, 2, 1)  # J^T J (matmul: 5x einsum's)
             g_new = (jt @ r_new[:, :, None])[:, :, 0]
             norms = np.einsum("bjj->bj", a_new)  # squared, a view
             bad = ~np.isfinite(norms).all(axis=1)  # any NaN or inf in J
             if bad.any():
                 reason[new[bad]] = _NON_FINITE
-                fresh_jac[bad], a_new[bad], g_new[bad] = 0.0, 0.0, 0.0
-            jac_t[new] = jt
+                jt[bad], a_new[bad], g_new[bad] = 0.0, 0.0, 0.0
+            if joint is None:
+                jac_t[new] = jt
             a[new], g[new] = a_new, g_new
             scale[new] = np.maximum(scale[new], np.sqrt(norms))
             fresh[new] = False
@@ -540,7 +555,10 @@ def levenberg_marquardt(
                     + (d[:, None, :] @ a[rows] @ d[:, :, None])[:, 0, 0]
                 )
         trial = x[active] + step
-        r_trial = residual(trial, active)
+        if joint is None:
+            r_trial = residual(trial, active)
+        else:
+            r_trial, jt_trial = joint(trial, active)
         rss_trial = np.einsum("bn,bn->b", r_trial, r_trial)
         nfev[active] += 1
         old = rss[active]
@@ -561,6 +579,8 @@ def levenberg_marquardt(
         # taken steps: move, relax the damping
         moved = active[take]
         x[moved], r[moved], rss[moved] = trial[take], r_trial[take], rss_trial[take]
+        if joint is not None:
+            jac_t[moved] = jt_trial[take]
         fresh[moved] = True
         lam[moved] *= np.maximum(1 / 3, 1 - (2 * rho[take] - 1) ** 3)
         grow[moved] = 2.0
@@ -586,6 +606,8 @@ def levenberg_marquardt(
     final = differences
     if jacobian is not None and exact_at_solution:
         final = jacobian
+        if joint is not None:
+            fresh[:] = False  # every Jacobian is at its curve's solution
     elif jacobian is not None:
         fresh[:] = True  # lmfit's forward differences, not the iterations'
     stale = np.flatnonzero(kept & fresh)  # no Jacobian at the solution yet
@@ -1171,6 +1193,18 @@ def _solve(
             held[on, j] = np.einsum("bn,bn->b", moved, moved) >= rss[on]
         return held
 
+    def transposed(
+        d: Mapping[str, NDArray], u: NDArray, rows: NDArray, scale: Any
+    ) -> NDArray:
+        """J^T in the internal coordinates from the model's derivatives `d`
+        (times `scale`), row by row."""
+        jt = np.empty((len(rows), varied.size, x.shape[1]))
+        for j, k in enumerate(varied):
+            np.multiply(d[names[k]], scale, out=jt[:, j, :])
+        if not unbounded:
+            jt *= bnds.take(rows).secant(u)[:, :, None]
+        return jt
+
     def jacobian(u: NDArray, r: NDArray, rows: NDArray) -> NDArray:
         """The model's analytic derivatives, in the internal coordinates."""
         values = full(u, rows)
@@ -1179,12 +1213,19 @@ def _solve(
         scale = 1.0 if plain else w[rows]
         if model.log_y:  # d log f = df / f
             scale = scale / np.maximum(evaluate(values, rows), tiny)
-        jt = np.empty((r.shape[0], varied.size, r.shape[1]))  # J^T, row by row
-        for j, k in enumerate(varied):
-            np.multiply(d[names[k]], scale, out=jt[:, j, :])
-        if not unbounded:
-            jt *= bnds.take(rows).secant(u)[:, :, None]
-        return jt.transpose(0, 2, 1)
+        return transposed(d, u, rows, scale).transpose(0, 2, 1)
+
+    def joint(u: NDArray, rows: NDArray) -> tuple[NDArray, NDArray]:
+        """The residuals and J^T at once: the curve is the sum of its
+        linear parameters times their derivatives (the 4PL's plateaus)."""
+        values = full(u, rows)
+        columns = {n: values[:, k : k + 1] for k, n in enumerate(names)}
+        d = model.partials(x[rows], **columns)
+        f = sum(columns[n] * d[n] for n in model.linear_params)
+        r = np.subtract(f, target[rows], out=f)
+        if not plain:
+            r *= w[rows]
+        return r, transposed(d, u, rows, 1.0 if plain else w[rows])
 
     analytic = (
         model.partials(x[:1], **{n: start[:1, k : k + 1] for k, n in enumerate(names)})
@@ -1210,6 +1251,7 @@ def _solve(
             max_nfev=evaluation_budget(varied.size) - spent if final else None,
             creep=CREEP if final else 0.0,
             jacobian=jacobian if analytic else None,
+            joint=joint if fitting.linear_columns(model, names) else None,
             exact_at_solution=unbounded,
             on_bound=None if unbounded else on_bound,
             step_limit=None if not periodic.any() else np.where(periodic, 1.0, np.inf),
@@ -1475,7 +1517,7 @@ class BatchResults(Mapping):
         model: SCurveModel,
         order: Sequence[tuple],
         stored: Mapping[tuple, FitResult | FitError],
-        solved: Mapping[tuple, tuple[_Solved, int]],
+        settled: Sequence[tuple[_Solved, list[tuple], list[int]]],
         level: float,
         ci: CI,
         options: tuple[Any, Any, Any] = (None, None, None),
@@ -1486,7 +1528,7 @@ class BatchResults(Mapping):
         self._groups = groups  # the data of batches fitted in a worker
         self._order = list(order)
         self._stored = dict(stored)
-        self._solved = dict(solved)
+        self._settled = settled
         self._level, self._ci = level, ci
 
     def __getitem__(self, key: tuple) -> FitResult | FitError:
@@ -1500,6 +1542,16 @@ class BatchResults(Mapping):
 
     def __len__(self) -> int:
         return len(self._order)
+
+    @functools.cached_property
+    def _solved(self) -> dict[tuple, tuple[_Solved, int]]:
+        """Key -> (batch, number in it) of the fast path's curves, on first
+        use (the table does not need it)."""
+        return {
+            key: (batch, k)
+            for batch, keys, ks in self._settled
+            for key, k in zip(keys, ks, strict=True)
+        }
 
     def _result(self, batch: _Solved, k: int, key: tuple) -> FitResult:
         if batch.curves:
@@ -1717,9 +1769,8 @@ def fit_groups(
             res.message += note
             stored[key] = res
         report(reported + 1)
-    solved = part.solved
     results = BatchResults(
-        model, order, stored, solved, level, ci, (fix, init, bounds), groups
+        model, order, stored, part.settled, level, ci, (fix, init, bounds), groups
     )
     return GroupFits(
         model,
@@ -1747,8 +1798,8 @@ class _Part:
         self.curves: dict[tuple, _Curve] = {}
         self.stored: dict[tuple, FitError] = {}
         self.fallback: dict[tuple, str] = {}
-        self.solved: dict[tuple, tuple[_Solved, int]] = {}
-        # the same, batch by batch: (batch, keys, their curves' numbers)
+        # the curves fitted, batch by batch: (batch, keys, their numbers)
+        self.done = 0  # how many
         self.settled: list[tuple[_Solved, list[tuple], list[int]]] = []
 
     def start_one(self, key: tuple) -> None:
@@ -1795,7 +1846,7 @@ class _Part:
         by size); `advance(n)` as n more are finished (fitted, or refused
         with a message). Returns the curves that need the second pass, to go
         on from where the first left them."""
-        finished = len(self.solved) + len(self.stored)
+        finished = self.done + len(self.stored)
         stragglers: dict[tuple, _Curve] = {}
         curves = self.curves
         for chunk in chunks:
@@ -1805,7 +1856,7 @@ class _Part:
                 batch = _solve(self.model, [curves[key] for key in same], self.template)
                 for key in self.settle(same, batch, final=False):
                     stragglers[key] = _resumed(curves[key], batch, same.index(key))
-            now = len(self.solved) + len(self.stored)
+            now = self.done + len(self.stored)
             advance(now - finished)
             finished = now
         return stragglers
@@ -1854,8 +1905,7 @@ class _Part:
 
     def adopt(self, settled: list[tuple[_Solved, list[tuple], list[int]]]) -> None:
         """Keep settled curves: batches, their keys and numbers in them."""
-        for batch, keys, ks in settled:
-            self.solved.update(zip(keys, ((batch, k) for k in ks), strict=True))
+        self.done += sum(len(ks) for _, _, ks in settled)
         self.settled += settled
 
 
@@ -1960,7 +2010,7 @@ def _chunk_job(index: int) -> tuple[dict, dict, dict, list]:
 
     stragglers = part.run([chunks[index]], advance)
     stored, fallback, settled = part.stored, part.fallback, part.settled
-    part.solved, part.stored, part.fallback, part.settled = {}, {}, {}, []
+    part.done, part.stored, part.fallback, part.settled = 0, {}, {}, []
     for key in chunks[index]:
         part.curves.pop(key, None)
     for batch, _, _ in settled:
@@ -2021,9 +2071,9 @@ def _fit_parts(part: _Part, keys: list[tuple], workers: int) -> Iterator[int]:
         yield done
         if stragglers:  # in chunk order, whoever fitted them
             rank = {key: i for i, key in enumerate(members)}
-            finished = len(part.solved) + len(part.stored)
+            finished = part.done + len(part.stored)
             part.resume(dict(sorted(stragglers.items(), key=lambda kv: rank[kv[0]])))
-            yield done + len(part.solved) + len(part.stored) - finished
+            yield done + part.done + len(part.stored) - finished
 
 
 def _pooled(

@@ -465,6 +465,68 @@ def test_the_jacobian_at_the_solution_is_lmfit_s_or_the_exact_one() -> None:
     assert 1e-7 < gap < 1e-4
 
 
+def test_joint_evaluations_take_the_same_steps() -> None:
+    """With ``joint`` (residuals and Jacobian in one call, the step's
+    Jacobian kept), each curve takes the steps it takes without it, to
+    rounding: the same solutions, evaluations and stops, and at the
+    solution the exact Jacobian; a curve that starts non-finite stops."""
+    model = get_model("hill")
+    rng = np.random.default_rng(3)
+    b = 200
+    x = np.tile(np.repeat(10.0 ** np.linspace(-3, 3, 8), 3), (b, 1))
+    cols = {
+        "bottom": rng.uniform(0, 10, (b, 1)),
+        "top": rng.uniform(90, 110, (b, 1)),
+        "log_ec50": rng.uniform(-1, 1, (b, 1)),
+        "hill": rng.uniform(0.4, 2.0, (b, 1)),
+    }
+    y = model.function(x, **cols) + rng.normal(0, 5, x.shape)
+    names = list(cols)
+    calls = []
+
+    def parts(u: np.ndarray, rows: np.ndarray) -> dict:
+        calls.append(len(rows))
+        return model.partials(
+            x[rows], **{n: u[:, k : k + 1] for k, n in enumerate(names)}
+        )
+
+    def residual(u: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        calls.append(len(rows))
+        values = {n: u[:, k : k + 1] for k, n in enumerate(names)}
+        return model.function(x[rows], **values) - y[rows]
+
+    def jacobian(u: np.ndarray, r: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        d = parts(u, rows)
+        return np.stack([d[n] for n in names], axis=2)
+
+    def joint(u: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = parts(u, rows)
+        f = u[:, :1] * d["bottom"] + u[:, 1:2] * d["top"]
+        return f - y[rows], np.stack([d[n] for n in names], axis=1)
+
+    start = np.hstack([cols[n] for n in names]) * rng.uniform(0.8, 1.2, (b, 4))
+    start[0, 2] = np.nan
+    options = {"ftol": 1e-12, "xtol": 1e-12, "exact_at_solution": True}
+    apart = batch.levenberg_marquardt(residual, start, jacobian=jacobian, **options)
+    evaluations_apart = sum(calls)
+    calls.clear()
+    both = batch.levenberg_marquardt(
+        residual, start, jacobian=jacobian, joint=joint, **options
+    )
+    assert both.reason.tolist() == apart.reason.tolist()
+    assert both.reason[0] == "non-finite"
+    done = np.flatnonzero(both.converged)
+    assert done.size > 0.95 * b
+    np.testing.assert_array_equal(both.nfev, apart.nfev)
+    np.testing.assert_allclose(both.x[done], apart.x[done], rtol=1e-9)
+    np.testing.assert_allclose(both.rss[done], apart.rss[done], rtol=1e-12)
+    exact = jacobian(both.x[done], both.residual[done], done)
+    np.testing.assert_allclose(both.jacobian[done], exact, rtol=1e-12, atol=1e-12)
+    assert np.isnan(both.jacobian[0]).all()
+    # one pass over the curves per evaluation, not one more per step taken
+    assert sum(calls) < 0.7 * evaluations_apart
+
+
 def test_models_with_their_own_likelihood_take_the_lmfit_path() -> None:
     """Bass's OLS and ML estimators and its priors minimize their own
     residuals: their groups are fitted one by one; Bass by nonlinear least
