@@ -878,10 +878,29 @@ class _Solved:
     suspects: NDArray  # (b,) bool: the model must check these one by one
 
 
-def _pad(curves: Sequence[_Curve]) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-    """x, y, weights and mask, shape (b, longest); padding repeats the first
-    point with weight 0."""
-    return _padded([c.x for c in curves], [c.y for c in curves], [c.w for c in curves])
+@dataclass
+class _Stack:
+    """Curves as arrays: x, y, weights and mask, shape (b, longest), padding
+    repeating each curve's first point with weight 0 (:func:`_padded`);
+    their starts and bounds, shape (b, n_params)."""
+
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    w: NDArray[np.float64]
+    mask: NDArray[np.bool_]
+    start: NDArray[np.float64]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+
+
+def _stack(curves: Sequence[_Curve]) -> _Stack:
+    """The arrays of `curves`."""
+    return _Stack(
+        *_padded([c.x for c in curves], [c.y for c in curves], [c.w for c in curves]),
+        np.array([c.start for c in curves]),
+        np.array([c.lower for c in curves]),
+        np.array([c.upper for c in curves]),
+    )
 
 
 def _padded(
@@ -1127,10 +1146,11 @@ def _solve(
     *,
     max_iterations: int | None = None,
     spent: NDArray[np.int64] | None = None,
+    stack: _Stack | None = None,
 ) -> _Solved:
     """Fit one lockstep batch (curves with the same fitted parameters);
     `template` is one curve's full parameters (for the derived quantities'
-    expressions and symbols).
+    expressions and symbols); `stack`, their arrays if made already.
 
     The first pass gives every curve `max_iterations` (default
     :data:`MAX_ITERATIONS`); the second, for the few that need more, is
@@ -1140,10 +1160,9 @@ def _solve(
     converged (status ``not_converged``), as on the lmfit path."""
     names = list(model.curve_params)
     varied = np.flatnonzero(curves[0].vary).astype(np.intp)
-    x, y, w, mask = _pad(curves)
-    start = np.array([c.start for c in curves])
-    lower = np.array([c.lower for c in curves])[:, varied]
-    upper = np.array([c.upper for c in curves])[:, varied]
+    stack = stack or _stack(curves)
+    x, y, w, mask, start = stack.x, stack.y, stack.w, stack.mask, stack.start
+    lower, upper = stack.lower[:, varied], stack.upper[:, varied]
     bnds = _Bounds(lower.reshape(len(curves), -1), upper.reshape(len(curves), -1))
     target = model.scale(y)
     tiny = np.finfo(np.float64).tiny
@@ -1795,6 +1814,9 @@ class _Part:
         self.model, self.groups, self.options = model, groups, options
         self.template: lmfit.Parameters | None = None
         self.starter = _without_derived(model)
+        self.hints = model.make_params()  # the model's bounds
+        # the keys last started together, and their arrays
+        self.stacked: tuple[list[tuple], _Stack | None] = ([], None)
         self.curves: dict[tuple, _Curve] = {}
         self.stored: dict[tuple, FitError] = {}
         self.fallback: dict[tuple, str] = {}
@@ -1832,9 +1854,11 @@ class _Part:
             getattr(self.model, "guess_many", None)
         ):
             fix, init, _ = self.options
-            self.curves |= _start_many(
-                self.model, keys, self.groups, self.template, fix, init
+            started, stack = _start_many(
+                self.model, keys, self.groups, self.template, fix, init, self.hints
             )
+            self.curves |= started
+            self.stacked = (list(started), stack)
         for key in keys:
             if key not in self.curves:
                 self.start_one(key)
@@ -1853,7 +1877,13 @@ class _Part:
             self.start(chunk)
             members = [key for key in chunk if key in curves]
             for same in _by_vary(members, curves):
-                batch = _solve(self.model, [curves[key] for key in same], self.template)
+                keys, stack = self.stacked
+                batch = _solve(
+                    self.model,
+                    [curves[key] for key in same],
+                    self.template,
+                    stack=stack if keys == same else None,
+                )
                 for key in self.settle(same, batch, final=False):
                     stragglers[key] = _resumed(curves[key], batch, same.index(key))
             now = self.done + len(self.stored)
@@ -2122,7 +2152,8 @@ def _start_many(
     template: lmfit.Parameters,
     fix: Mapping[str, float] | None,
     init: Mapping[str, float] | None,
-) -> dict[tuple, _Curve]:
+    hints: lmfit.Parameters,
+) -> tuple[dict[tuple, _Curve], _Stack | None]:
     """The starts of many curves at once, through the model's vectorized
     self-start ``guess_many(data, x, mask)`` (values equal to its
     :meth:`~scurve.fitting.SCurveModel.guess`'s), with the semantics of
@@ -2131,13 +2162,15 @@ def _start_many(
     them and the fixed and starting values, the same for every curve).
 
     Curves that any check of :func:`_prepare` would stop, or whose guess is
-    not finite, are left out: the per-curve start gives their message."""
+    not finite, are left out: the per-curve start gives their message.
+    `hints` are the model's own parameters (its bounds). Returns the curves,
+    and their arrays."""
     names = list(model.curve_params)
     cleaned = _clean_many(groups, keys)
     if not cleaned:
-        return {}
+        return {}, None
     b = len(cleaned)
-    x2, y2, _, mask = _padded(
+    x2, y2, w2, mask = _padded(
         [x for x, _, _ in cleaned.values()],
         [y for _, y, _ in cleaned.values()],
         [None] * b,
@@ -2153,8 +2186,7 @@ def _start_many(
         with np.errstate(all="ignore"):
             guess = model.guess_many(y2, x2, mask)  # type: ignore[attr-defined]
     except Exception:  # the per-curve guess meets it again and decides
-        return {}
-    hints = model.make_params()
+        return {}, None
     lower = np.array([template[p].min for p in names], dtype=np.float64)
     upper = np.array([template[p].max for p in names], dtype=np.float64)
     start = np.empty((b, len(names)))
@@ -2166,10 +2198,19 @@ def _start_many(
             start[:, j] = np.clip(value, lower[j], upper[j])
     ok &= np.all(np.isfinite(start), axis=1)
     out = {}
-    for k, (key, (x, y, w)) in enumerate(cleaned.items()):
+    for k, (key, (x, y, w)), row in zip(
+        range(b), cleaned.items(), list(start), strict=True
+    ):
         if ok[k]:
-            out[key] = _Curve(x, y, w, start[k], lower, upper, vary)
-    return out
+            out[key] = _Curve(x, y, w, row, lower, upper, vary)
+    if any(w is not None for _, _, w in cleaned.values()):
+        return out, None  # (the guess takes no weights; the fit does)
+    arrays = (x2, y2, w2, mask, start)
+    if not ok.all():
+        arrays = tuple(a[ok] for a in arrays)
+    shape = (len(out), len(names))
+    bounds = np.broadcast_to(lower, shape), np.broadcast_to(upper, shape)
+    return out, _Stack(*arrays, *bounds)
 
 
 def _check_suspects(

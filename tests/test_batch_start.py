@@ -236,10 +236,20 @@ def test_starts_apply_fix_init_and_bounds_as_make_params(name: str, kws: dict) -
         for x, y, _ in groups.values()
         if not _refused(model, x, y, kws)
     )
-    fast = batch._start_many(
-        model, list(groups), groups, first, kws.get("fix"), kws.get("init")
+    fast, stack = batch._start_many(
+        model,
+        list(groups),
+        groups,
+        first,
+        kws.get("fix"),
+        kws.get("init"),
+        model.make_params(),
     )
     assert len(fast) >= 20
+    # the arrays the fit takes: those of the curves kept, in their order
+    own = batch._stack(list(fast.values()))
+    for name in ("x", "y", "w", "mask", "start", "lower", "upper"):
+        np.testing.assert_array_equal(getattr(stack, name), getattr(own, name))
     for key, curve in fast.items():
         x, y, _ = groups[key]
         one = batch._Curve.of(model, prepare(model, x, y, kws))
