@@ -1876,6 +1876,7 @@ class _Part:
         for chunk in chunks:
             self.start(chunk)
             members = [key for key in chunk if key in curves]
+            late: dict[tuple, _Curve] = {}
             for same in _by_vary(members, curves):
                 keys, stack = self.stacked
                 batch = _solve(
@@ -1885,7 +1886,10 @@ class _Part:
                     stack=stack if keys == same else None,
                 )
                 for key in self.settle(same, batch, final=False):
-                    stragglers[key] = _resumed(curves[key], batch, same.index(key))
+                    late[key] = _resumed(curves[key], batch, same.index(key))
+            if late:  # in the chunk's order
+                place = {key: i for i, key in enumerate(chunk)}
+                stragglers |= sorted(late.items(), key=lambda kv: place[kv[0]])
             now = self.done + len(self.stored)
             advance(now - finished)
             finished = now
@@ -2099,10 +2103,9 @@ def _fit_parts(part: _Part, keys: list[tuple], workers: int) -> Iterator[int]:
         else:
             done = yield from _pooled(part, chunks, workers, stragglers)
         yield done
-        if stragglers:  # in chunk order, whoever fitted them
-            rank = {key: i for i, key in enumerate(members)}
+        if stragglers:  # in the chunks' order, whoever fitted them
             finished = part.done + len(part.stored)
-            part.resume(dict(sorted(stragglers.items(), key=lambda kv: rank[kv[0]])))
+            part.resume(stragglers)
             yield done + part.done + len(part.stored) - finished
 
 
@@ -2113,9 +2116,9 @@ def _pooled(
     stragglers: dict[tuple, _Curve],
 ) -> Iterator[int]:
     """Fit the `chunks` in a pool of `workers` forked processes, merging
-    each chunk's results into `part` (and its curves for the second pass
-    into `stragglers`) as it arrives; yields the curves done so far, and
-    returns their number."""
+    each chunk's results into `part` as it arrives (and its curves for the
+    second pass into `stragglers`, at the end, in the chunks' order);
+    yields the curves done so far, and returns their number."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -2126,7 +2129,8 @@ def _pooled(
     expressions = _Expressions(part.model, part.template)
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            waiting = {pool.submit(_chunk_job, i) for i in range(len(chunks))}
+            index = {pool.submit(_chunk_job, i): i for i in range(len(chunks))}
+            waiting, late = set(index), {}
             while waiting:
                 finished, waiting = wait(
                     waiting, timeout=0.25, return_when=FIRST_COMPLETED
@@ -2138,8 +2142,10 @@ def _pooled(
                     part.adopt(settled)
                     part.stored |= stored
                     part.fallback |= fallback
-                    stragglers |= more
+                    late[index[future]] = more
                 yield counter.value
+        for i in sorted(late):
+            stragglers |= late[i]
     finally:
         _JOB = None
     return counter.value
