@@ -660,3 +660,34 @@ def test_the_collinear_pair_is_named_in_parameter_order() -> None:
     tie[1, 2] = tie[2, 1] = 1.0 - 1e-12  # b-c below a-b in the 12th digit
     tie[0, 1] = tie[1, 0] = 1.0 - 2e-12
     assert "a and b have" in fitting._collinear(params, tie)
+
+
+def test_split_groups_is_pandas_groupby() -> None:
+    """split_groups: pandas' groups (sort=False, dropna=False) in order of
+    first appearance, keyed by the same Python values (str, int, float
+    NaN, Timestamp, a category), with each group's rows in order; an empty
+    frame has none."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "s": rng.choice(np.array(["a", "b", None], dtype=object), n),
+            "i": rng.integers(0, 5, n),
+            "f": rng.choice([1.5, np.nan, 2.0], n),
+            "d": pd.to_datetime(rng.integers(0, 3, n), unit="D"),
+            "c": pd.Categorical(rng.choice(["x", "y"], n)),
+            "x": np.arange(n, dtype=float),
+            "y": rng.normal(size=n),
+        }
+    )
+    for keys in (["s"], ["s", "i"], ["f", "d"], ["c", "i"]):
+        got = fitting.split_groups(frame, keys, ["x", "y"])
+        expected = frame.groupby(keys, sort=False, dropna=False)
+        assert len(got) == expected.ngroups
+        for (key, (x, y)), (name, rows) in zip(got.items(), expected, strict=True):
+            assert repr(key) == repr(tuple(name))
+            first = next(rows[keys].itertuples(index=False, name=None))
+            assert [type(v) for v in key] == [type(v) for v in first]
+            np.testing.assert_array_equal(x, rows["x"].to_numpy())
+            np.testing.assert_array_equal(y, rows["y"].to_numpy())
+    assert fitting.split_groups(frame.iloc[:0], ["s"], ["x", "y"]) == {}
