@@ -1048,6 +1048,17 @@ def _covariance(
     return raw, raw * redchi[:, None, None], has
 
 
+def _columns_t(
+    d: Mapping[str, NDArray], names: Sequence[str], scale: Any, shape: tuple
+) -> NDArray:
+    """J^T, shape `shape` ``(b, len(names), n)``: the model's derivatives
+    `d` of `names`, times `scale`, row by row."""
+    jt = np.empty(shape)
+    for j, name in enumerate(names):
+        np.multiply(d[name], scale, out=jt[:, j, :])
+    return jt
+
+
 def _rss_hessian(
     model: SCurveModel,
     x: NDArray,
@@ -1075,15 +1086,14 @@ def _rss_hessian(
         full_values[:, varied] = trial if bnds.none else np.clip(trial, lower, upper)
         return {n: full_values[:, k : k + 1] for k, n in enumerate(names)}
 
-    columns = fitting.linear_columns(model, [names[k] for k in varied])
+    fitted = [names[k] for k in varied]
+    columns = fitting.linear_columns(model, fitted)
     if columns is not None and bnds.none:
 
         def jacobian(trial: NDArray) -> NDArray:
             d = model.partials(x, **columns_at(trial))
-            jt = np.empty((x.shape[0], varied.size, x.shape[1]))  # J^T, row by row
-            for j, k in enumerate(varied):
-                np.multiply(d[names[k]], w, out=jt[:, j, :])
-            return jt.transpose(0, 2, 1)
+            shape = (x.shape[0], varied.size, x.shape[1])
+            return _columns_t(d, fitted, w, shape).transpose(0, 2, 1)
 
         return fitting.derivative_hessian(
             jacobian, values[:, varied], steps, sol.residual, columns, sol.jacobian
@@ -1160,6 +1170,7 @@ def _solve(
     converged (status ``not_converged``), as on the lmfit path."""
     names = list(model.curve_params)
     varied = np.flatnonzero(curves[0].vary).astype(np.intp)
+    fitted = [names[k] for k in varied]
     stack = stack or _stack(curves)
     x, y, w, mask, start = stack.x, stack.y, stack.w, stack.mask, stack.start
     lower, upper = stack.lower[:, varied], stack.upper[:, varied]
@@ -1217,9 +1228,7 @@ def _solve(
     ) -> NDArray:
         """J^T in the internal coordinates from the model's derivatives `d`
         (times `scale`), row by row."""
-        jt = np.empty((len(rows), varied.size, x.shape[1]))
-        for j, k in enumerate(varied):
-            np.multiply(d[names[k]], scale, out=jt[:, j, :])
+        jt = _columns_t(d, fitted, scale, (len(rows), varied.size, x.shape[1]))
         if not unbounded:
             jt *= bnds.take(rows).secant(u)[:, :, None]
         return jt

@@ -251,10 +251,15 @@ class HillModel(SCurveModel):
     def _z(
         self, x: ArrayLike, log_ec50: float, hill: float, values: Mapping[str, float]
     ) -> NDArray[np.float64]:
+        return self._z_at(*self._centred(x, log_ec50), hill, values)
+
+    def _centred(
+        self, x: ArrayLike, log_ec50: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """ln dose, and ln dose - ln EC50."""
         lx = self.ln_dose(x)
         with np.errstate(invalid="ignore"):  # inf - inf
-            centred = lx - log_ec50 * _LN10
-        return self._z_at(lx, centred, hill, values)
+            return lx, lx - log_ec50 * _LN10
 
     def _z_at(
         self,
@@ -608,9 +613,7 @@ def _hill_derivatives(
     """
     five = asymmetry is not None
     values = {"hill": hill} | ({"asymmetry": asymmetry} if five else {})
-    lx = model.ln_dose(x)
-    with np.errstate(invalid="ignore"):  # inf - inf
-        z_h = lx - log_ec50 * _LN10
+    lx, z_h = model._centred(x, log_ec50)
     z = model._z_at(lx, z_h, hill, values)
     a = asymmetry if five else 1.0
     with np.errstate(all="ignore"):
