@@ -585,6 +585,7 @@ def test_a_pool_of_processes_gives_the_same_table(
     class Counted(concurrent.futures.ProcessPoolExecutor):
         def __init__(self, *args: Any, **kws: Any) -> None:
             pools.append(args)
+            assert kws["initializer"] is batch._worker_heap
             super().__init__(*args, **kws)
 
     model = get_model("sigmoid")
@@ -601,6 +602,14 @@ def test_a_pool_of_processes_gives_the_same_table(
     assert pooled[key[0]].params["center"].value == alone["center"].iloc[0]
     with pytest.raises(ValueError, match="workers must be at least 1"):
         fit_groups(model, groups, ["curve"], workers=0)
+
+
+def test_pool_workers_keep_their_heap() -> None:
+    """A worker pads its heap where the C library is glibc (mallopt accepts
+    M_TOP_PAD), and does nothing elsewhere."""
+    import platform
+
+    assert batch._worker_heap() is (platform.libc_ver()[0] == "glibc")
 
 
 def test_chunks_do_not_depend_on_the_workers() -> None:
