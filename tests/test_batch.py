@@ -527,6 +527,104 @@ def test_joint_evaluations_take_the_same_steps() -> None:
     assert sum(calls) < 0.7 * evaluations_apart
 
 
+@given(
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_replicates_merge_into_one_point_per_dose(
+    doses: int, replicates: int, ragged: bool, seed: int
+) -> None:
+    """Every sum over a curve's points that the minimizer takes (the sum of
+    squares, J^T J, J^T r) is the same over the merged points, the pure
+    error added to the first; padding and weight-0 points add nothing; a
+    curve without a repeated dose, nothing merged."""
+    rng = np.random.default_rng(seed)
+    b, n = 5, doses * replicates
+    x = np.tile(np.repeat(rng.uniform(0, 10, doses), replicates), (b, 1))
+    x = rng.permuted(x, axis=1)
+    x[0] = 0.0 if n > 1 else x[0]  # one dose only (a zero dose)
+    y = rng.normal(size=(b, n)) * 10 ** rng.uniform(-3, 3)
+    w = rng.uniform(0.2, 3.0, (b, n))
+    w[1, : n // 2] = 0.0  # weight-0 points
+    if ragged and n > 1:  # padding: weight 0 at the curve's first x
+        x[2, n // 2 :], w[2, n // 2 :] = x[2, 0], 0.0
+    merged = batch._replicates(x, y, w)
+    distinct = max(np.unique(row).size for row in x)
+    if merged is None:  # a curve with every x its own: nothing to gain
+        assert distinct == n
+        return
+    xm, ym, wm, pure = merged
+    assert xm.shape[1] == distinct < n
+    for row, row_m, weights in zip(x, xm, wm, strict=True):
+        assert set(row_m[weights > 0]) <= set(row)
+    f, g = np.sin(x) + x, np.cos(3 * x)  # any curve and any derivative
+    fm, gm = np.sin(xm) + xm, np.cos(3 * xm)
+    rss = np.sum((w * (f - y)) ** 2, axis=1)
+    scale = np.sum((w * y) ** 2, axis=1) + rss
+    rss_m = np.sum((wm * (fm - ym)) ** 2, axis=1) + pure
+    np.testing.assert_allclose(rss_m, rss, rtol=0, atol=1e-13 * scale.max())
+    np.testing.assert_allclose(
+        np.sum((wm * gm) ** 2, axis=1), np.sum((w * g) ** 2, axis=1), rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        np.sum(wm**2 * gm * (fm - ym), axis=1),
+        np.sum(w**2 * g * (f - y), axis=1),
+        rtol=0,
+        atol=1e-12 * np.sqrt(scale.max() * np.sum((w * g) ** 2, axis=1)).max(),
+    )
+    assert (pure >= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "kws"),
+    [
+        ("hill", {}, {}),
+        ("hill", {}, {"bounds": {"hill": (0.1, 5.0)}}),
+        ("sigmoid", {"log_y": True}, {}),
+    ],
+)
+def test_merged_replicates_fit_as_every_point(
+    name: str, options: dict, kws: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Doses in triplicate, some points missing, weights (some 0), zero
+    doses: the fast path fitting one point per dose (:func:`batch.
+    _replicates`) gives the table of fitting every point, to rounding:
+    the same statuses, values to 1e-9 and standard errors to 1e-6, on the
+    derivative Hessian (hill), the bounded one (central differences) and
+    lmfit's covariance on the log scale (sigmoid)."""
+    model = get_model(name, **options)
+    rng = np.random.default_rng(8)
+    doses = np.repeat(np.r_[0.0, 10.0 ** np.linspace(-2, 2, 7)], 3)
+    groups = {}
+    for i in range(120):
+        keep = rng.random(doses.size) > 0.15
+        x = doses[keep] if name == "hill" else np.log10(doses[keep] + 1e-3)
+        curve = get_model("hill").function(
+            doses[keep],
+            bottom=rng.uniform(5, 10),
+            top=rng.uniform(80, 120),
+            log_ec50=rng.uniform(-1.5, 1.5),
+            hill=rng.uniform(0.5, 3),
+        )
+        w = rng.uniform(0.5, 2.0, x.size)
+        w[0] = 0.0 if i % 7 == 0 else w[0]
+        groups[(i,)] = (x, curve * (1 + 0.05 * rng.normal(size=x.size)), w)
+    merged = fit_groups(model, groups, ["curve"], workers=1, **kws).table
+    monkeypatch.setattr(batch, "_replicates", lambda *args: None)
+    every = fit_groups(model, groups, ["curve"], workers=1, **kws).table
+    assert merged["status"].tolist() == every["status"].tolist()
+    ok = (every["status"] == "ok").to_numpy()
+    assert ok.sum() >= 100
+    for p in [*model.curve_params, "rss"]:
+        np.testing.assert_allclose(merged[p][ok], every[p][ok], rtol=1e-9)
+    for p in model.curve_params:
+        np.testing.assert_allclose(
+            merged[f"{p}_stderr"][ok], every[f"{p}_stderr"][ok], rtol=1e-6
+        )
+
+
 def test_models_with_their_own_likelihood_take_the_lmfit_path() -> None:
     """Bass's OLS and ML estimators and its priors minimize their own
     residuals: their groups are fitted one by one; Bass by nonlinear least
