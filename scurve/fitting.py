@@ -789,13 +789,26 @@ def _cholesky(m: NDArray, least: float = 0.0) -> tuple[list[list[NDArray]], NDAr
     good = np.ones(m.shape[0], dtype=bool)
     with np.errstate(all="ignore"):
         for j in range(p):
-            pivot = mt[j, j] - sum((low[j][k] ** 2 for k in range(j)), 0.0)
+            pivot = mt[j, j] - _total(low[j][k] ** 2 for k in range(j))
             good &= pivot > least  # NaN too
             low[j][j] = np.sqrt(pivot)
             for i in range(j + 1, p):
-                dot = sum((low[i][k] * low[j][k] for k in range(j)), 0.0)
+                dot = _total(low[i][k] * low[j][k] for k in range(j))
                 low[i][j] = (mt[i, j] - dot) / low[j][j]
     return low, good
+
+
+def _total(terms: Iterable[NDArray]) -> NDArray | float:
+    """``sum(terms, 0.0)`` without the addition of 0.0 (an array operation
+    that changes nothing), in place into the first term, which must be a
+    new array."""
+    total: NDArray | float = 0.0
+    for k, term in enumerate(terms):
+        if k == 0:
+            total = term
+        else:
+            total += term
+    return total
 
 
 def _substitute(low: list[list[NDArray]], b: NDArray) -> NDArray:
@@ -805,11 +818,11 @@ def _substitute(low: list[list[NDArray]], b: NDArray) -> NDArray:
     with np.errstate(all="ignore"):
         y: list[NDArray] = []
         for i in range(p):  # L y = b
-            dot = sum((low[i][k] * y[k] for k in range(i)), 0.0)
+            dot = _total(low[i][k] * y[k] for k in range(i))
             y.append((b[:, i] - dot) / low[i][i])
         x: list[NDArray] = [np.empty(0)] * p
         for i in reversed(range(p)):  # L^T x = y
-            dot = sum((low[k][i] * x[k] for k in range(i + 1, p)), 0.0)
+            dot = _total(low[k][i] * x[k] for k in range(i + 1, p))
             x[i] = (y[i] - dot) / low[i][i]
     return np.stack(x, axis=1)
 
