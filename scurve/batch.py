@@ -983,17 +983,25 @@ def _replicates(
     doses: a third of the work for 8 doses in triplicate. Padding (weight
     0, at a curve's first x) merges into that x and adds nothing."""
     b, n = x.shape
-    order = np.argsort(x, axis=1, kind="stable")
-    xs = np.take_along_axis(x, order, axis=1)
-    first = np.ones((b, n), dtype=bool)  # the first point of each x
-    np.not_equal(xs[:, 1:], xs[:, :-1], out=first[:, 1:])
+    if (x == x[:1]).all():  # one layout for all (a screen): sorted once
+        order = np.argsort(x[0], kind="stable")
+        xs = np.broadcast_to(x[0, order], (b, n))
+        ts, w2 = target[:, order], w[:, order] ** 2
+        layouts = xs[:1]
+    else:
+        order = np.argsort(x, axis=1, kind="stable")
+        xs = np.take_along_axis(x, order, axis=1)
+        ts = np.take_along_axis(target, order, axis=1)
+        w2 = np.take_along_axis(w, order, axis=1) ** 2
+        layouts = xs
+    first = np.ones(layouts.shape, dtype=bool)  # the first point of each x
+    np.not_equal(layouts[:, 1:], layouts[:, :-1], out=first[:, 1:])
     group = np.cumsum(first, axis=1) - 1  # within the curve
     k = int(group[:, -1].max()) + 1
     if k == n:
         return None
+    first, group = np.broadcast_to(first, (b, n)), np.broadcast_to(group, (b, n))
     index = (group + (np.arange(b) * k)[:, None]).ravel()
-    ts = np.take_along_axis(target, order, axis=1)
-    w2 = np.take_along_axis(w, order, axis=1) ** 2
     weight = np.bincount(index, w2.ravel(), b * k).reshape(b, k)
     total = np.bincount(index, (w2 * ts).ravel(), b * k).reshape(b, k)
     xm = np.repeat(xs[:, :1], k, axis=1)  # padding: the first x, weight 0

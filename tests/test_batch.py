@@ -575,6 +575,17 @@ def test_replicates_merge_into_one_point_per_dose(
         atol=1e-12 * np.sqrt(scale.max() * np.sum((w * g) ** 2, axis=1)).max(),
     )
     assert (pure >= 0).all()
+    # one layout for every curve (a screen) is sorted once: the same arrays,
+    # to the bit, as curve by curve (forced by a last curve in another order)
+    screen = np.tile(x[3], (b, 1))
+    other = np.vstack([screen, x[3][::-1]])
+    if (other[-1] != screen[0]).any():
+        alone = batch._replicates(screen, y, w)
+        mixed = batch._replicates(other, np.vstack([y, y[:1]]), np.vstack([w, w[:1]]))
+        assert alone is not None
+        assert mixed is not None
+        for got, want in zip(alone, mixed, strict=True):
+            np.testing.assert_array_equal(got, want[:b])
 
 
 @pytest.mark.parametrize(
