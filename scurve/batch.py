@@ -530,7 +530,14 @@ def levenberg_marquardt(
                 (jacobians[due] > 0) & (mark[due] - rss[due] <= creep * rss[due])
             ]
             moved = np.abs(x[slow] - x_mark[slow]) > 1e-3 * (np.abs(x_mark[slow]) + 1)
-            reason[slow] = np.where(moved.any(axis=1), _CREEPING, _STALLED)
+            still = ~moved.any(axis=1)
+            # parked on a bound with the others at their minimum: converged
+            # there (as a stall in the damping is, below)
+            parked = np.zeros(slow.size, dtype=bool)
+            if on_bound is not None and still.any():
+                parked[still] = _held(on_bound, x, a, g, scale, rss, slow[still], ftol)
+            verdict = np.select([~still, parked], [_CREEPING, _CONVERGED], _STALLED)
+            reason[slow] = verdict
             mark[due], x_mark[due] = rss[due], x[due]
             active = active[reason[active] == _RUNNING]
             new = new[reason[new] == _RUNNING]

@@ -294,3 +294,39 @@ def test_hill5_at_its_asymmetry_bound_is_finished_on_the_fast_path() -> None:
     for p in ("bottom", "top", "log_ec50", "hill"):
         gap = np.abs(fast[p] - slow[p])
         assert (gap <= 1e-4 * np.maximum(np.abs(slow[p]), 1.0)).all(), p
+
+
+def test_hill5_parked_on_its_asymmetry_bound_is_finished_on_the_fast_path() -> None:
+    """5PL curves that reach the asymmetry bound (1000) and stay there while
+    steps are still taken (50 iterations that move nothing: the second
+    pass's "stalled") are converged there, at_bound, with lmfit's values,
+    when the other parameters are at their minimum; not refitted one by one.
+    Three SYNTHETIC curves, each the i-th of a seeded run (8 doses x 3,
+    parameters uniform in the ranges below, 3% noise) in which they are."""
+    model = get_model("hill5")
+    x = np.repeat(10.0 ** np.linspace(-3, 3, 8), 3)
+    ranges = {
+        "bottom": (0, 10),
+        "top": (90, 110),
+        "log_ec50": (-1, 1),
+        "hill": (0.5, 2),
+        "asymmetry": (0.5, 2),
+    }
+    rng = np.random.default_rng(0)
+    groups = {}
+    for i in range(2151):
+        true = {p: rng.uniform(*r) for p, r in ranges.items()}
+        noise = rng.normal(size=x.size)
+        if i in (1896, 2024, 2150):
+            clean = model.function(x, **true)
+            groups[(i,)] = (x, clean + 0.03 * np.abs(clean).mean() * noise, None)
+    fast = fit_groups(model, groups, ["curve"]).table.set_index("curve")
+    slow = fit_groups(model, groups, ["curve"], fast=False).table.set_index("curve")
+    assert not fast["message"].str.contains("one by one").any()
+    assert (fast["status"] == "at_bound").all()
+    assert (slow["status"] == "at_bound").all()
+    np.testing.assert_allclose(fast["asymmetry"], 1000.0, rtol=1e-6)
+    assert (fast["rss"] <= slow["rss"] * (1 + 1e-9)).all()
+    for p in ("bottom", "top", "log_ec50", "hill"):
+        gap = np.abs(fast[p] - slow[p])
+        assert (gap <= 1e-4 * np.maximum(np.abs(slow[p]), 1.0)).all(), p
