@@ -1164,40 +1164,57 @@ def _rss_hessian(
     :meth:`~scurve.fitting.FitResult._hessian_covariance` takes them, over a
     stack (steps of :data:`~scurve.fitting.HESSIAN_STEP` of the standard
     errors in `covar`): from the model's derivatives where no parameter is
-    bounded (starting from the solution's own residuals and exact Jacobian,
-    `sol`), else by central differences. `x`, `target` (on the model's
-    scale) and `w` are the points the minimizer took (replicates merged: the
-    pure error they leave out is a constant, with no second derivatives)."""
+    within a step of a bound (starting, where none is bounded, from the
+    solution's own residuals and exact Jacobian, `sol`), else by central
+    differences, clipped at the bound. `x`, `target` (on the model's scale)
+    and `w` are the points the minimizer took (replicates merged: the pure
+    error they leave out is a constant, with no second derivatives)."""
     names = list(model.curve_params)
     steps = fitting.HESSIAN_STEP * np.sqrt(np.einsum("bjj->bj", covar))
-    lower, upper = bnds.lower, bnds.upper
-
-    def columns_at(trial: NDArray) -> dict[str, NDArray]:
-        full_values = values.copy()
-        full_values[:, varied] = trial if bnds.none else np.clip(trial, lower, upper)
-        return {n: full_values[:, k : k + 1] for k, n in enumerate(names)}
-
     fitted = [names[k] for k in varied]
     columns = fitting.linear_columns(model, fitted)
-    if columns is not None and bnds.none:
+    near = np.full(len(values), columns is None)  # of a bound, or no derivatives
+    if columns is not None and not bnds.none:
+        v = values[:, varied]
+        with np.errstate(invalid="ignore"):
+            near = np.any((v - steps < bnds.lower) | (v + steps > bnds.upper), axis=1)
+
+    def part(rows: NDArray) -> NDArray:
+        """The Hessians of the curves `rows`, all near a bound or none."""
+        at, xs, ws = values[rows], x[rows], w[rows]
+        lower, upper = bnds.lower[rows], bnds.upper[rows]
+
+        def columns_at(trial: NDArray) -> dict[str, NDArray]:
+            full_values = at.copy()
+            full_values[:, varied] = np.clip(trial, lower, upper)
+            return {n: full_values[:, k : k + 1] for k, n in enumerate(names)}
 
         def jacobian(trial: NDArray) -> NDArray:
-            d = model.partials(x, **columns_at(trial))
-            shape = (x.shape[0], varied.size, x.shape[1])
-            return _columns_t(d, fitted, w, shape).transpose(0, 2, 1)
+            d = model.partials(xs, **columns_at(trial))
+            shape = (xs.shape[0], varied.size, xs.shape[1])
+            return _columns_t(d, fitted, ws, shape).transpose(0, 2, 1)
 
+        def rss(trial: NDArray) -> NDArray:
+            f = model.function(xs, **columns_at(trial))
+            if model.log_y:
+                f = np.log(np.maximum(f, np.finfo(np.float64).tiny))
+            r = ws * (f - target[rows])
+            return np.einsum("bn,bn->b", r, r)
+
+        if near[rows[0]]:
+            return fitting.numeric_hessian(rss, at[:, varied], steps[rows])
+        # the exact Jacobian at the solution where it has it (no bounds)
+        centre = sol.jacobian[rows] if bnds.none else None
+        residual = sol.residual[rows]
         return fitting.derivative_hessian(
-            jacobian, values[:, varied], steps, sol.residual, columns, sol.jacobian
+            jacobian, at[:, varied], steps[rows], residual, columns, centre
         )
 
-    def rss(trial: NDArray) -> NDArray:
-        f = model.function(x, **columns_at(trial))
-        if model.log_y:
-            f = np.log(np.maximum(f, np.finfo(np.float64).tiny))
-        r = w * (f - target)
-        return np.einsum("bn,bn->b", r, r)
-
-    return fitting.numeric_hessian(rss, values[:, varied], steps)
+    hess = np.empty((len(values), varied.size, varied.size))
+    for rows in (np.flatnonzero(~near), np.flatnonzero(near)):
+        if rows.size:
+            hess[rows] = part(rows)
+    return hess
 
 
 def _collinear(covar: NDArray, has: NDArray) -> NDArray:

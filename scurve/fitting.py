@@ -373,7 +373,7 @@ class FitResult(_JSONReport, ModelResult):
         Hessian of the residual sum of squares (steps of
         :data:`HESSIAN_STEP` of lmfit's standard errors): from the model's
         derivatives (:func:`derivative_hessian`) where it has them and no
-        parameter is bounded, else by central differences
+        parameter is within a step of a bound, else by central differences
         (:func:`numeric_hessian`); kept as is if H is not positive definite
         (:func:`hessian_covariance`)."""
         if self.covar is None or not self.errorbars or self.nfree <= 0:
@@ -399,8 +399,11 @@ class FitResult(_JSONReport, ModelResult):
             return np.array([np.dot(r, r)])
 
         columns = linear_columns(self.model, names)
-        bounded = any(np.isfinite([trial[n].min, trial[n].max]).any() for n in names)
-        if columns is None or bounded or not set(names) <= set(self.model.curve_params):
+        near = any(  # a step from a bound: differences of S, clipped there
+            v - h < trial[n].min or v + h > trial[n].max
+            for n, v, h in zip(names, start[0], steps[0], strict=True)
+        )
+        if columns is None or near or not set(names) <= set(self.model.curve_params):
             hess = numeric_hessian(rss, start, steps)
         else:
             x, w, every = self.userkws["x"], self.weights, self.model.curve_params
@@ -672,8 +675,9 @@ def numeric_hessian(
               H_{ij} \approx \frac{S_{++} - S_{+-} - S_{-+} + S_{--}}
               {4 h_i h_j}
 
-    For models without derivatives, or with bounds (a step is clipped at
-    the bound); :func:`derivative_hessian` is the better where it applies.
+    For models without derivatives, or a parameter within a step of its
+    bound (the step is clipped there); :func:`derivative_hessian` is the
+    better where it applies.
     """
     b, k = values.shape
     good = np.all(np.isfinite(steps) & (steps > 0), axis=1)
