@@ -870,17 +870,25 @@ class _Expressions:
         return self.interpreter.eval(expr, show_errors=False, raise_errors=True)
 
     def _each(self, expr: str, table: dict, shape: tuple[int, ...]) -> NDArray:
-        """`expr` row by row, NaN where the interpreter refuses it (as lmfit
-        refuses an exponent above 10,000 in ``10**log_ec50``)."""
+        """`expr` over the rows in parts, halving each part the interpreter
+        refuses down to single rows, which get NaN (as lmfit refuses an
+        exponent above 10,000 in ``10**log_ec50``): a few refused rows cost
+        a few dozen evaluations, not one per row."""
         arrays = {n: v for n, v in table.items() if isinstance(v, np.ndarray)}
         arrays = {n: v for n, v in arrays.items() if v.shape == shape}
-        out = np.full(shape, math.nan)
-        for i in np.ndindex(*shape):
-            table.update({n: v[i] for n, v in arrays.items()})
-            with contextlib.suppress(Exception):  # refused: NaN
-                out[i] = self._eval(expr)
+        flat = {n: v.reshape(-1) for n, v in arrays.items()}
+        out = np.full(math.prod(shape), math.nan)
+        parts = np.array_split(np.arange(out.size), 2 if out.size > 1 else 1)
+        while parts:
+            rows = parts.pop()
+            table.update({n: v[rows] for n, v in flat.items()})
+            try:
+                out[rows] = self._eval(expr)
+            except Exception:  # refused: halved, or NaN for one row
+                if rows.size > 1:
+                    parts += np.array_split(rows, 2)
         table.update(arrays)
-        return out
+        return out.reshape(shape)
 
 
 # ------------------------------------------------------------ one batch

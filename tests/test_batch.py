@@ -636,6 +636,31 @@ def test_merged_replicates_fit_as_every_point(
         )
 
 
+def test_derived_values_the_interpreter_refuses_are_nan_alone() -> None:
+    """lmfit's interpreter refuses ``10**log_ec50`` for an exponent above
+    10,000: those curves' EC50 is NaN and every other curve's is its value,
+    found by halving the refused parts of the batch (a few dozen
+    evaluations for 1,000 curves, not one per curve)."""
+    model = get_model("hill")
+    expressions = batch._Expressions(
+        model, model.make_params(bottom=0, top=100, log_ec50=0, hill=1)
+    )
+    n, refused = 1000, [3, 500, 998]
+    log_ec50 = np.random.default_rng(0).uniform(-2, 2, n)
+    log_ec50[refused] = 20_000.0
+    symbols = {"bottom": np.zeros(n), "top": np.full(n, 100.0)}
+    symbols |= {"log_ec50": log_ec50, "hill": np.ones(n)}
+    symbols |= {"x_min": np.full(n, 1e-3), "x_max": np.full(n, 1e3)}
+    calls = []
+    evaluate = expressions._eval
+    expressions._eval = lambda expr: (calls.append(expr), evaluate(expr))[1]  # type: ignore[method-assign]
+    ec50 = expressions(symbols)["ec50"]
+    assert np.isnan(ec50[refused]).all()
+    kept = np.delete(np.arange(n), refused)
+    np.testing.assert_array_equal(ec50[kept], 10.0 ** log_ec50[kept])
+    assert len(calls) < 100
+
+
 def test_models_with_their_own_likelihood_take_the_lmfit_path() -> None:
     """Bass's OLS and ML estimators and its priors minimize their own
     residuals: their groups are fitted one by one; Bass by nonlinear least
