@@ -703,7 +703,7 @@ def masked_line(
 # ------------------------------------------------------------ the curves
 
 
-@dataclass
+@dataclass(slots=True)
 class _Curve:
     """One group, checked and started exactly as :func:`fitting.fit_curve`
     does it: its start, bounds and fitted parameters (the model's
