@@ -1734,6 +1734,9 @@ def fit_each(
             rows.append(res.row(key, keys))
         if progress is not None:
             progress(i + 1)
+    if not rows:  # no groups: the columns all the same, without rows
+        empty = _tidy_row(model, (None,) * len(keys), keys, None, None, False, "", "")
+        return GroupFits(model, keys, results, pd.DataFrame(columns=list(empty)))
     return GroupFits(model, keys, results, pd.DataFrame(rows))
 
 

@@ -746,6 +746,19 @@ def test_pool_workers_keep_their_heap() -> None:
     assert batch._worker_heap() is (platform.libc_ver()[0] == "glibc")
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_no_groups_give_the_table_s_columns_without_rows(fast: bool) -> None:
+    """Fitting no groups (an empty table, an empty chunk) gives the columns
+    a fit of one group has, and no rows."""
+    model = get_model("sigmoid")
+    empty = fit_groups(model, {}, ["plate", "well"], fast=fast).table
+    one = fit_groups(
+        model, dict(list(synthetic("sigmoid", 2, seed=1).items())[:1]), ["curve"]
+    ).table
+    assert len(empty) == 0
+    assert list(empty.columns) == ["plate", "well", *one.columns[1:]]
+
+
 def test_chunks_do_not_depend_on_the_workers() -> None:
     """Near-equal chunks of at most CHUNK curves, at least 8 where each keeps
     MIN_CHUNK, the last TAIL of more than 8 in halves: what a pool's workers
