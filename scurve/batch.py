@@ -1293,7 +1293,7 @@ def _solve(
     target = model.scale(y)
     tiny = np.finfo(np.float64).tiny
     # the minimizer's points: replicates merged (the sums over the points are
-    # the same, less the constant pure error), unless no curve has any
+    # the same, less the constant pure error), unless that saves no column
     merged = _replicates(x, target, w)
     xl, tl, wl, pure = (x, target, w, None) if merged is None else merged
 
