@@ -2179,23 +2179,63 @@ def split_groups(
     """Group key tuple -> the group's `columns` as arrays, in order of first
     appearance (``frame.groupby(keys, sort=False, dropna=False)``'s groups,
     without building a frame per group: one stable sort and a split, so
-    that a screen of 10^5 groups is cut in well under a second)."""
-    codes = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    if not codes.size:
+    that a screen of 10^5 groups is cut in well under a second). Where
+    each group's rows are already together, as screens write them, the
+    groups are those runs of rows, found by comparing neighbours, with no
+    grouping or sort at all."""
+    if not len(frame):
         return {}
+    runs = _runs(frame, keys)
+    if runs is not None:
+        names = _key_values(frame, keys, runs)
+        if len(set(names)) == len(names):  # no key comes back: runs are groups
+            return _cut(frame, columns, names, runs[1:], None)
+    codes = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    cuts = np.flatnonzero(np.diff(sorted_codes)) + 1
-    firsts = order[np.concatenate([[0], cuts])]
-    # the keys as Python values, column by column (tolist converts in C)
-    names = zip(*(frame[k].iloc[firsts].tolist() for k in keys), strict=True)
-    bounds = list(zip([0, *cuts.tolist()], [*cuts.tolist(), codes.size], strict=True))
-    # slices of each sorted column (np.split's views, at a fifth of its cost)
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    names = _key_values(frame, keys, order[np.concatenate([[0], cuts])])
+    return _cut(frame, columns, names, cuts, order)
+
+
+def _key_values(
+    frame: pd.DataFrame, keys: Sequence[str], rows: NDArray[np.intp]
+) -> list[tuple]:
+    """The keys of `rows` as tuples of Python values, column by column
+    (``tolist`` converts in C)."""
+    return list(zip(*(frame[k].iloc[rows].tolist() for k in keys), strict=True))
+
+
+def _cut(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    names: list[tuple],
+    cuts: NDArray[np.intp],
+    order: NDArray[np.intp] | None,
+) -> dict[tuple, tuple[NDArray, ...]]:
+    """Key -> its slices of `columns`, the rows in `order` (None: as they
+    are, copied) cut at `cuts` (np.split's views, at a fifth of its cost)."""
+    bounds = list(zip([0, *cuts.tolist()], [*cuts.tolist(), len(frame)], strict=True))
     parts = []
     for c in columns:
-        column = frame[c].to_numpy()[order]
+        column = frame[c].to_numpy()
+        column = column.copy() if order is None else column[order]
         parts.append([column[a:b] for a, b in bounds])
     return dict(zip(names, zip(*parts, strict=True), strict=True))
+
+
+def _runs(frame: pd.DataFrame, keys: Sequence[str]) -> NDArray[np.intp] | None:
+    """The first row of each run of equal keys, where every key column
+    compares in bulk (numbers, dates, categories, Arrow strings: not Python
+    objects) and misses no value; else None."""
+    change = np.zeros(len(frame), dtype=bool)
+    change[0] = True
+    for k in keys:
+        column = frame[k]
+        if column.dtype == object or column.isna().any():
+            return None
+        values = column.array
+        change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
+    return np.flatnonzero(change)
 
 
 def _check_quantal(model: SCurveModel, weights: Any, ci: str) -> None:

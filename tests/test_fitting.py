@@ -662,11 +662,13 @@ def test_the_collinear_pair_is_named_in_parameter_order() -> None:
     assert "a and b have" in fitting._collinear(params, tie)
 
 
-def test_split_groups_is_pandas_groupby() -> None:
+def test_split_groups_is_pandas_groupby(monkeypatch: pytest.MonkeyPatch) -> None:
     """split_groups: pandas' groups (sort=False, dropna=False) in order of
     first appearance, keyed by the same Python values (str, int, float
     NaN, Timestamp, a category), with each group's rows in order; an empty
-    frame has none."""
+    frame has none. Where each group's rows are together and no key is
+    missing (a screen), the same groups come from the runs of rows, without
+    pandas' grouping; a key that comes back after others is grouped."""
     rng = np.random.default_rng(0)
     n = 2000
     frame = pd.DataFrame(
@@ -691,3 +693,27 @@ def test_split_groups_is_pandas_groupby() -> None:
             np.testing.assert_array_equal(x, rows["x"].to_numpy())
             np.testing.assert_array_equal(y, rows["y"].to_numpy())
     assert fitting.split_groups(frame.iloc[:0], ["s"], ["x", "y"]) == {}
+
+    def compare(table: pd.DataFrame, keys: list[str], expected: list) -> None:
+        got = fitting.split_groups(table, keys, ["x", "y"])
+        assert len(got) == len(expected)
+        for (key, (x, y)), (name, rows) in zip(got.items(), expected, strict=True):
+            assert repr(key) == repr(tuple(name))
+            first = next(rows[keys].itertuples(index=False, name=None))
+            assert [type(v) for v in key] == [type(v) for v in first]
+            np.testing.assert_array_equal(x, rows["x"].to_numpy())
+            np.testing.assert_array_equal(y, rows["y"].to_numpy())
+
+    whole = frame.dropna(subset=["s", "f"]).astype({"s": "string[pyarrow]"})
+    screens = {}
+    for keys in (["s"], ["s", "i"], ["f", "d"], ["c", "i"], ["i"]):
+        screen = whole.sort_values(keys, kind="stable")  # the groups together
+        grouped = list(screen.groupby(keys, sort=False, dropna=False))
+        screens[tuple(keys)] = (screen, grouped)
+    back = whole.iloc[np.r_[0:10, 500:510, 0:10]]  # a, b, a: comes back
+    back_groups = list(back.groupby(["i"], sort=False, dropna=False))
+    compare(back, ["i"], back_groups)
+    with monkeypatch.context() as patch:
+        patch.setattr(pd.DataFrame, "groupby", None)  # not called
+        for keys, (screen, grouped) in screens.items():
+            compare(screen, list(keys), grouped)
