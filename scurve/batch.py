@@ -1183,9 +1183,7 @@ def _rss_hessian(
     columns = fitting.linear_columns(model, fitted)
     near = np.full(len(values), columns is None)  # of a bound, or no derivatives
     if columns is not None and not bnds.none:
-        v = values[:, varied]
-        with np.errstate(invalid="ignore"):
-            near = np.any((v - steps < bnds.lower) | (v + steps > bnds.upper), axis=1)
+        near = fitting.near_bound(values[:, varied], steps, bnds.lower, bnds.upper)
 
     def part(rows: NDArray) -> NDArray:
         """The Hessians of the curves `rows`, all near a bound or none."""

@@ -399,10 +399,9 @@ class FitResult(_JSONReport, ModelResult):
             return np.array([np.dot(r, r)])
 
         columns = linear_columns(self.model, names)
-        near = any(  # a step from a bound: differences of S, clipped there
-            v - h < trial[n].min or v + h > trial[n].max
-            for n, v, h in zip(names, start[0], steps[0], strict=True)
-        )
+        lower = np.array([[trial[n].min for n in names]], dtype=np.float64)
+        upper = np.array([[trial[n].max for n in names]], dtype=np.float64)
+        near = near_bound(start, steps, lower, upper)[0]
         if columns is None or near or not set(names) <= set(self.model.curve_params):
             hess = numeric_hessian(rss, start, steps)
         else:
@@ -765,6 +764,20 @@ def derivative_hessian(
     hess = 2 * (jac.transpose(0, 2, 1) @ jac + second)
     hess[~good] = np.nan
     return hess
+
+
+def near_bound(
+    values: NDArray[np.float64],
+    steps: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Which rows of a ``(b, k)`` stack of parameter vectors have a parameter
+    within its step of a bound: their Hessian is taken by
+    :func:`numeric_hessian` (the step clipped at the bound), the others' by
+    :func:`derivative_hessian`. A NaN step is near nothing."""
+    with np.errstate(invalid="ignore"):
+        return np.any((values - steps < lower) | (values + steps > upper), axis=1)
 
 
 def linear_columns(model: SCurveModel, names: Sequence[str]) -> list[int] | None:
