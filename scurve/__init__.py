@@ -1,7 +1,7 @@
 """scurve: S-curves done right.
 
-One numerically stable sigmoid core (:mod:`scurve.special`,
-:mod:`scurve.shapes`) shared by population growth, dose-response, innovation
+One numerically stable sigmoid core (:mod:`scurve.core.special`,
+:mod:`scurve.core.shapes`) shared by population growth, dose-response, innovation
 diffusion and audio waveshaping models.
 
 Names are imported on first use (PEP 562), so that ``scurve --help`` starts
@@ -17,23 +17,23 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute); attribute None means the module itself
 _EXPORTS: dict[str, tuple[str, str | None]] = {
-    "SHAPES": ("scurve.shapes", "REGISTRY"),
+    "SHAPES": ("scurve.core.shapes", "REGISTRY"),
     "MODELS": ("scurve.models", "REGISTRY"),
-    "FitError": ("scurve.fitting", "FitError"),
+    "FitError": ("scurve.errors", "FitError"),
     "FitResult": ("scurve.fitting", "FitResult"),
     "GroupFits": ("scurve.fitting", "GroupFits"),
     "compare": ("scurve.fitting", "compare"),
     "f_test": ("scurve.fitting", "f_test"),
     "fit": ("scurve.fitting", "fit"),
     "growthcurver_summary": ("scurve.models.growth", "growthcurver_summary"),
-    "Curve": ("scurve.shapes", "Curve"),
-    "Shape": ("scurve.shapes", "Shape"),
+    "Curve": ("scurve.core.shapes", "Curve"),
+    "Shape": ("scurve.core.shapes", "Shape"),
     "Waveshaper": ("scurve.audio", "Waveshaper"),
     "audio": ("scurve.audio", None),
-    "shapes": ("scurve.shapes", None),
-    "special": ("scurve.special", None),
+    "shapes": ("scurve.core.shapes", None),
+    "special": ("scurve.core.special", None),
     **{
-        name: ("scurve.special", name)
+        name: ("scurve.core.special", name)
         for name in (
             "binary_cross_entropy",
             "expit",
@@ -95,13 +95,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from scurve import shapes, special
-    from scurve.fitting import FitError, FitResult, GroupFits, compare, f_test, fit
-    from scurve.models import REGISTRY as MODELS
-    from scurve.models.growth import growthcurver_summary
-    from scurve.shapes import REGISTRY as SHAPES
-    from scurve.shapes import Curve, Shape
-    from scurve.special import (
+    from scurve.core import shapes, special
+    from scurve.core.shapes import REGISTRY as SHAPES
+    from scurve.core.shapes import Curve, Shape
+    from scurve.core.special import (
         binary_cross_entropy,
         expit,
         expit_prime,
@@ -113,3 +110,7 @@ if TYPE_CHECKING:
         softplus,
         softplus_inv,
     )
+    from scurve.errors import FitError
+    from scurve.fitting import FitResult, GroupFits, compare, f_test, fit
+    from scurve.models import REGISTRY as MODELS
+    from scurve.models.growth import growthcurver_summary

@@ -101,17 +101,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from scurve import fitting
+from scurve.core import stacked
 from scurve.fitting import CI, LEVEL, FitError, FitResult, GroupFits, SCurveModel
 
 __all__ = [
     "BatchResults",
     "LMSolution",
-    "at",
     "fit_groups",
     "levenberg_marquardt",
-    "masked_line",
-    "row_median",
-    "sorted_rows",
 ]
 
 #: The central-difference step (relative) of the ``uncertainties`` package,
@@ -275,33 +272,6 @@ def _jacobian(
     return jt.transpose(0, 2, 1)
 
 
-#: Stacks of at least this many systems are solved by
-#: :func:`scurve.fitting._cholesky`
-#: (below it, its numpy calls cost more than LAPACK's per-matrix ones).
-CHOLESKY_STACK = 256
-
-
-def _solve_stack(m: NDArray, b: NDArray) -> NDArray:
-    """``m[i]^-1 b[i]`` over a stack: Cholesky for large stacks of positive
-    definite systems, LAPACK's LU for the rest, least squares one by one
-    where that fails (a NaN somewhere)."""
-    x = np.empty_like(b)
-    rest = np.arange(len(b))
-    if len(b) >= CHOLESKY_STACK:
-        low, good = fitting._cholesky(m)
-        x = fitting._substitute(low, b)
-        rest = np.flatnonzero(~good)
-    if rest.size:
-        try:
-            x[rest] = np.linalg.solve(m[rest], b[rest][:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            x[rest] = [
-                np.linalg.lstsq(mi, bi, rcond=None)[0]
-                for mi, bi in zip(m[rest], b[rest], strict=True)
-            ]
-    return x
-
-
 def _damped_step(
     a: NDArray, g: NDArray, scale: NDArray, lam: NDArray
 ) -> tuple[NDArray, NDArray]:
@@ -310,7 +280,7 @@ def _damped_step(
     lam |D d|^2 - d.g since A d = -g - lam D^2 d (MINPACK's form)."""
     p = a.shape[1]
     inv = 1.0 / scale
-    if len(a) < CHOLESKY_STACK:  # for LAPACK, matrix by matrix
+    if len(a) < stacked.CHOLESKY_STACK:  # for LAPACK, matrix by matrix
         m = a * inv[:, :, None]
         m *= inv[:, None, :]
         np.einsum("bii->bi", m)[...] += lam[:, None]  # a view of the diagonals
@@ -328,7 +298,7 @@ def _damped_step(
             rows[i, i] += lam
         m = np.moveaxis(rows, 2, 0)
     gh = g * inv
-    dh = _solve_stack(m, -gh)
+    dh = stacked.solve(m, -gh)
     predicted = lam * np.einsum("bi,bi->b", dh, dh) - np.einsum("bi,bi->b", dh, gh)
     return dh * inv, predicted
 
@@ -659,47 +629,6 @@ def levenberg_marquardt(
 # ------------------------------------------------- vectorized self-starts
 
 
-def sorted_rows(
-    x: NDArray[np.float64], y: NDArray[np.float64], mask: NDArray[np.bool_]
-) -> tuple[NDArray, NDArray, NDArray[np.intp]]:
-    """Each row's points in ascending x (stable; padding last), and the
-    number of points per row: the sort of a self-start, over a stack of
-    curves (``(n_curves, n_points)``, `mask` False on padding)."""
-    key = np.where(mask, x, np.inf)
-    order = np.argsort(key, axis=1, kind="stable")
-    xs = np.take_along_axis(key, order, axis=1)
-    ys = np.take_along_axis(np.where(mask, y, 0.0), order, axis=1)
-    return xs, ys, mask.sum(axis=1)
-
-
-def at(values: NDArray, index: NDArray) -> NDArray:
-    """``values[c, index[c]]`` for every row c."""
-    return np.take_along_axis(values, np.asarray(index)[:, None], axis=1)[:, 0]
-
-
-def row_median(xs: NDArray, n: NDArray) -> NDArray:
-    """The median of each row's first ``n`` values, sorted ascending."""
-    return (at(xs, (n - 1) // 2) + at(xs, n // 2)) / 2
-
-
-def masked_line(
-    x: NDArray[np.float64], z: NDArray[np.float64], ok: NDArray[np.bool_]
-) -> tuple[NDArray, NDArray]:
-    r"""Least-squares lines :math:`z = a x + b` through each row's points
-    where `ok` (``np.polyfit(x[ok], z[ok], 1)`` row by row, in centred
-    form: :math:`a = \sum (x - \bar x)(z - \bar z) / \sum (x - \bar
-    x)^2`). Rows with fewer than two points or no spread in x give NaN."""
-    with np.errstate(all="ignore"):
-        count = ok.sum(axis=1)
-        xm = np.sum(np.where(ok, x, 0.0), axis=1) / count
-        zm = np.sum(np.where(ok, z, 0.0), axis=1) / count
-        dx = np.where(ok, x - xm[:, None], 0.0)
-        dz = np.where(ok, z - zm[:, None], 0.0)
-        slope = np.sum(dx * dz, axis=1) / np.sum(dx * dx, axis=1)
-        intercept = zm - slope * xm
-    return slope, intercept
-
-
 # ------------------------------------------------------------ the curves
 
 
@@ -924,8 +853,9 @@ class _Solved:
 @dataclass
 class _Stack:
     """Curves as arrays: x, y, weights and mask, shape (b, longest), padding
-    repeating each curve's first point with weight 0 (:func:`_padded`);
-    their starts and bounds, shape (b, n_params)."""
+    repeating each curve's first point with weight 0
+    (:func:`scurve.core.stacked.padded`); their starts and bounds, shape (b,
+    n_params)."""
 
     x: NDArray[np.float64]
     y: NDArray[np.float64]
@@ -939,40 +869,13 @@ class _Stack:
 def _stack(curves: Sequence[_Curve]) -> _Stack:
     """The arrays of `curves`."""
     return _Stack(
-        *_padded([c.x for c in curves], [c.y for c in curves], [c.w for c in curves]),
+        *stacked.padded(
+            [c.x for c in curves], [c.y for c in curves], [c.w for c in curves]
+        ),
         np.array([c.start for c in curves]),
         np.array([c.lower for c in curves]),
         np.array([c.upper for c in curves]),
     )
-
-
-def _padded(
-    xs: Sequence[NDArray], ys: Sequence[NDArray], ws: Sequence[NDArray | None]
-) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-    """Curves of different lengths as ``(b, longest)`` arrays: x, y, weights
-    (1 where None) and the mask of real points; padding repeats each
-    curve's first point, with weight 0. One scatter, not a loop."""
-    lengths = np.fromiter(map(len, ys), dtype=np.intp, count=len(ys))
-    size = int(lengths.max())
-    if lengths.min() == size and all(weights is None for weights in ws):
-        shape = (len(ys), size)  # a screen: no padding, no weights
-        x, y = np.concatenate(xs).reshape(shape), np.concatenate(ys).reshape(shape)
-        return x, y, np.ones(shape), np.ones(shape, dtype=bool)
-    mask = np.arange(size) < lengths[:, None]
-    starts = np.cumsum(lengths) - lengths
-    firsts = np.minimum(starts, max(int(lengths.sum()) - 1, 0))
-    flat_x, flat_y = np.concatenate(xs), np.concatenate(ys)
-    x = np.repeat(flat_x[firsts][:, None], size, axis=1)
-    y = np.repeat(flat_y[firsts][:, None], size, axis=1)
-    x[mask], y[mask] = flat_x, flat_y
-    w = np.zeros((len(ys), size))
-    if all(weights is None for weights in ws):
-        w[mask] = 1.0
-    else:
-        w[mask] = np.concatenate(
-            [np.ones(n) if v is None else v for v, n in zip(ws, lengths, strict=True)]
-        )
-    return x, y, w, mask
 
 
 def _replicates(
@@ -1125,12 +1028,12 @@ def _covariance(
     )
     inv = np.empty_like(ah)
     rest = np.arange(len(ah))
-    if len(ah) >= CHOLESKY_STACK:
+    if len(ah) >= stacked.CHOLESKY_STACK:
         # well conditioned (every pivot of the unit-diagonal matrix above
         # 1e-6, so its smallest eigenvalue above 1e-24 / p^(p-1), far from
         # the floor below): the inverse by Cholesky, column by column
-        low, good = fitting._cholesky(ah, least=1e-6)
-        inv = fitting._inverse(low)
+        low, good = stacked.cholesky(ah, least=1e-6)
+        inv = stacked.cholesky_inverse(low)
         rest = np.flatnonzero(~good)
     if rest.size:  # lmfit's (MINPACK's) floor on the eigenvalues
         e, vecs = np.linalg.eigh(ah[rest])
@@ -1237,9 +1140,9 @@ def _collinear(covar: NDArray, has: NDArray) -> NDArray:
     # most are far from it: the condition number is at most p tr(C^-1)
     # (the largest eigenvalue at most tr C = p, the smallest at least
     # 1 / tr(C^-1)); the eigenvalues of the others decide
-    low, positive = fitting._cholesky(corr)
+    low, positive = stacked.cholesky(corr)
     with np.errstate(all="ignore"):
-        bound = corr.shape[1] * np.einsum("bii->b", fitting._inverse(low))
+        bound = corr.shape[1] * np.einsum("bii->b", stacked.cholesky_inverse(low))
     far = positive & (2 * bound < fitting._MAX_CONDITION)
     ill = np.zeros(len(corr), dtype=bool)
     near = np.flatnonzero(~far)
@@ -1650,7 +1553,7 @@ class _SolvedFitResult(FitResult):
 
 class BatchResults(Mapping):
     """Group key -> :class:`~scurve.fitting.FitResult` (or the
-    :class:`~scurve.fitting.FitError` of a group that could not be fitted),
+    :class:`~scurve.errors.FitError` of a group that could not be fitted),
     in the order of the groups.
 
     Curves fitted by the fast path get their ``FitResult`` on first access
@@ -2329,7 +2232,7 @@ def _start_many(
     if not cleaned:
         return {}, None
     b = len(cleaned)
-    x2, y2, w2, mask = _padded(
+    x2, y2, w2, mask = stacked.padded(
         [x for x, _, _ in cleaned.values()],
         [y for _, y, _ in cleaned.values()],
         [None] * b,

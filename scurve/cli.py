@@ -1,11 +1,11 @@
 """The ``scurve`` command line: a thin layer over the public API.
 
 Importing this module must stay cheap, because ``scurve --help`` pays for it:
-numpy, json and :mod:`scurve.shapes` are imported when a command needs them,
+numpy, json and :mod:`scurve.core.shapes` are imported when a command needs them,
 :mod:`scurve.plotting` (hence matplotlib) only for ``--plot``. Neither scipy,
 pandas, lmfit nor matplotlib is loaded to print help
 (``tests/test_cli.py::test_help_imports_nothing_heavy``); numpy still is, as
-long as ``scurve/__init__.py`` imports :mod:`scurve.special` eagerly.
+long as ``scurve/__init__.py`` imports :mod:`scurve.core.special` eagerly.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from scurve.core.shapes import Curve, Shape
     from scurve.fitting import FitResult, GroupFits, SCurveModel
     from scurve.io import Selection
-    from scurve.shapes import Curve, Shape
 
 __all__ = ["main"]
 
@@ -55,7 +55,7 @@ _NoArgsIsHelpError = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 def _registry() -> Mapping[str, Shape]:
     """:data:`scurve.shapes.REGISTRY`, imported on first use."""
-    from scurve.shapes import REGISTRY
+    from scurve.core.shapes import REGISTRY
 
     return REGISTRY
 

@@ -39,7 +39,7 @@ input as output); nothing is written on an error.
 
 
 def _odd_curves() -> Mapping[str, Any]:
-    from scurve.shapes import REGISTRY
+    from scurve.core.shapes import REGISTRY
 
     return {name: s for name, s in REGISTRY.items() if s.odd is not None}
 

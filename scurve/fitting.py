@@ -55,6 +55,9 @@ from lmfit.model import ModelResult
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
+from scurve.core import stacked
+from scurve.errors import FitError
+
 #: ``jacobian(values)`` -> the Jacobian ``(b, n, k)`` of the weighted
 #: residuals of a stack of ``(b, k)`` parameter vectors
 #: (:func:`derivative_hessian`).
@@ -89,13 +92,6 @@ Status = Literal["ok", "at_bound", "singular", "flat", "not_converged", "failed"
 FLAT_P = 0.01
 
 
-class FitError(ValueError):
-    """A curve that cannot be fitted (too few points, constant data, ...).
-
-    The message says why in plain words; the CLI exits 1 for it.
-    """
-
-
 # ---------------------------------------------------------------------- model
 
 
@@ -116,7 +112,7 @@ class SCurveModel(lmfit.Model):
         parameters;
 
     implements :meth:`function` (pure, vectorized, built on
-    :mod:`scurve.special` / :mod:`scurve.shapes`) and :meth:`guess` (a
+    :mod:`scurve.core.special` / :mod:`scurve.core.shapes`) and :meth:`guess` (a
     self-start needing no user input on ordinary data).
     """
 
@@ -793,65 +789,6 @@ def linear_columns(model: SCurveModel, names: Sequence[str]) -> list[int] | None
     return [i for i, n in enumerate(names) if n in model.linear_params]
 
 
-def _cholesky(m: NDArray, least: float = 0.0) -> tuple[list[list[NDArray]], NDArray]:
-    """The Cholesky factors of the symmetric matrices ``m`` (shape
-    ``(n, p, p)``), element by element over the stack: a few dozen array
-    operations, where LAPACK pays a call per matrix. Returns the lower
-    factor as nested lists of ``(n,)`` arrays and which matrices have every
-    pivot (before its square root) finite and above `least`; the others'
-    factors are not to be used."""
-    p = m.shape[1]
-    mt = np.moveaxis(m, 0, -1)  # (p, p, n) views
-    low = [[np.empty(0)] * p for _ in range(p)]
-    good = np.ones(m.shape[0], dtype=bool)
-    with np.errstate(all="ignore"):
-        for j in range(p):
-            pivot = mt[j, j] - _total(low[j][k] ** 2 for k in range(j))
-            good &= pivot > least  # NaN too
-            low[j][j] = np.sqrt(pivot)
-            for i in range(j + 1, p):
-                dot = _total(low[i][k] * low[j][k] for k in range(j))
-                low[i][j] = (mt[i, j] - dot) / low[j][j]
-    return low, good
-
-
-def _total(terms: Iterable[NDArray]) -> NDArray | float:
-    """``sum(terms, 0.0)`` without the addition of 0.0 (an array operation
-    that changes nothing), in place into the first term, which must be a
-    new array."""
-    total: NDArray | float = 0.0
-    for k, term in enumerate(terms):
-        if k == 0:
-            total = term
-        else:
-            total += term
-    return total
-
-
-def _substitute(low: list[list[NDArray]], b: NDArray) -> NDArray:
-    """``x`` with ``L L^T x = b`` for the factors `low` of :func:`_cholesky`
-    and right-hand sides `b` of shape ``(n, p)``."""
-    p = b.shape[1]
-    with np.errstate(all="ignore"):
-        y: list[NDArray] = []
-        for i in range(p):  # L y = b
-            dot = _total(low[i][k] * y[k] for k in range(i))
-            y.append((b[:, i] - dot) / low[i][i])
-        x: list[NDArray] = [np.empty(0)] * p
-        for i in reversed(range(p)):  # L^T x = y
-            dot = _total(low[k][i] * x[k] for k in range(i + 1, p))
-            x[i] = (y[i] - dot) / low[i][i]
-    return np.stack(x, axis=1)
-
-
-def _inverse(low: list[list[NDArray]]) -> NDArray:
-    """The inverses ``(L L^T)^-1``, shape ``(n, p, p)``, from the factors of
-    :func:`_cholesky`, column by column."""
-    p, n = len(low), low[0][0].shape[0]
-    columns = [_substitute(low, np.broadcast_to(e, (n, p))) for e in np.eye(p)]
-    return np.stack(columns, axis=2)
-
-
 def hessian_covariance(
     hess: NDArray[np.float64],
     covar: NDArray[np.float64],
@@ -869,9 +806,9 @@ def hessian_covariance(
     k = hess.shape[1]
     usable = usable & np.all(np.isfinite(hess), axis=(1, 2))
     hess = np.where(usable[:, None, None], hess, np.eye(k))
-    low, positive = _cholesky(hess)  # positive definite: every pivot > 0
+    low, positive = stacked.cholesky(hess)  # positive definite: every pivot > 0
     usable = usable & positive
-    new = 2 * np.asarray(dispersion)[:, None, None] * _inverse(low)
+    new = 2 * np.asarray(dispersion)[:, None, None] * stacked.cholesky_inverse(low)
     return np.where(usable[:, None, None], new, covar), usable
 
 
@@ -1317,7 +1254,7 @@ def add_symbols(
     ``x_max`` (e.g. the area under a growth curve over the observed times).
     With `suffix`, the span is stored as ``x_min{suffix}`` (one per group of a
     joint fit)."""
-    from scurve.special import expit, softplus
+    from scurve.core.special import expit, softplus
 
     params._asteval.symtable.update(
         {
@@ -2059,7 +1996,7 @@ def fit(
 
     Raises
     ------
-    scurve.io.InputError
+    scurve.errors.InputError
         Unreadable table, missing or non-numeric column.
     FitError
         A single curve that cannot be fitted.

@@ -34,6 +34,8 @@ from numbers import Integral
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from scurve.errors import InputError
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -68,13 +70,6 @@ MAGIC_HINTS = {
     b"PK\x03\x04": "it looks like a zip or Excel file: export it as CSV",
 }
 NO_PYARROW = "reading Parquet needs pyarrow: pip install 'scurve[parquet]'"
-
-
-class InputError(ValueError):
-    """Bad input: a one-line message naming the file, column, row or value.
-
-    The command line reports it on stderr and exits with status 2.
-    """
 
 
 # ------------------------------------------------------------------ reading
@@ -395,7 +390,7 @@ def column(
     >>> column(df, "dose")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    scurve.io.InputError: data.csv: no column 'dose' (did you mean 'Dose'?); ...
+    scurve.errors.InputError: data.csv: no column 'dose' (did you mean 'Dose'?); ...
     """
     import numpy as np
     import pandas as pd
@@ -935,7 +930,7 @@ def check_output(
     >>> check_output("results.csv", inputs=["./results.csv"])
     Traceback (most recent call last):
     ...
-    scurve.io.InputError: results.csv: is an input file; refusing to overwrite it
+    scurve.errors.InputError: results.csv: is an input file; refusing to overwrite it
     """
     label = os.fspath(path)  # as the user spelled it
     path = Path(path)

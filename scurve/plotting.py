@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from scurve import shapes
+from scurve.core import shapes
 from scurve.io import atomic_write
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
+    from scurve.core.shapes import Curve
     from scurve.fitting import FitResult, GroupFits, SharedGroup
-    from scurve.shapes import Curve
 
 __all__ = [
     "plot_fit",
@@ -625,7 +625,7 @@ def plot_groups(
     Notes
     -----
     A group that could not be fitted (its result is the
-    :class:`~scurve.fitting.FitError`) has no curve: in an overlay its
+    :class:`~scurve.errors.FitError`) has no curve: in an overlay its
     legend entry says so and why; in a grid its panel is left empty, with
     the reason written in it. A group whose status is not ``"ok"`` has it
     in its legend entry (overlay) or its panel's red title (grid).

@@ -142,7 +142,7 @@ def screen(
     import numpy as np
     import pandas as pd
 
-    from scurve.special import expit
+    from scurve.core.special import expit
 
     index = np.arange(start, start + curves)
     dose = np.repeat(np.logspace(-3, 1, 8), 3)
@@ -377,7 +377,7 @@ def parquet_rows(source: str | os.PathLike[str]) -> int:
 
     Raises
     ------
-    scurve.io.InputError
+    scurve.errors.InputError
         Not a readable Parquet file or directory, or pyarrow is missing.
     """
     label = os.fspath(source)
@@ -454,7 +454,7 @@ def _chunks(
 
     Yields each chunk and its number of groups. Each batch carries its global
     row numbers as its index. A group that reappears after its rows ended is
-    an :class:`~scurve.io.InputError`.
+    an :class:`~scurve.errors.InputError`.
     """
     import numpy as np
     import pandas as pd
@@ -631,7 +631,7 @@ def fit_parquet(
 
     Raises
     ------
-    scurve.io.InputError
+    scurve.errors.InputError
         An unreadable input, a missing or non-numeric column, a missing
         value with ``nan="error"``, a negative dose, ... named with its file,
         column and row (rows counted from 0 over the whole dataset, as in
@@ -896,7 +896,7 @@ def fit_dask(
         ``pip install 'scurve[dask]'``).
     scurve.FitError
         No `by`, or options not available on Dask.
-    scurve.io.InputError
+    scurve.errors.InputError
         A missing column (checked here); bad values are found on the
         workers, when the result is computed.
     """

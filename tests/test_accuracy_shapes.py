@@ -7,7 +7,7 @@ a dense part in [-10, 10], the kinks of the piecewise shapes and their float
 neighbours, tiny and huge inputs.
 
 Budgets (ULP, float64) are fixed by NUMERICS.md section 1; a curve that misses
-one is a bug in ``scurve/shapes.py``, not a reason to raise the budget:
+one is a bug in ``scurve/core/shapes.py``, not a reason to raise the budget:
 
 * unit values of logistic, tanh, arctan, gudermannian: 2;
 * algebraic unit value: 4 (NUMERICS.md measured 3.43 for the stable form);
@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from ulp import assert_ulp, load_table, ulp
 
-from scurve.shapes import REGISTRY
+from scurve.core.shapes import REGISTRY
 
 TABLES = {
     "odd": "shapes_odd_f64.npz",
@@ -145,7 +145,7 @@ def test_grid_covers_dense_core_tails_and_kinks():
 
 def test_tables_encode_the_kink_conventions():
     # the piecewise derivatives are 0 at the kinks themselves (the convention
-    # of scurve/shapes.py: "1 if |x| < 1 else 0", "1/6 on (-3, 3)"); the
+    # of scurve/core/shapes.py: "1 if |x| < 1 else 0", "1/6 on (-3, 3)"); the
     # tables encode that, so
     # check it is what they hold rather than trusting the generator
     _, d_odd, _ = load_table(TABLES["odd"], "hard_clip.odd.derivative")

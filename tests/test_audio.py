@@ -16,7 +16,7 @@ from scurve.audio import (
     thd,
     thd_n,
 )
-from scurve.shapes import REGISTRY
+from scurve.core.shapes import REGISTRY
 
 FS = 44100
 # the test signal: 1244.5 Hz, amplitude 0.5, at 44.1 kHz; 2489

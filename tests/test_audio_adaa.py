@@ -11,7 +11,7 @@ import pytest
 from scipy import integrate
 
 from scurve.audio import adaa
-from scurve.shapes import REGISTRY
+from scurve.core.shapes import REGISTRY
 
 mpmath.mp.dps = 40
 # the references split at kinks; quad still warns about roundoff at 1e-14

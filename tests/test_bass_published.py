@@ -56,9 +56,9 @@ import pytest
 from scipy import optimize
 
 import scurve
+from scurve.core.special import bass_cdf
 from scurve.fitting import fit_curve
 from scurve.models.diffusion import BassModel
-from scurve.special import bass_cdf
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

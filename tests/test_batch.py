@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scurve import batch, fitting
+from scurve.core import stacked
 from scurve.fitting import FitError, FitResult, fit_groups, make_params
 from scurve.models import get_model
 
@@ -786,13 +787,13 @@ def test_stacks_of_systems_are_solved_as_one_by_one(p: int) -> None:
     one by one (to 1e-10 relative) on positive definite systems; systems
     that are not (indefinite, NaN) go to LAPACK's LU, as before."""
     rng = np.random.default_rng(p)
-    n = batch.CHOLESKY_STACK + 50
+    n = stacked.CHOLESKY_STACK + 50
     jac = rng.normal(size=(n, 24, p)) * rng.uniform(1e-3, 1e3, size=(n, 1, p))
     m = jac.transpose(0, 2, 1) @ jac + 1e-6 * np.eye(p)
     m[3] = -np.eye(p)  # negative definite: not Cholesky's
     m[4, 0, 0] = np.nan
     b = rng.normal(size=(n, p))
-    got = batch._solve_stack(m, b)
+    got = stacked.solve(m, b)
     for i in range(n):
         want = np.linalg.solve(m[i], b[i])
         if i == 4:  # NaN where LAPACK's LU has it
@@ -801,7 +802,7 @@ def test_stacks_of_systems_are_solved_as_one_by_one(p: int) -> None:
         np.testing.assert_allclose(
             got[i], want, rtol=1e-10, atol=1e-14 * abs(want).max()
         )
-    small = batch._solve_stack(m[:10], b[:10])  # below the stack size: LAPACK
+    small = stacked.solve(m[:10], b[:10])  # below the stack size: LAPACK
     np.testing.assert_array_equal(
         small[:4], np.linalg.solve(m[:4], b[:4, :, None])[:, :, 0]
     )
@@ -839,7 +840,7 @@ def test_covariances_of_a_large_stack_are_lmfit_s() -> None:
     to the eigen-decomposition's to 1e-9 where well conditioned, and the
     eigen-decomposition's itself where nearly collinear or singular."""
     rng = np.random.default_rng(7)
-    n, p = batch.CHOLESKY_STACK + 100, 4
+    n, p = stacked.CHOLESKY_STACK + 100, 4
     jac = rng.normal(size=(n, 24, p)) * rng.uniform(1e-3, 1e3, size=(n, 1, p))
     jac[:3, :, 3] = jac[:3, :, 2] * (1 + 1e-9)  # nearly collinear
     jac[3, :, 1] = 0.0  # a parameter without effect: no covariance

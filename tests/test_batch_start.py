@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from scurve import batch, fitting
+from scurve.core import stacked
 from scurve.fitting import FitError, fit_groups
 from scurve.models import diffusion, get_model
 
@@ -187,7 +188,7 @@ def test_bass_periods_of_a_stack_are_those_of_each_curve() -> None:
         np.array([0.1, 0.3, 0.6]),
     ]
     x2, _, mask = stack([(x, x) for x in rows])
-    xs, _, n = batch.sorted_rows(x2, x2, mask)
+    xs, _, n = stacked.sorted_rows(x2, x2, mask)
     spacings = diffusion._spacings(xs, n)
     assert [float(v) for v in spacings] == [diffusion._spacing(x) for x in rows]
 
@@ -209,7 +210,7 @@ def test_masked_line_is_polyfit() -> None:
     x, z = rng.normal(size=(50, 9)), rng.normal(size=(50, 9))
     ok = rng.random((50, 9)) < 0.7
     ok[:, :2] = True
-    slope, intercept = batch.masked_line(x, z, ok)
+    slope, intercept = stacked.masked_line(x, z, ok)
     for k in range(50):
         a, b = np.polyfit(x[k, ok[k]], z[k, ok[k]], 1)
         assert slope[k] == pytest.approx(a, rel=1e-12)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from scurve import shapes
 from scurve.cli import main
+from scurve.core import shapes
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("scipy", "pandas", "lmfit", "matplotlib")

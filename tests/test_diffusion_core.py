@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from scurve import special
+from scurve.core import special
 from scurve.models import diffusion
 
 EPS = float(np.finfo(np.float64).eps)

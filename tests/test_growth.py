@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from scurve.core.special import logit
 from scurve.fitting import fit_curve
 from scurve.models import get_model
-from scurve.special import logit
 
 T = np.arange(0.0, 25.0)
 TRUTH = {

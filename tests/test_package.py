@@ -16,7 +16,7 @@ def test_all_matches_lazy_exports() -> None:
 
 
 def test_exports_are_the_core_objects() -> None:
-    from scurve import shapes, special
+    from scurve.core import shapes, special
 
     assert scurve.expit is special.expit
     assert scurve.SHAPES is shapes.REGISTRY

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scurve import plotting, shapes
+from scurve import plotting
+from scurve.core import shapes
 
 plt = pytest.importorskip("matplotlib.pyplot")
 

@@ -23,8 +23,8 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from scurve import shapes
-from scurve.shapes import REGISTRY, Curve
+from scurve.core import shapes
+from scurve.core.shapes import REGISTRY, Curve
 
 EPS = float(np.finfo(np.float64).eps)
 F64_MAX = float(np.finfo(np.float64).max)

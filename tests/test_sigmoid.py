@@ -26,7 +26,7 @@ import zlib
 import numpy as np
 import pytest
 
-from scurve import shapes
+from scurve.core import shapes
 from scurve.fitting import fit_curve
 from scurve.models import SigmoidModel
 

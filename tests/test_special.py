@@ -1,4 +1,4 @@
-"""Accuracy and behaviour of :mod:`scurve.special`.
+"""Accuracy and behaviour of :mod:`scurve.core.special`.
 
 Accuracy is measured in ULPs against the committed mpmath tables of
 ``tests/reference/`` (``make_reference.py``); the budgets are those of
@@ -17,7 +17,7 @@ import pytest
 import scipy.special
 from ulp import REFERENCE_DIR, assert_ulp, load_table, ulp, ulp_error
 
-from scurve import special
+from scurve.core import special
 
 EPS = float(np.finfo(np.float64).eps)
 LN2 = math.log(2.0)

@@ -56,7 +56,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from scurve.shapes import Curve
+from scurve.core.shapes import Curve
 
 __all__ = ["TOL1", "TOL2", "adaa1", "adaa2"]
 
@@ -125,7 +125,7 @@ def adaa1(
     Examples
     --------
     >>> import numpy as np
-    >>> from scurve.shapes import REGISTRY
+    >>> from scurve.core.shapes import REGISTRY
     >>> x = np.array([[0.0, 1.0, 2.0]])
     >>> y = adaa1(REGISTRY["hard_clip"].odd, x, np.array([0.0]))
     >>> y.round(6).tolist()             # averages of clip over [0,0], [0,1], [1,2]
@@ -173,7 +173,7 @@ def adaa2(
     Examples
     --------
     >>> import numpy as np
-    >>> from scurve.shapes import REGISTRY
+    >>> from scurve.core.shapes import REGISTRY
     >>> x = np.array([[0.0, 0.0, 0.6, 0.0, 0.0]])
     >>> y = adaa2(REGISTRY["hard_clip"].odd, x, np.zeros((1, 2)))
     >>> (y * 6).round(6).tolist()       # a linear curve: (x_n + 4x_{n-1} + x_{n-2})/6

@@ -132,7 +132,7 @@ def soft_limit(y: NDArray[np.float64], knee: float = LIMIT_KNEE) -> NDArray[np.f
 
     Continuous with slope 1 at the knee; identity below it.
     """
-    from scurve.shapes import REGISTRY
+    from scurve.core.shapes import REGISTRY
 
     a = np.abs(y)
     over = a > knee
@@ -231,7 +231,7 @@ def render_file(
 
     Raises
     ------
-    scurve.io.InputError
+    scurve.errors.InputError
         Bad input file, NaN/inf samples, unsupported output format or
         subtype, output that is the input or exists without `force`.
     """

@@ -26,9 +26,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from scurve import shapes
 from scurve.audio import adaa
 from scurve.audio.resample import Oversampler, design_lowpass
+from scurve.core import shapes
 
 __all__ = [
     "ANTIALIAS",
@@ -260,7 +260,7 @@ class Waveshaper:
 
         Raises
         ------
-        scurve.io.InputError
+        scurve.errors.InputError
             Unreadable file, not JSON, or bad settings, naming the file.
         """
         from scurve.io import InputError

@@ -38,7 +38,7 @@ holds p and q near an analogous product's values (Gaussian priors as
 penalty residuals) while m is estimated, its interval carrying the priors'
 uncertainty.
 
-The curve is evaluated by the core, :mod:`scurve.special`, in the stable
+The curve is evaluated by the core, :mod:`scurve.core.special`, in the stable
 forms of NUMERICS.md (d7), re-exported here: :func:`bass_cdf` (``expm1``,
 no cancellation at small :math:`t`), :func:`bass_survival` (:math:`1 - F`
 through ``expit``/``log_expit``, exact in the tail), :func:`bass_pdf` and
@@ -68,8 +68,8 @@ import lmfit
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from scurve.core.special import bass_cdf, bass_increment, bass_pdf, bass_survival
 from scurve.fitting import FitError, SCurveModel
-from scurve.special import bass_cdf, bass_increment, bass_pdf, bass_survival
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -732,7 +732,7 @@ class BassModel(SCurveModel):
         are started one by one. Other parameters (the generalized model's
         ``beta_*``) get their hinted starts.
         """
-        from scurve.batch import at, sorted_rows
+        from scurve.core.stacked import at, sorted_rows
 
         count = data.shape[0]
         out = {name: np.full(count, np.nan) for name in self.curve_params}

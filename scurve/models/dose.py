@@ -86,7 +86,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from scurve import shapes, special
+from scurve.core import shapes, special
 from scurve.fitting import (
     LEVEL,
     FitError,
@@ -405,7 +405,7 @@ class HillModel(SCurveModel):
         :meth:`check_data` refuses (negative doses, one dose, not monotone)
         gets NaN, and is started (and refused, with its message) one by one.
         """
-        from scurve.batch import masked_line
+        from scurve.core.stacked import masked_line
 
         n = mask.sum(axis=1)
         padded = np.where(mask, x, x[:, :1])

@@ -3,7 +3,7 @@ r"""Population growth: the Verhulst logistic, with Gompertz and Richards.
 Verhulst's logistic is the solution of :math:`dN/dt = rN(1 - N/K)`: a
 population growing almost exponentially at rate :math:`r`, then slowing toward
 the carrying capacity :math:`K`. Gompertz and Richards bend differently
-toward the top; all three are evaluated through :mod:`scurve.shapes` and carry
+toward the top; all three are evaluated through :mod:`scurve.core.shapes` and carry
 a baseline ``N_min``, fixed at 0 unless the model is made with
 ``baseline=True`` (``scurve.fit(..., model="logistic", baseline=True)``), for
 optical densities that do not start from zero.
@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from scurve import shapes, special
+from scurve.core import shapes, special
 from scurve.fitting import SCurveModel
 
 __all__ = [
@@ -98,7 +98,7 @@ def linearized_start_many(
     """:func:`linearized_start` over a stack of curves at once (shape
     ``(n_curves, n_points)``, `mask` False on padding), with the same
     candidates and choices: asymptotes, slopes, intercepts and baselines."""
-    from scurve.batch import masked_line
+    from scurve.core.stacked import masked_line
 
     high = np.max(np.where(mask, y, -np.inf), axis=1)
     low = np.min(np.where(mask, y, np.inf), axis=1)
@@ -539,7 +539,7 @@ def growthcurver_summary(fits: Any) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from scurve.special import softplus
+    from scurve.core.special import softplus
 
     if fits.model.name != "logistic" or fits.model.log_y or fits.shared:
         raise ValueError(

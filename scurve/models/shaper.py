@@ -29,7 +29,7 @@ import lmfit
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from scurve import shapes
+from scurve.core import shapes
 from scurve.fitting import FitError, FitResult, SCurveModel, compare, fit_curve
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ import lmfit
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from scurve import shapes
+from scurve.core import shapes
 from scurve.fitting import SCurveModel
 
 __all__ = ["SigmoidModel"]
@@ -172,7 +172,7 @@ class SigmoidModel(SCurveModel):
         on padding; returns each parameter's starting values, equal to the
         per-curve :meth:`guess`'s.
         """
-        from scurve.batch import at, masked_line, row_median, sorted_rows
+        from scurve.core.stacked import at, masked_line, row_median, sorted_rows
 
         xs, ys, n = sorted_rows(x, data, mask)
         valid = np.arange(xs.shape[1]) < n[:, None]

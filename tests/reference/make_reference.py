@@ -113,7 +113,7 @@ SPECIAL: dict[str, Callable] = {
     "binary_cross_entropy": _bce,
 }
 
-# Shapes: the exact functions of the forms in scurve/shapes.py (its formulas).
+# Shapes: the exact functions of the forms in scurve/core/shapes.py (its formulas).
 
 
 def _arctan_odd(x):

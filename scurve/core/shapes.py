@@ -19,7 +19,7 @@ a :class:`Curve`:
 ``sigmoid`` model and the tests all iterate over :data:`REGISTRY`, so a new
 shape is one entry here.
 
-Every function is vectorized as in :mod:`scurve.special`: float32 stays
+Every function is vectorized as in :mod:`scurve.core.special`: float32 stays
 float32, integers become float64, a scalar gives a numpy scalar, NaN gives NaN,
 the limits at +/-inf are exact, and no floating-point warning is raised for any
 input. Measured errors are asserted in ``tests/test_accuracy_shapes.py``.
@@ -45,8 +45,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from scurve import special
-from scurve.special import as_float_array
+from scurve.core import special
+from scurve.core.special import as_float_array
 
 __all__ = ["REGISTRY", "Curve", "Shape", "get"]
 
@@ -70,7 +70,7 @@ def _scipy_special():
 
 
 def _evaluate(func: Callable[..., np.ndarray], x: ArrayLike, params) -> Result:
-    """Run a formula with the calling conventions of :mod:`scurve.special`.
+    """Run a formula with the calling conventions of :mod:`scurve.core.special`.
 
     Narrower floats are evaluated in float64 (an exact widening) and rounded
     once at the end, so float32 results are within about half a float32 ULP and
@@ -849,7 +849,7 @@ class Curve:
 
     Examples
     --------
-    >>> from scurve.shapes import REGISTRY
+    >>> from scurve.core.shapes import REGISTRY
     >>> tanh = REGISTRY["tanh"].odd
     >>> float(tanh.derivative(0.0)), float(tanh.antiderivative(0.0))
     (1.0, 0.0)

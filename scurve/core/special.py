@@ -1,7 +1,7 @@
 """Numerically stable primitives of the logistic family.
 
 Every exp, log, logit and softplus in scurve goes through this module or
-:mod:`scurve.shapes`. Each function here:
+:mod:`scurve.core.shapes`. Each function here:
 
 * is vectorized over numpy arrays (scalar in gives a numpy scalar out),
 * keeps float32 as float32 and promotes integers to float64,
@@ -324,7 +324,7 @@ def expit(x: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import expit
+    >>> from scurve.core.special import expit
     >>> float(expit(0.0))
     0.5
     >>> float(expit(-740.0)) > 0          # scipy.special.expit(-740.0) is 0.0
@@ -345,7 +345,7 @@ def log_expit(x: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import log_expit
+    >>> from scurve.core.special import log_expit
     >>> float(log_expit(-1000.0))
     -1000.0
     >>> float(log_expit(40.0))          # naive log(expit(40.)) gives 0.0
@@ -364,7 +364,7 @@ def log1m_expit(x: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import log1m_expit
+    >>> from scurve.core.special import log1m_expit
     >>> float(log1m_expit(50.0))
     -50.0
     """
@@ -383,7 +383,7 @@ def softplus(x: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import softplus
+    >>> from scurve.core.special import softplus
     >>> float(softplus(0.0)) == float(np.log(2.0))
     True
     >>> float(softplus(1000.0))        # naive log(1 + exp(1000.)) overflows
@@ -409,7 +409,7 @@ def softplus_inv(y: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import softplus, softplus_inv
+    >>> from scurve.core.special import softplus, softplus_inv
     >>> float(softplus_inv(softplus(-30.0)))
     -30.0
     """
@@ -429,7 +429,7 @@ def logit(p: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import logit, expit
+    >>> from scurve.core.special import logit, expit
     >>> float(logit(expit(-700.0)))
     -700.0
     """
@@ -447,7 +447,7 @@ def expit_prime(x: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import expit_prime
+    >>> from scurve.core.special import expit_prime
     >>> float(expit_prime(0.0))
     0.25
     >>> float(expit_prime(40.0)) > 0
@@ -470,7 +470,7 @@ def expit_prime2(x: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import expit_prime2
+    >>> from scurve.core.special import expit_prime2
     >>> float(expit_prime2(0.0))
     0.0
     >>> float(expit_prime2(-1.0)) > 0
@@ -493,7 +493,7 @@ def logcosh(x: ArrayLike) -> NDArray[np.floating] | np.floating:
 
     Examples
     --------
-    >>> from scurve.special import logcosh
+    >>> from scurve.core.special import logcosh
     >>> float(logcosh(1e-10))           # x**2 / 2
     5e-21
     >>> float(logcosh(1000.0)) == 1000.0 - float(np.log(2.0))
@@ -529,7 +529,7 @@ def binary_cross_entropy(
 
     Examples
     --------
-    >>> from scurve.special import binary_cross_entropy
+    >>> from scurve.core.special import binary_cross_entropy
     >>> float(binary_cross_entropy(800.0, 1.0))     # naive form: -log(1.0) = 0.0
     0.0
     >>> float(binary_cross_entropy(-800.0, 1.0))    # naive form: -log(0.0) = inf
@@ -643,7 +643,7 @@ def bass_cdf(
 
     Examples
     --------
-    >>> from scurve.special import bass_cdf
+    >>> from scurve.core.special import bass_cdf
     >>> t, p, q = 1e-10, 0.03, 0.38
     >>> naive = (1 - np.exp(-(p + q) * t)) / (1 + q / p * np.exp(-(p + q) * t))
     >>> round(float(naive) / 3e-12, 9)  # cancellation: wrong in the 7th digit
@@ -675,7 +675,7 @@ def bass_survival(
 
     Examples
     --------
-    >>> from scurve.special import bass_cdf, bass_survival
+    >>> from scurve.core.special import bass_cdf, bass_survival
     >>> float(1 - bass_cdf(200.0, 0.03, 0.38))  # rounds away
     0.0
     >>> s = float(bass_survival(200.0, 0.03, 0.38))
@@ -709,7 +709,7 @@ def bass_pdf(
 
     Examples
     --------
-    >>> from scurve.special import bass_pdf
+    >>> from scurve.core.special import bass_pdf
     >>> p, q = 0.03, 0.38
     >>> t_peak = math.log(q / p) / (p + q)
     >>> bool(np.isclose(bass_pdf(t_peak, p, q), (p + q) ** 2 / (4 * q)))
@@ -737,7 +737,7 @@ def bass_increment(
 
     Examples
     --------
-    >>> from scurve.special import bass_cdf, bass_increment
+    >>> from scurve.core.special import bass_cdf, bass_increment
     >>> float(bass_cdf(200.0, 0.03, 0.38) - bass_cdf(199.0, 0.03, 0.38))
     0.0
     >>> float(bass_increment(199.0, 200.0, 0.03, 0.38)) > 0
