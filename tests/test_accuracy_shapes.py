@@ -18,6 +18,12 @@ one is a bug in ``scurve/core/shapes.py``, not a reason to raise the budget:
   NUMERICS.md 1.4 with s = |L|/nu, L = -x;
 * gompertz: value 2 (1 + e^-x), derivative 2 (1 + |x| + e^-x) elementwise;
   antiderivative E1(e^-x), not elementary, 12 (1 + e^-x) (scipy's exp1).
+* cloglog: value 2, derivative and antiderivative 4, flat. Measured on
+  42,000 points of [-750, 750] (dense in [-40, 8]): 1.49, 1.92 and 1.58 ULP
+  (on this table's grid 1.28, 1.74 and 1.49). Its value -expm1(-w), w = e^x,
+  has condition number <= 1 in w; the derivative carries e^x as a
+  double-double (exp(x - exp(x)) measured 899 ULP); the antiderivative sums
+  the series of Ein for e^x <= 1, where scipy's exp1 is 12 ULP off.
 """
 
 from __future__ import annotations
@@ -95,10 +101,11 @@ def _budget(name, form, method, nu, x, ref):
         # against mpmath, hence 12 rather than the elementary budget of 4
         return 12 * (1 + w)
     if form == "unit" and method == "value":
-        if name in ("logistic", "tanh", "arctan", "gudermannian"):
+        if name in ("logistic", "tanh", "arctan", "gudermannian", "cloglog"):
             return 2.0
         return 4.0  # algebraic and the piecewise polynomials
-    # odd values, derivatives, antiderivatives, piecewise polynomials; the
+    # odd values, derivatives, antiderivatives, piecewise polynomials, the
+    # cloglog derivative and antiderivative (measured 1.92 and 1.58); the
     # unit arctan antiderivative included: x (1/2 + atan(x)/pi) and
     # log1p(x^2)/(2 pi) have the same sign for x < 0 and cancel by at most a
     # factor 1 + 1/pi for x > 0, so its condition number is below 2 and 4 ULP

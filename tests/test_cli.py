@@ -156,7 +156,7 @@ def test_curves_odd_form_marks_shapes_without_one() -> None:
     code, out, _ = run("curves", "--form", "odd")
     assert code == 0
     without = [name for name, s in shapes.REGISTRY.items() if s.odd is None]
-    assert without  # richards, gompertz
+    assert without  # richards, gompertz, cloglog
     for name in without:
         (row,) = [r for r in out.splitlines() if r.startswith(name + " ")]
         assert "(no such form)" in row

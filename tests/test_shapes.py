@@ -14,9 +14,11 @@ sibling form of the same shape.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import assume, example, given
@@ -777,3 +779,80 @@ def test_float32_is_float64_rounded_once(curve, data):
             want = np.asarray(method(x.astype(np.float64), **p)).astype(np.float32)
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+# ------------------------------------------------------------------ cloglog
+
+CLOGLOG = REGISTRY["cloglog"].unit
+GOMPERTZ = REGISTRY["gompertz"].unit
+
+
+@pytest.mark.parametrize("x", [-40.0, -100.0, -700.0, -745.0])
+def test_cloglog_left_tail_is_exp_x_without_cancellation(x):
+    """U(x) = 1 - exp(-e^x) = e^x (1 - e^x/2 + ...) is e^x to the ULP for
+    x <= -40, where the naive form is 0; so is U'(x) = exp(x - e^x)."""
+    e = math.exp(x)
+    assert 1 - math.exp(-e) == 0.0  # what -expm1(-exp(x)) avoids
+    for method in (CLOGLOG.value, CLOGLOG.derivative):
+        got = float(method(x))
+        assert abs(got - e) <= ulp(e), (method.__name__, got, e)
+
+
+@pytest.mark.parametrize("x", [-40.0, -100.0, -700.0, -745.0, -1e300])
+def test_cloglog_antiderivative_left_tail_is_exp_x(x):
+    """F(x) = Ein(e^x) = e^x - e^2x/4 + ... -> e^x for x -> -inf, where x and
+    E1(e^x) in x + gamma + E1(e^x) both grow like |x| and cancel."""
+    e = math.exp(x)
+    got = float(CLOGLOG.antiderivative(x))
+    assert abs(got - e) <= ulp(e), (got, e)
+
+
+@pytest.mark.parametrize("x", [-20.0, -15.0, -10.0])
+def test_cloglog_antiderivative_follows_its_series(x):
+    # Ein(w) = w - w^2/4 + w^3/18 - w^4/96 + ..., w = e^x <= 5e-5: the next
+    # term is below 1e-22 relative
+    w = math.exp(x)
+    series = w * (1 - w / 4 + w * w / 18 - w**3 / 96)
+    got = float(CLOGLOG.antiderivative(x))
+    assert abs(got - series) <= 2 * ulp(series), (got, series)
+
+
+def test_cloglog_is_the_gompertz_mirror():
+    """gompertz(x) = 1 - cloglog(-x), and gompertz'(x) = cloglog'(-x).
+
+    ``1 - cloglog(-x)`` is exact where cloglog(-x) >= 1/2 (Sterbenz) and
+    rounds by eps/2 elsewhere, so the values agree within a few eps; the
+    derivatives agree within gompertz's budget 2 (1 + |x| + e^-x) ULP
+    (tests/test_accuracy_shapes.py) plus cloglog's 4.
+    """
+    x = np.concatenate(
+        [np.linspace(-40, 40, 4001), [-745.0, -700.0, -0.0, 700.0, 745.0, 1e300]]
+    )
+    g = GOMPERTZ.value(x)
+    mirrored = 1 - CLOGLOG.value(-x)
+    bad = ~(np.abs(mirrored - g) <= 4 * EPS)
+    assert not bad.any(), report(bad, x=x, gompertz=g, mirrored=mirrored)
+    dg = GOMPERTZ.derivative(x)
+    dc = CLOGLOG.derivative(-x)
+    w = np.exp(np.minimum(-x, 700.0))
+    tol = (2 * (1 + np.abs(x) + w) + 4) * ulp(dg)
+    bad = ~(np.abs(dc - dg) <= tol)
+    assert not bad.any(), report(bad, x=x, gompertz=dg, mirrored=dc)
+
+
+@pytest.mark.parametrize(
+    "u",
+    [
+        *(1 - 2.0**-53, 1 - 2.0**-30, 1 - 1e-10, 0.99, 0.9),
+        *(0.6321205588285577, 0.632120558828557, 0.6321205588, 0.7, 0.5),
+        *(0.3, 1e-10, 1e-300, 5e-324),
+    ],
+)
+def test_cloglog_inverse_is_accurate_near_one_and_at_the_root(u):
+    """x = log(-log(1 - u)) within 3 ULP of x itself: near u = 1 through the
+    exact 1 - u, and near the root u = 1 - 1/e, where x is tiny, through
+    d = e (1 - u) - 1 formed exactly."""
+    with mpmath.workdps(60):
+        exact = float(mpmath.log(-mpmath.log1p(-mpmath.mpf(u))))
+    got = float(CLOGLOG.inverse(u))
+    assert abs(got - exact) <= 3 * ulp(exact), (got, exact)

@@ -32,10 +32,16 @@ References
    J. Exp. Bot. 10:290-300, 1959.
 .. [3] B. Gompertz, "On the nature of the function expressive of the law of
    human mortality", Phil. Trans. R. Soc. 115:513-583, 1825.
+.. [4] M. Abramowitz, I. A. Stegun, "Handbook of Mathematical Functions",
+   NBS, 1964, eq. 5.1.11 (the series of Ein).
+.. [5] T. J. Dekker, "A floating-point technique for extending the available
+   precision", Numer. Math. 18:224-242, 1971 (two-sum, double-doubles).
 """
 
 from __future__ import annotations
 
+import decimal
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -824,6 +830,161 @@ def _gompertz_antiderivative(x):
     )
 
 
+# The complementary log-log curve U(x) = 1 - exp(-e^x), the CDF of the Gumbel
+# minimum: the Weibull CDF in log time and the cloglog link of binomial GLMs.
+# The Gompertz unit above is its mirror, gompertz(x) = 1 - cloglog(-x).
+
+# Beyond x = 40, e^x > 2e17 and 1 - exp(-e^x) is 1 in float64.
+_CLOGLOG_SATURATED = 40.0
+# Beyond x = 6.625, U'(x) = exp(x - e^x) < e^-747 rounds to 0.
+_CLOGLOG_DERIVATIVE_ZERO = 6.625
+# E1(e^7) = E1(1097) underflows to 0: x + gamma is all of F beyond x = 7.
+_CLOGLOG_E1_ZERO = 7.0
+# e (hi, lo) as a double-double: the cloglog root is u = 1 - 1/e.
+_E_HI, _E_LO = 2.718281828459045, 1.4456468917292502e-16
+# e^x as a double-double on [0, 6.625]: x = n/32 + r, |r| <= 1/64, with
+# e^(n/32) from a table and e^r = 1 + r + r^2/2! + ... + r^8/8! (the next term
+# is below 1e-22)
+_EXP_STEPS = 32
+_EXP_TAYLOR = tuple(1 / math.factorial(k) for k in range(2, 9))
+# Ein(w) = sum_{k>=1} (-1)^(k+1) w^k / (k k!) [4], for w = e^x <= 1: 20 terms
+# leave 1/(21 * 21!) < 1e-21
+_EIN_SERIES = tuple((-1) ** (k + 1) / (k * math.factorial(k)) for k in range(1, 21))
+
+
+def _fast_two_sum(a, b):
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e == a + b`` exactly, for
+    ``|a| >= |b|`` (Dekker [5])."""
+    s = a + b
+    return s, b - (s - a)
+
+
+@functools.cache
+def _exp_steps_table() -> tuple[np.ndarray, np.ndarray]:
+    """:math:`e^{n/32}` for n = 0 ... 212 as double-doubles (hi, lo), from
+    50-digit decimal arithmetic (float(Decimal) rounds correctly)."""
+    context = decimal.Context(prec=50)
+    hi, lo = [], []
+    for n in range(int(_CLOGLOG_DERIVATIVE_ZERO * _EXP_STEPS) + 1):
+        exact = context.exp(context.divide(n, _EXP_STEPS))
+        hi.append(float(exact))
+        lo.append(float(context.subtract(exact, decimal.Decimal(hi[-1]))))
+    return np.array(hi), np.array(lo)
+
+
+def _exp_double_double(x):
+    """:math:`e^x` as (hi, lo) for 0 <= x <= 6.625, within about 1e-19 relative."""
+    hi_table, lo_table = _exp_steps_table()
+    n = np.rint(x * _EXP_STEPS)
+    r = x - n / _EXP_STEPS  # exact: |r| <= 1/64 is a multiple of ulp(x)
+    tail = np.zeros_like(r)
+    for c in reversed(_EXP_TAYLOR):
+        tail = tail * r + c
+    tail = tail * r * r  # e^r - 1 - r
+    one_r, one_r_err = _fast_two_sum(np.ones_like(r), r)
+    step = n.astype(np.intp)
+    t_hi, t_lo = hi_table[step], lo_table[step]
+    p, p_err = special.two_prod(t_hi, one_r)
+    return _fast_two_sum(p, p_err + t_hi * (one_r_err + tail) + t_lo * one_r)
+
+
+def _cloglog(x):
+    """The complementary log-log curve :math:`U(x) = 1 - e^{-e^x}`.
+
+    Notes
+    -----
+    Evaluated as ``-expm1(-exp(x))``, whose condition number in ``exp(x)`` is
+    at most 1; ``1 - exp(-exp(x))`` keeps half the digits at x = -18 and none
+    below x = -37. Measured against mpmath: 1.49 ULP in float64 on
+    [-750, 750] (42,000 points), 0.50 float32 ULP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scurve.core.shapes import REGISTRY
+    >>> float(1 - np.exp(-np.exp(-40.0)))  # naive: all digits lost
+    0.0
+    >>> float(REGISTRY["cloglog"].unit(-40.0)) == float(np.exp(-40.0))
+    True
+    """
+    return -np.expm1(-np.exp(np.minimum(x, _CLOGLOG_SATURATED)))
+
+
+def _cloglog_derivative(x):
+    """:math:`U'(x) = e^{x - e^x}`.
+
+    Notes
+    -----
+    For x <= 0 as ``w exp(-w)`` with ``w = exp(x) <= 1``, whose rounding moves
+    ``exp(-w)`` by at most eps/2. For x > 0, exp turns the absolute error of
+    its argument :math:`x - e^x` into a relative one: rounding ``exp(x)`` and
+    then ``x - exp(x)`` costs up to ulp(e^x) = 512 eps near x = 6.6 (measured
+    899 ULP for ``exp(x - exp(x))``), so :math:`e^x` and :math:`x - e^x` are
+    carried as double-doubles. Measured:
+    1.92 ULP in float64 on [-750, 750], 0.50 float32 ULP; exactly 0 in both
+    tails.
+    """
+    w = np.exp(np.minimum(x, 0))
+    left = w * np.exp(-w)
+    xr = np.where(x > 0, np.minimum(x, _CLOGLOG_DERIVATIVE_ZERO), 1.0)
+    w_hi, w_lo = _exp_double_double(xr)
+    t_hi, t_err = _fast_two_sum(-w_hi, xr)  # e^x > x
+    return np.where(x > 0, special.exp_dd(t_hi, t_err - w_lo), left)
+
+
+def _cloglog_inverse(u):
+    r""":math:`U^{-1}(u) = \log(-\log(1 - u))`; NaN outside [0, 1].
+
+    Notes
+    -----
+    ``log1p(-u)``, and for u > 1/2 ``log(1 - u)`` with ``1 - u`` exact
+    (Sterbenz), so that u near 1 keeps all its digits. Near the root
+    u = 1 - 1/e the outer log would turn the rounding of
+    :math:`L = -\log(1 - u) \approx 1` into an error unbounded relative to
+    x; there (1/2 <= u <= 0.8) x = ``log1p(L - 1)`` with
+    :math:`L - 1 = -\log(e (1 - u))` = ``-log1p(d)`` and
+    :math:`d = e (1 - u) - 1` formed exactly (e as a double-double, Sterbenz
+    for the subtraction). Measured against mpmath at 20,000 u (log-uniform
+    tails at 0 and 1, dense around the root): 2.19 ULP of x (0.57 units of the
+    conditioning ulp(x) + ulp(u)/U'(x)).
+    """
+    inside, v = _unit_domain(u)
+    with np.errstate(divide="ignore"):  # u = 0 and u = 1 map to -inf and inf
+        minus_log_1mu = -np.where(v > 0.5, np.log(1 - v), np.log1p(-v))
+        far = np.log(minus_log_1mu)
+    near = (v >= 0.5) & (v <= 0.8)
+    q = np.where(near, 1 - v, 0.5)
+    p, p_err = special.two_prod(q, np.full_like(q, _E_HI))
+    d = (p - 1) + (p_err + q * _E_LO)
+    return np.where(inside, np.where(near, np.log1p(-np.log1p(d)), far), np.nan)
+
+
+def _cloglog_antiderivative(x):
+    r""":math:`F(x) = \int_{-\infty}^x U = \operatorname{Ein}(e^x)
+    = x + \gamma + E_1(e^x)`, with F(-inf) = 0.
+
+    Notes
+    -----
+    For w = e^x <= 1, x and :math:`E_1(w)` both grow like |x| and
+    cancel, so the series of Ein [4] is summed (w times a polynomial: F = e^x
+    to the last bit in the left tail). For w > 1, :math:`E_1(w) + \gamma`
+    (``scipy.special.exp1``) adds to x without cancellation. The switch at
+    x = 0 is measured: the series is <= 1.6 ULP up to it but 2.0 at x = 0.25
+    and 10 at x = 1; ``exp1`` is up to 12 ULP off for w <= 1 (3.9 ULP in F
+    just below x = 0) and <= 1.34 ULP in F beyond. For x > 7, :math:`E_1(e^x)`
+    underflows to 0 and F = x + gamma. Measured: 1.58 ULP in float64 on
+    [-750, 750], 0.50 float32 ULP.
+    """
+    w = np.exp(np.minimum(x, _CLOGLOG_E1_ZERO))
+    small = w <= 1  # scipy's exp1 is 12 ULP off at w = 1 itself
+    ws = np.where(small, w, 0.0)
+    series = np.zeros_like(ws)
+    for c in reversed(_EIN_SERIES):
+        series = series * ws + c
+    e1 = _scipy_special().exp1(np.where(small, 1.0, w))
+    return np.where(small, ws * series, x + (e1 + _EULER_GAMMA))
+
+
 # ------------------------------------------------------------------ objects
 
 
@@ -1169,6 +1330,19 @@ _SHAPES = [
             _gompertz_derivative,
             _gompertz_inverse,
             _gompertz_antiderivative,
+        ),
+        native="unit",
+    ),
+    _shape(
+        "cloglog",
+        "Complementary log-log 1 - exp(-exp(x)): the Weibull and Gompertz-mirror"
+        " CDF, slow start, fast approach to the top",
+        (
+            "1 - exp(-exp(x))",
+            _cloglog,
+            _cloglog_derivative,
+            _cloglog_inverse,
+            _cloglog_antiderivative,
         ),
         native="unit",
     ),

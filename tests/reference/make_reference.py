@@ -341,6 +341,30 @@ def _gompertz_f(x):
     return mp.mpf(0) if t > _GOMPERTZ_CUT else mp.e1(t)
 
 
+# cloglog is the mirror of gompertz, 1 - gompertz(-x): the same cut in w = e^x.
+
+
+def _cloglog(x):
+    w = mp.exp(x)
+    return mp.mpf(1) if w > _GOMPERTZ_CUT else -mp.expm1(-w)
+
+
+def _cloglog_d(x):
+    w = mp.exp(x)
+    return mp.mpf(0) if w > _GOMPERTZ_CUT else mp.exp(x - w)
+
+
+def _cloglog_f(x):
+    # Ein(w) = x + gamma + E1(w): x and E1 cancel for w < 1, so there
+    # Ein(w) = w 2F2(1, 1; 2, 2; -w), summed by mpmath without cancellation
+    w = mp.exp(x)
+    if w > _GOMPERTZ_CUT:
+        return x + mp.euler
+    if w <= 1:
+        return w * mp.hyp2f2(1, 1, 2, 2, -w)
+    return x + mp.euler + mp.e1(w)
+
+
 def _unit_tanh(x):
     return _sigma(2 * x)
 
@@ -406,6 +430,9 @@ SHAPES_UNIT: dict[str, Callable] = {
     "gompertz.unit.value": _gompertz,
     "gompertz.unit.derivative": _gompertz_d,
     "gompertz.unit.antiderivative": _gompertz_f,
+    "cloglog.unit.value": _cloglog,
+    "cloglog.unit.derivative": _cloglog_d,
+    "cloglog.unit.antiderivative": _cloglog_f,
     "richards.unit.value": _richards,
     "richards.unit.derivative": _richards_d,
 }
