@@ -20,12 +20,17 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "SHAPES": ("scurve.core.shapes", "REGISTRY"),
     "MODELS": ("scurve.models", "REGISTRY"),
     "FitError": ("scurve.errors", "FitError"),
-    "FitResult": ("scurve.fitting", "FitResult"),
-    "GroupFits": ("scurve.fitting", "GroupFits"),
-    "compare": ("scurve.fitting", "compare"),
-    "f_test": ("scurve.fitting", "f_test"),
-    "fit": ("scurve.fitting", "fit"),
-    "growthcurver_summary": ("scurve.models.growth", "growthcurver_summary"),
+    "InputError": ("scurve.errors", "InputError"),
+    "FitOptions": ("scurve.fitters.options", "FitOptions"),
+    "FitResult": ("scurve.results.fit", "FitResult"),
+    "GroupFits": ("scurve.results.groups", "GroupFits"),
+    "ResultTable": ("scurve.results.table", "ResultTable"),
+    "compare": ("scurve.api", "compare"),
+    "f_test": ("scurve.api", "f_test"),
+    "fit": ("scurve.api", "fit"),
+    "load": ("scurve.api", "load"),
+    "forecast": ("scurve.analysis.diffusion", "forecast"),
+    "growthcurver_summary": ("scurve.analysis.growth", "growthcurver_summary"),
     "Curve": ("scurve.core.shapes", "Curve"),
     "Shape": ("scurve.core.shapes", "Shape"),
     "Waveshaper": ("scurve.audio", "Waveshaper"),
@@ -54,8 +59,11 @@ __all__ = [
     "SHAPES",
     "Curve",
     "FitError",
+    "FitOptions",
     "FitResult",
     "GroupFits",
+    "InputError",
+    "ResultTable",
     "Shape",
     "Waveshaper",
     "__version__",
@@ -67,7 +75,9 @@ __all__ = [
     "expit_prime2",
     "f_test",
     "fit",
+    "forecast",
     "growthcurver_summary",
+    "load",
     "log1m_expit",
     "log_expit",
     "logcosh",
@@ -95,6 +105,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from scurve.analysis.diffusion import forecast
+    from scurve.analysis.growth import growthcurver_summary
+    from scurve.api import compare, f_test, fit, load
     from scurve.core import shapes, special
     from scurve.core.shapes import REGISTRY as SHAPES
     from scurve.core.shapes import Curve, Shape
@@ -110,7 +123,9 @@ if TYPE_CHECKING:
         softplus,
         softplus_inv,
     )
-    from scurve.errors import FitError
-    from scurve.fitting import FitResult, GroupFits, compare, f_test, fit
+    from scurve.errors import FitError, InputError
+    from scurve.fitters.options import FitOptions
     from scurve.models import REGISTRY as MODELS
-    from scurve.models.growth import growthcurver_summary
+    from scurve.results.fit import FitResult
+    from scurve.results.groups import GroupFits
+    from scurve.results.table import ResultTable

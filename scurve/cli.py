@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scurve.core.shapes import Curve, Shape
-    from scurve.fitting import FitResult, GroupFits, SCurveModel
     from scurve.io import Selection
+    from scurve.models.base import SCurveModel
+    from scurve.results.fit import FitResult
+    from scurve.results.groups import GroupFits
 
 __all__ = ["main"]
 
@@ -599,8 +601,8 @@ def _check_output(path: str | Path, data: Path, force: bool) -> Path:
 @contextmanager
 def _reported(label: str) -> Iterator[None]:
     """Bad input (exit 2) and a curve that cannot be fitted (exit 1), one line."""
-    from scurve.fitting import FitError
-    from scurve.io import InputError as BadInput
+    from scurve.errors import FitError
+    from scurve.errors import InputError as BadInput
 
     try:
         yield
@@ -792,19 +794,8 @@ def _as_groups(result: FitResult | GroupFits) -> tuple[pd.DataFrame, dict[str, A
     A single fit is one group with the key ``()``: a one-row table without
     key columns and ``{"group": {}, ...}`` in JSON.
     """
-    import pandas as pd
-
-    from scurve.fitting import FitResult
-
-    if not isinstance(result, FitResult):
-        return result.table, result.to_dict()
-    entry = {k: v for k, v in result.to_dict().items() if k != "model"}
-    document = {
-        "model": result.model.label,
-        "shared": [],
-        "groups": [{"group": {}, **entry}],
-    }
-    return pd.DataFrame([result.row()]), document
+    table = result.result_table
+    return table.frame(), table.to_dict()
 
 
 def _cell_text(value: Any) -> str:
@@ -909,7 +900,7 @@ def _fit_report(document: dict[str, Any]) -> str:
 @contextmanager
 def _write_errors(path: str | Path) -> Iterator[None]:
     """A file that cannot be written: exit 1 (bad paths were checked first)."""
-    from scurve.io import InputError as BadInput
+    from scurve.errors import InputError as BadInput
 
     try:
         yield
@@ -1011,7 +1002,7 @@ def _draw_plots(
     Axes are labelled with the column names; in a directory, each curve is
     labelled with its group.
     """
-    from scurve.fitting import FitResult
+    from scurve.results.fit import FitResult
 
     if single is not None:
         with _plot_errors(single):
@@ -1030,13 +1021,13 @@ def _draw_plots(
         return
     if not per_group:
         return
-    results = {(): result} if isinstance(result, FitResult) else result.results
-    keys = [] if isinstance(result, FitResult) else result.keys
+    results = {(): result} if isinstance(result, FitResult) else result
+    keys = [] if isinstance(result, FitResult) else result.by
     written = 0
     directory = next(iter(per_group.values())).parent
     # Both are in the order of the groups in DATA.
     for (key, res), path in zip(results.items(), per_group.values(), strict=True):
-        if isinstance(res, Exception):
+        if not res.fitted:
             continue  # no curve; the failure is reported with the results
         with _plot_errors(path):
             from scurve import plotting
@@ -1055,7 +1046,7 @@ def _group_layout(fits: GroupFits, plate: bool) -> str:
     from scurve.plotting import well_position
 
     wells = plate and all(
-        len(key) == 1 and well_position(str(key[0])) is not None for key in fits.results
+        len(key) == 1 and well_position(str(key[0])) is not None for key in fits
     )
     return "plate" if wells else "grid"
 
@@ -1502,7 +1493,7 @@ def fit_(
         wide=wide,
         blank=blank_value,
         trials=trials,
-        positive_x=bool(getattr(model, "positive_x", False)),
+        positive_x=model.positive_x,
     )
     if covariates or model.name == "bass_generalized":
         model = _covariate_model(model, table, x, list(covariates), label, keys)
@@ -1544,11 +1535,11 @@ def fit_(
             frame, document = _summary(result, summary)
         report = None
     if ec_levels:
-        from scurve.models.dose import add_ec
+        from scurve.analysis import dose
 
-        frame = frame.copy()
         with _reported(label):
-            add_ec(result, ec_levels, frame, document, ci=ci)
+            with_ec = dose.ec_table(result, ec_levels, ci=ci)
+        frame, document = with_ec.frame(), with_ec.to_dict()
     if output is not None:
         _write_results(output, frame, document, inputs=[data], force=force)
     fmt = fmt or (None if output is not None else "table")
@@ -1579,7 +1570,7 @@ def _dose_model(
     from scurve.models import get_model
 
     option = "--log-dose" if log_dose else "--ec"
-    if "log_dose" not in getattr(model, "dose_options", ()):
+    if "log_dose" not in type(model).option_names:
         raise click.BadParameter(
             f"only for the dose-response models (hill, hill5), not {model.label}",
             param_hint=f"'{option}'",
@@ -1598,7 +1589,7 @@ def _check_trials(
     model: SCurveModel, weights: str | None, wide: bool, shared: list[str], ci: str
 ) -> None:
     """--trials: usage errors for what quantal fits do not take."""
-    if "log_dose" not in getattr(model, "dose_options", ()):
+    if not model.quantal:
         raise click.BadParameter(
             f"only for the dose-response models (hill, hill5), not {model.label}",
             param_hint="'--trials'",
@@ -1846,8 +1837,9 @@ def compare(
     import pandas as pd
 
     import scurve
-    from scurve.fitting import FitError, FitResult
-    from scurve.fitting import compare as compare_fits
+    from scurve.api import compare as compare_fits
+    from scurve.errors import FitError
+    from scurve.results.fit import FitResult
 
     label = _data_label(data)
     keys = _names(by)
@@ -1876,7 +1868,7 @@ def compare(
                 per_model[model.label] = {(): exc}
             else:
                 per_model[model.label] = (
-                    {(): result} if isinstance(result, FitResult) else result.results
+                    {(): result} if isinstance(result, FitResult) else dict(result)
                 )
     _echo_warnings(caught, selection.notes)
     rows, groups, failed = [], [], []
@@ -1885,7 +1877,7 @@ def compare(
         good = {
             m: r
             for m, r in fits.items()
-            if isinstance(r, FitResult) and r.status not in FAILED
+            if isinstance(r, FitResult) and r.status not in FAILED and r.fitted
         }
         ranked = compare_fits(good) if good else pd.DataFrame()
         entries = [
@@ -2052,7 +2044,7 @@ def predict(
     import numpy as np
     import pandas as pd
 
-    from scurve.fitting import curve_band
+    from scurve.inference.intervals import curve_band
 
     if bool(xs) == bool(ys):
         raise click.UsageError("give one of --x and --y")

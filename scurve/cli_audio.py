@@ -50,8 +50,8 @@ CURVE = RegistryChoice(_odd_curves, "curve", metavar="CURVE")
 @contextmanager
 def _audio_errors(label: str) -> Iterator[None]:
     """Input errors exit 2, unwritable output or failed fits exit 1, one line."""
-    from scurve.fitting import FitError
-    from scurve.io import InputError as BadInput
+    from scurve.errors import FitError
+    from scurve.errors import InputError as BadInput
 
     try:
         yield
@@ -399,7 +399,7 @@ def fit_shaper(
 
     from scurve import io
     from scurve.audio import files
-    from scurve.models.shaper import fit_device
+    from scurve.audio.device import fit_device
 
     label = f"{dry_path} -> {wet_path}"
     with _audio_errors(label):

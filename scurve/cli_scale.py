@@ -23,7 +23,7 @@ import click
 from scurve import cli
 
 if TYPE_CHECKING:
-    from scurve.fitting import SCurveModel
+    from scurve.models.base import SCurveModel
     from scurve.scale import Streamed
 
 #: Seconds to wait for a Dask scheduler before giving up.

@@ -39,7 +39,7 @@ from scurve.errors import InputError
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-    from numpy.typing import ArrayLike
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "InputError",
@@ -51,6 +51,7 @@ __all__ = [
     "read_table",
     "read_text",
     "select",
+    "split_groups",
     "subtract_blank",
     "weights_to_multipliers",
     "wide_to_long",
@@ -1096,3 +1097,75 @@ def write_table(
                 lineterminator="\n",
             )
     return path
+
+
+# ------------------------------------------------------------------ groups
+
+
+def split_groups(
+    frame: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]
+) -> dict[tuple, tuple[NDArray, ...]]:
+    """Group key tuple -> the group's `columns` as arrays, in order of first
+    appearance (``frame.groupby(keys, sort=False, dropna=False)``'s groups,
+    without building a frame per group: one stable sort and a split, so
+    that a screen of 10^5 groups is cut in well under a second). Where
+    each group's rows are already together, as screens write them, the
+    groups are those runs of rows, found by comparing neighbours, with no
+    grouping or sort at all."""
+    import numpy as np
+
+    if not len(frame):
+        return {}
+    runs = _runs(frame, keys)
+    if runs is not None:
+        names = _key_values(frame, keys, runs)
+        if len(set(names)) == len(names):  # no key comes back: runs are groups
+            return _cut(frame, columns, names, runs[1:], None)
+    codes = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    names = _key_values(frame, keys, order[np.concatenate([[0], cuts])])
+    return _cut(frame, columns, names, cuts, order)
+
+
+def _key_values(
+    frame: pd.DataFrame, keys: Sequence[str], rows: NDArray[np.intp]
+) -> list[tuple]:
+    """The keys of `rows` as tuples of Python values, column by column
+    (``tolist`` converts in C)."""
+    return list(zip(*(frame[k].iloc[rows].tolist() for k in keys), strict=True))
+
+
+def _cut(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    names: list[tuple],
+    cuts: NDArray[np.intp],
+    order: NDArray[np.intp] | None,
+) -> dict[tuple, tuple[NDArray, ...]]:
+    """Key -> its slices of `columns`, the rows in `order` (None: as they
+    are, copied) cut at `cuts` (np.split's views, at a fifth of its cost)."""
+    bounds = list(zip([0, *cuts.tolist()], [*cuts.tolist(), len(frame)], strict=True))
+    parts = []
+    for c in columns:
+        column = frame[c].to_numpy()
+        column = column.copy() if order is None else column[order]
+        parts.append([column[a:b] for a, b in bounds])
+    return dict(zip(names, zip(*parts, strict=True), strict=True))
+
+
+def _runs(frame: pd.DataFrame, keys: Sequence[str]) -> NDArray[np.intp] | None:
+    """The first row of each run of equal keys, where every key column
+    compares in bulk (numbers, dates, categories, Arrow strings: not Python
+    objects) and misses no value; else None."""
+    import numpy as np
+
+    change = np.zeros(len(frame), dtype=bool)
+    change[0] = True
+    for k in keys:
+        column = frame[k]
+        if column.dtype == object or column.isna().any():
+            return None
+        values = column.array
+        change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
+    return np.flatnonzero(change)

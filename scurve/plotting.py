@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
 
     from scurve.core.shapes import Curve
-    from scurve.fitting import FitResult, GroupFits, SharedGroup
+    from scurve.results.fit import FitResult
+    from scurve.results.groups import GroupFits
 
 __all__ = [
     "plot_fit",
@@ -256,11 +257,9 @@ def _check_choice(name: str, value: object, choices: tuple[object, ...]) -> None
         raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
 
 
-def _response(result: FitResult | SharedGroup) -> NDArray[np.float64]:
-    """The fitted y: a FitResult keeps it as ``data`` (lmfit's name), a
-    SharedGroup as ``y``."""
-    y = getattr(result, "data", None)
-    return np.asarray(result.y if y is None else y, dtype=np.float64)
+def _response(result: FitResult) -> NDArray[np.float64]:
+    """The fitted y (lmfit's ``data``)."""
+    return np.asarray(result.data, dtype=np.float64)
 
 
 def _replicate_means(
@@ -293,7 +292,7 @@ def _draw_points(
 
 def _draw_fit(
     ax: Axes,
-    result: FitResult | SharedGroup,
+    result: FitResult,
     *,
     band: Band | None,
     level: float | None,
@@ -337,7 +336,7 @@ def _draw_fit(
         fitted, lower, upper = result.band(grid, band, level)
     line_style = {"label": result.model.label if label is None else label}
     line_style.update({"zorder": 2, **(line_kw or {})})
-    status = getattr(result, "status", "ok")
+    status = result.status
     if status != "ok":
         line_style["label"] = f"{line_style['label']} ({status})"
     (curve,) = ax.plot(grid, fitted, **line_style)
@@ -408,12 +407,10 @@ def _note(text: str) -> Line2D:
     return Line2D([], [], linestyle="none", label=text)
 
 
-def _set_status_title(
-    ax: Axes, label: str, result: FitResult | SharedGroup, **title: Any
-) -> None:
+def _set_status_title(ax: Axes, label: str, result: FitResult, **title: Any) -> None:
     """Title `ax` with `label`; in red, with the status and why, unless the fit
     is ok."""
-    status = getattr(result, "status", "ok")
+    status = result.status
     if status != "ok":
         why = textwrap.fill(f"{status}: {result.message}", width=70)
         label, title["color"] = f"{label}\n{why}", "C3"
@@ -421,7 +418,7 @@ def _set_status_title(
 
 
 def plot_fit(
-    result: FitResult | SharedGroup,
+    result: FitResult,
     ax: Axes | Sequence[Axes] | None = None,
     *,
     band: Band | None = "confidence",
@@ -437,16 +434,16 @@ def plot_fit(
 
     Parameters
     ----------
-    result : FitResult or SharedGroup
+    result : FitResult
         A fit of :func:`scurve.fit`, or one group of a joint fit
-        (``fits[key]`` of a :class:`~scurve.fitting.GroupFits` with shared
+        (``fits[key]`` of a :class:`~scurve.results.groups.GroupFits` with shared
         parameters).
     ax : Axes, or a pair of Axes when `residuals` is true, optional
         Where to draw: the fit's axes, or ``(axes for the fit, axes for the
         residuals)``. Default: a new pyplot figure.
     band : {"confidence", "prediction", None}, optional
         The pointwise band shaded around the curve (see
-        :meth:`~scurve.fitting.FitResult.band`), or None for none. A fit
+        :meth:`~scurve.results.fit.FitResult.band`), or None for none. A fit
         without a covariance matrix (status ``singular``, or a fit that did
         not converge) has no band, and the legend says so. A band much wider
         than the data is cut one spread of data and curve beyond them, so
@@ -652,7 +649,7 @@ def plot_groups(
     ['strain=a', 'strain=b']
     """
     _check_choice("layout", layout, ("overlay", "grid", "plate"))
-    if not fits.results:
+    if not len(fits):
         raise ValueError("there are no groups to plot")
     if ncols is not None and ncols < 1:
         raise ValueError(f"ncols must be at least 1, not {ncols}")
@@ -667,7 +664,7 @@ def plot_groups(
     }
     shared = f", shared {', '.join(fits.shared)}" if fits.shared else ""
     title = f"{fits.model.label}{shared}"
-    groups = [(_group_name(fits.keys, key), res) for key, res in fits.results.items()]
+    groups = [(_group_name(fits.by, key), res) for key, res in fits.items()]
     if layout == "overlay":
         return _overlay(ax, groups, title, draw, line_kw)
     if layout == "plate":
@@ -698,7 +695,7 @@ def _plate(
     line_kw: dict[str, Any] | None,
 ) -> Figure:
     wells = {}
-    for key, res in fits.results.items():
+    for key, res in fits.items():
         name = ",".join(map(str, key))
         position = well_position(name) if len(key) == 1 else None
         if position is None:
@@ -724,11 +721,11 @@ def _plate(
             panel.set_axis_off()
             continue
         name, res = wells[row, col]
-        if isinstance(res, Exception):
+        if not res.fitted:
             panel.set_title(f"{name}: failed", color="C3", fontsize="x-small", pad=2)
             continue
         _draw_fit(panel, res, label=None, line_kw=line_kw, **draw)
-        bad = getattr(res, "status", "ok") != "ok"
+        bad = res.status != "ok"
         panel.set_title(
             f"{name}: {res.status}" if bad else name,
             color="C3" if bad else "black",
@@ -743,7 +740,7 @@ def _plate(
 
 def _overlay(
     ax: Axes | None,
-    groups: list[tuple[str, FitResult | SharedGroup | Exception]],
+    groups: list[tuple[str, FitResult]],
     title: str,
     draw: dict[str, Any],
     line_kw: dict[str, Any] | None,
@@ -752,8 +749,10 @@ def _overlay(
         _, ax = _pyplot().subplots(figsize=(8.0, 5.0), layout="constrained")
     handles: list[Artist] = []
     for i, (name, res) in enumerate(groups):
-        if isinstance(res, Exception):
-            handles.append(_note(textwrap.fill(f"{name}: failed, {res}", width=40)))
+        if not res.fitted:
+            handles.append(
+                _note(textwrap.fill(f"{name}: failed, {res.message}", width=40))
+            )
             continue
         drawn = _draw_fit(
             ax,
@@ -796,7 +795,7 @@ def _panels(
 
 
 def _grid(
-    groups: list[tuple[str, FitResult | SharedGroup | Exception]],
+    groups: list[tuple[str, FitResult]],
     ncols: int | None,
     title: str,
     draw: dict[str, Any],
@@ -815,12 +814,12 @@ def _grid(
         if i + ncols >= n:
             # the lowest panel of its column: its x tick labels are the column's
             panel.tick_params(labelbottom=True)
-        if isinstance(res, Exception):
+        if not res.fitted:
             panel.set_title(f"{name}: failed", color="C3", fontsize="medium")
             panel.text(
                 0.5,
                 0.5,
-                textwrap.fill(str(res), width=30),
+                textwrap.fill(res.message, width=30),
                 transform=panel.transAxes,
                 ha="center",
                 va="center",
@@ -863,7 +862,7 @@ def plot_forecast(
     ----------
     result : FitResult
         A fit of a model that forecasts (``bass``:
-        :meth:`~scurve.fitting.FitResult.forecast`).
+        :func:`scurve.forecast`).
     ax : Axes, optional
         Where to draw; default a new pyplot figure.
     levels : sequence of float
@@ -894,7 +893,9 @@ def plot_forecast(
     past = curves["cumulative" if cumulative else "per_period"]
     ax.plot(x[order], past, color="C0", label="fit")
     for i, level in enumerate(sorted(levels, reverse=True)):
-        table = result.forecast(periods, level=level)
+        from scurve.analysis.diffusion import forecast
+
+        table = forecast(result, periods, level=level)
         ax.fill_between(
             table["x"],
             table[f"{column}_lower"],

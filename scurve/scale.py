@@ -54,14 +54,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from scurve import io
-from scurve.io import InputError
+from scurve.errors import FitError, InputError
+from scurve.fitters.engine import fit_frame
+from scurve.fitters.options import FitOptions
+from scurve.inference.intervals import CI
+from scurve.models.base import SCurveModel
+from scurve.models.registry import get_model
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from numpy.typing import NDArray
-
-    from scurve.fitting import CI, SCurveModel
 
 __all__ = [
     "CHUNK_CURVES",
@@ -649,9 +652,6 @@ def fit_parquet(
     import gc
     import warnings as _warnings
 
-    from scurve.fitting import FitError, fit
-    from scurve.models import get_model
-
     label = name or os.fspath(source)
     keys = list(dict.fromkeys([by] if isinstance(by, str) else by))
     if not keys:
@@ -662,9 +662,13 @@ def fit_parquet(
     dataset = _dataset(source, label)
     selection = {
         "x": x, "y": y, "by": keys, "weights": weights, "nan": nan,
-        "weights_kind": weights_kind,
-        "positive_x": bool(getattr(the_model, "positive_x", False)),
+        "weights_kind": weights_kind, "positive_x": the_model.positive_x,
     }  # fmt: skip
+    options = FitOptions(
+        fix=dict(fix or {}), init=dict(init or {}), bounds=dict(bounds or {}),
+        ci=ci, level=level, workers=workers,
+    )  # fmt: skip
+    options.check(the_model)
     _check_columns(dataset.schema.names, label, **selection)
     path = _check_stream_output(output, [source], force)
     done = Streamed(output=path)
@@ -678,22 +682,8 @@ def fit_parquet(
             report = _chunk_progress(progress, done, len(chunk), size)
             with _warnings.catch_warnings(record=True) as caught:
                 _warnings.simplefilter("always")
-                fits = fit(
-                    chunk,
-                    the_model,
-                    x=x,
-                    y=y,
-                    by=keys,
-                    weights=weights,
-                    weights_kind=weights_kind,
-                    fix=fix,
-                    init=init,
-                    bounds=bounds,
-                    ci=ci,
-                    level=level,
-                    nan=nan,
-                    progress=report,
-                    workers=workers,
+                fits = fit_table(
+                    chunk, the_model, keys, selection, options, progress=report
                 )
             for record in caught:
                 text = str(record.message)
@@ -734,6 +724,25 @@ def fit_parquet(
     for note in done.notes:
         warnings.warn(note, stacklevel=2)
     return done
+
+
+def fit_table(
+    frame: pd.DataFrame,
+    model: SCurveModel,
+    keys: list[str],
+    selection: Mapping[str, Any],
+    options: FitOptions,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Any:
+    """Select the columns of a fit from a pandas table (:func:`scurve.io.
+    select` with `selection`: x, y, by, weights, weights_kind, nan,
+    positive_x) and fit every group: a chunk of a stream, a Dask partition.
+    Notes of dropped rows are warnings, as :func:`scurve.fit` gives them."""
+    chosen = io.select(frame, **selection)
+    for note in chosen.notes:
+        warnings.warn(note, stacklevel=2)
+    return fit_frame(model, chosen.frame, keys, options, progress=progress)
 
 
 # ------------------------------------------------------------------ Dask
@@ -793,11 +802,10 @@ def _fit_partition(
     keys: list[str],
     empty: pd.DataFrame,
     label: str | None,
-    options: dict[str, Any],
+    selection: dict[str, Any],
+    options: FitOptions,
 ) -> pd.DataFrame:
     """One partition's results table, in this process (``workers=1``)."""
-    from scurve.fitting import fit
-
     if not len(part):
         return empty
     part = part.copy(deep=False)
@@ -809,14 +817,18 @@ def _fit_partition(
         part.attrs["source"] = label
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # notes of dropped rows stay on workers
-        table = fit(part, model, by=keys, workers=1, **options).table
+        table = fit_table(part, model, keys, selection, options).table
     if not len(table):
         return empty
     return table.astype(empty.dtypes.to_dict())
 
 
 def _meta(
-    frame: pd.DataFrame, model: SCurveModel, keys: list[str], options: dict[str, Any]
+    frame: pd.DataFrame,
+    model: SCurveModel,
+    keys: list[str],
+    selection: dict[str, Any],
+    options: FitOptions,
 ) -> pd.DataFrame:
     """The results table's columns and types, from a fit of a one-row table.
 
@@ -825,15 +837,13 @@ def _meta(
     """
     import numpy as np
 
-    from scurve.fitting import fit
-
     sample = frame.head(1).copy()
     for column in sample.columns:
         if column not in keys:
             sample[column] = np.ones(1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = fit(sample, model, by=keys, workers=1, **options).table
+        table = fit_table(sample, model, keys, selection, options).table
     return table.iloc[:0].astype({k: frame[k].dtype for k in keys})
 
 
@@ -853,7 +863,6 @@ def fit_dask(
     level: float = 0.95,
     nan: Literal["drop", "error"] = "drop",
     name: str | None = None,
-    refused: Mapping[str, Any] | None = None,
     **model_options: Any,
 ) -> Any:
     """Fit every group of a Dask DataFrame on the workers; a lazy results table.
@@ -872,12 +881,9 @@ def fit_dask(
         Group key column(s); required.
     name : str, optional
         What to call the table in messages (e.g. its file).
-    refused : mapping, optional
-        Options of :func:`scurve.fit` not available here (``share``,
-        ``wide``, ``blank``, ``trials``, ``loss``) -> the value given; any
-        that is set is a :class:`~scurve.FitError`.
     model, x, y, weights, weights_kind, fix, init, bounds, ci, level, nan
-        As for :func:`scurve.fit`.
+        As for :func:`scurve.fit` (each partition is fitted in one process:
+        Dask runs them in parallel).
     **model_options
         As for :func:`scurve.fit`.
 
@@ -902,15 +908,7 @@ def fit_dask(
     """
     import pandas as pd
 
-    from scurve.fitting import FitError
-    from scurve.models import get_model
-
     _import_dask()
-    given = [option for option, value in (refused or {}).items() if value]
-    if given:
-        raise FitError(
-            f"{', '.join(given)}: not available when fitting a Dask DataFrame"
-        )
     keys = [by] if isinstance(by, str) else list(dict.fromkeys(by or ()))
     if not keys:
         raise FitError("a Dask DataFrame is fitted group by group: give by=")
@@ -926,13 +924,17 @@ def fit_dask(
         weights=weights,
         weights_kind=weights_kind,
     )
-    options = {
-        "x": x, "y": y, "weights": weights, "weights_kind": weights_kind,
-        "fix": fix, "init": init, "bounds": bounds, "ci": ci, "level": level,
-        "nan": nan,
+    options = FitOptions(
+        fix=dict(fix or {}), init=dict(init or {}), bounds=dict(bounds or {}),
+        ci=ci, level=level, workers=1,
+    )  # fmt: skip
+    options.check(the_model)
+    selection = {
+        "x": x, "y": y, "by": keys, "weights": weights, "weights_kind": weights_kind,
+        "nan": nan, "positive_x": the_model.positive_x,
     }  # fmt: skip
     frame = data[columns]
-    meta = _meta(frame._meta_nonempty, the_model, keys, options)
+    meta = _meta(frame._meta_nonempty, the_model, keys, selection, options)
     traced = frame.map_partitions(
         _with_origin, meta=frame._meta.assign(**{_ORIGIN: pd.Series(dtype="int64")})
     )
@@ -944,6 +946,7 @@ def fit_dask(
         empty=meta,
         meta=meta,
         label=label,
+        selection=selection,
         options=options,
         align_dataframes=False,
         enforce_metadata=False,

@@ -265,7 +265,7 @@ def test_demo_audio_is_what_the_script_makes() -> None:
 def test_demo_device_is_recovered() -> None:
     dry, rate = read_audio(DEMO)
     wet, _ = read_audio(ROOT / "data" / "demo_guitar_device.flac")
-    from scurve.models.shaper import fit_device
+    from scurve.audio.device import fit_device
 
     fit = fit_device(dry, wet, rate, curves=["arctan", "tanh", "algebraic"])
     assert fit.best == "arctan"

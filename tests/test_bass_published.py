@@ -57,7 +57,7 @@ from scipy import optimize
 
 import scurve
 from scurve.core.special import bass_cdf
-from scurve.fitting import fit_curve
+from scurve.fitters.engine import fit_curve
 from scurve.models.diffusion import BassModel
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -1,13 +1,14 @@
-"""The fast path (scurve.batch) against the lmfit path, curve by curve.
+"""The vectorized path (scurve.fitters.vectorized) against the lmfit path,
+curve by curve.
 
 Every comparison fits the same seeded synthetic groups twice through
-:func:`scurve.fitting.fit_groups`: on the fast path (the default) and one by
-one with lmfit (``fast=False``), and asserts the same table: columns, types,
-statuses, and numbers within what lmfit's own tolerances allow (its MINPACK
-run stops at a relative reduction of 1.5e-8 and differentiates with steps of
-1e-5, so its values carry errors of about 1e-4 standard errors and its
-standard errors about 1e-5 relative; the fast path's are smaller, checked
-against a tightly converged lmfit fit).
+:func:`scurve.fitters.engine.fit_groups`: on the vectorized path (the
+default) and one by one with lmfit (``engine="lmfit"``), and asserts the
+same table: columns, types, statuses, and numbers within what lmfit's own
+tolerances allow (its MINPACK run stops at a relative reduction of 1.5e-8
+and differentiates with steps of 1e-5, so its values carry errors of about
+1e-4 standard errors and its standard errors about 1e-5 relative; the fast
+path's are smaller, checked against a tightly converged lmfit fit).
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scurve import batch, fitting
 from scurve.core import stacked
-from scurve.fitting import FitError, FitResult, fit_groups, make_params
+from scurve.fitters import lm, vectorized
+from scurve.fitters.engine import fit_groups
+from scurve.fitters.options import FitOptions
+from scurve.inference import verdicts
+from scurve.inference.derived import Expressions
+from scurve.inference.likelihoods import likelihood_of
 from scurve.models import get_model
+from scurve.results.fit import FitResult
 
 T = np.linspace(0.0, 24.0, 25)
 DOSES = np.repeat(np.linspace(-3.0, 3.0, 8), 3)
@@ -79,7 +85,7 @@ def synthetic(
 
 def both(model: Any, groups: dict, **kws: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     fast = fit_groups(model, groups, ["curve"], **kws)
-    slow = fit_groups(model, groups, ["curve"], fast=False, **kws)
+    slow = fit_groups(model, groups, ["curve"], engine="lmfit", **kws)
     return fast.table, slow.table
 
 
@@ -221,15 +227,12 @@ def test_closer_to_the_optimum_than_lmfit() -> None:
     for i, (x, y, _) in enumerate(groups.values()):
         if fast["status"][i] != "ok":
             continue
-        tight = FitResult(
-            model,
-            make_params(model, x, y),
-            fcn_kws={"x": x},
-            ftol=1e-15,
-            xtol=1e-15,
-            epsfcn=1e-15,
+        tight = lmfit.Model(model.function).fit(
+            y,
+            FitOptions().params(model, x, y),
+            x=x,
+            fit_kws={"ftol": 1e-15, "xtol": 1e-15, "epsfcn": 1e-15},
         )
-        tight.fit(data=y)
         for p in model.curve_params:
             ref, se = tight.params[p].value, tight.params[p].stderr or 0.0
             assert abs(fast[p][i] - ref) <= 1e-3 * se + 1e-12, (p, i)
@@ -250,8 +253,8 @@ def plate() -> tuple[Any, dict, Any]:
 def test_results_are_fit_results_with_the_table_s_values(plate: tuple) -> None:
     model, groups, fits = plate
     table = fits.table.set_index("curve")
-    assert list(fits.results) == list(groups)
-    assert isinstance(fits["short"], FitError)
+    assert list(fits) == list(groups)
+    assert not fits["short"].fitted
     assert table.loc["short", "status"] == "failed"
     assert "3 points for 4 free parameters" in table.loc["short", "message"]
     for key in ["c0", "c5"]:
@@ -313,8 +316,8 @@ def test_slow_curves_go_on_in_a_pooled_second_pass(
     model = get_model("gompertz")
     groups = synthetic("gompertz", 7, seed=1)
     groups.pop(("c6",))  # the flat one: flagged on the fast path, see below
-    slow = fit_groups(model, groups, ["curve"], fast=False).table
-    monkeypatch.setattr(batch, "MAX_ITERATIONS", 2)
+    slow = fit_groups(model, groups, ["curve"], engine="lmfit").table
+    monkeypatch.setattr(vectorized, "MAX_ITERATIONS", 2)
     fast = fit_groups(model, groups, ["curve"]).table
     assert not fast["message"].str.contains("one by one").any()
     assert_same_table(fast, slow, model)
@@ -328,16 +331,16 @@ def test_curves_the_fast_path_cannot_finish_go_to_lmfit(
     model = get_model("gompertz")
     groups = synthetic("gompertz", 7, seed=1)
     groups.pop(("c6",))
-    slow = fit_groups(model, groups, ["curve"], fast=False).table
-    original = batch.levenberg_marquardt
+    slow = fit_groups(model, groups, ["curve"], engine="lmfit").table
+    original = vectorized.levenberg_marquardt
 
-    def stalls(*args: Any, **kws: Any) -> batch.LMSolution:
+    def stalls(*args: Any, **kws: Any) -> lm.LMSolution:
         solution = original(*args, **kws)
         solution.reason[:] = "stalled"
         solution.converged[:] = False
         return solution
 
-    monkeypatch.setattr(batch, "levenberg_marquardt", stalls)
+    monkeypatch.setattr(vectorized, "levenberg_marquardt", stalls)
     fits = fit_groups(model, groups, ["curve"])
     fast = fits.table
     note = "fitted one by one with lmfit (the fast path stalled)"
@@ -410,7 +413,7 @@ def test_bounds_transform_is_lmfit_s(value: float, width: float, kind: str) -> N
     hi = value + 0.5 * width + 1.0 if kind in ("upper", "both") else math.inf
     param = lmfit.Parameter("p", value=value, min=lo, max=hi)
     internal = param.setup_bounds()
-    bounds = batch._Bounds(np.array([[lo]]), np.array([[hi]]))
+    bounds = lm.Bounds(np.array([[lo]]), np.array([[hi]]))
     u = bounds.to_internal(np.array([[value]]))
     assert u[0, 0] == pytest.approx(internal, rel=1e-12, abs=1e-12)
     for trial in (internal, internal + 0.3, -1.7):
@@ -429,13 +432,13 @@ def test_levenberg_marquardt_reports_each_curve() -> None:
         r = np.exp(-k[:, :1] * t) - y[rows]
         return np.where(rows[:, None] == 1, np.nan, r)
 
-    sol = batch.levenberg_marquardt(residual, [[1.0], [1.0], [3.0]])
+    sol = lm.levenberg_marquardt(residual, [[1.0], [1.0], [3.0]])
     assert sol.reason.tolist() == ["converged", "non-finite", "converged"]
     assert sol.x[[0, 2], 0] == pytest.approx([0.5, 2.0], rel=1e-10)
     assert sol.converged.tolist() == [True, False, True]
     assert sol.rss[0] < 1e-20
     assert np.isnan(sol.jacobian[1]).all()
-    short = batch.levenberg_marquardt(residual, [[1.0], [1.0], [3.0]], max_iterations=1)
+    short = lm.levenberg_marquardt(residual, [[1.0], [1.0], [3.0]], max_iterations=1)
     assert short.reason.tolist() == ["iteration limit", "non-finite", "iteration limit"]
 
 
@@ -453,8 +456,8 @@ def test_the_jacobian_at_the_solution_is_lmfit_s_or_the_exact_one() -> None:
         return (-t * np.exp(-k[:, :1] * t))[:, :, None]
 
     start = [[1.0], [1.0]]
-    lmfit_s = batch.levenberg_marquardt(residual, start, jacobian=jacobian)
-    exact = batch.levenberg_marquardt(
+    lmfit_s = lm.levenberg_marquardt(residual, start, jacobian=jacobian)
+    exact = lm.levenberg_marquardt(
         residual, start, jacobian=jacobian, exact_at_solution=True
     )
     assert exact.converged.all()
@@ -508,10 +511,10 @@ def test_joint_evaluations_take_the_same_steps() -> None:
     start = np.hstack([cols[n] for n in names]) * rng.uniform(0.8, 1.2, (b, 4))
     start[0, 2] = np.nan
     options = {"ftol": 1e-12, "xtol": 1e-12, "exact_at_solution": True}
-    apart = batch.levenberg_marquardt(residual, start, jacobian=jacobian, **options)
+    apart = lm.levenberg_marquardt(residual, start, jacobian=jacobian, **options)
     evaluations_apart = sum(calls)
     calls.clear()
-    both = batch.levenberg_marquardt(
+    both = lm.levenberg_marquardt(
         residual, start, jacobian=jacobian, joint=joint, **options
     )
     assert both.reason.tolist() == apart.reason.tolist()
@@ -551,7 +554,7 @@ def test_replicates_merge_into_one_point_per_dose(
     w[1, : n // 2] = 0.0  # weight-0 points
     if ragged and n > 1:  # padding: weight 0 at the curve's first x
         x[2, n // 2 :], w[2, n // 2 :] = x[2, 0], 0.0
-    merged = batch._replicates(x, y, w)
+    merged = vectorized._replicates(x, y, w)
     distinct = max(np.unique(row).size for row in x)
     if merged is None:  # a curve with every x its own: nothing to gain
         assert distinct == n
@@ -581,8 +584,10 @@ def test_replicates_merge_into_one_point_per_dose(
     screen = np.tile(x[3], (b, 1))
     other = np.vstack([screen, x[3][::-1]])
     if (other[-1] != screen[0]).any():
-        alone = batch._replicates(screen, y, w)
-        mixed = batch._replicates(other, np.vstack([y, y[:1]]), np.vstack([w, w[:1]]))
+        alone = vectorized._replicates(screen, y, w)
+        mixed = vectorized._replicates(
+            other, np.vstack([y, y[:1]]), np.vstack([w, w[:1]])
+        )
         assert alone is not None
         assert mixed is not None
         for got, want in zip(alone, mixed, strict=True):
@@ -601,7 +606,7 @@ def test_merged_replicates_fit_as_every_point(
     name: str, options: dict, kws: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Doses in triplicate, some points missing, weights (some 0), zero
-    doses: the fast path fitting one point per dose (:func:`batch.
+    doses: the fast path fitting one point per dose (:func:`vectorized.
     _replicates`) gives the table of fitting every point, to rounding:
     the same statuses, values to 1e-9 and standard errors to 1e-6, on the
     derivative Hessian (hill), the bounded one (central differences) and
@@ -624,7 +629,7 @@ def test_merged_replicates_fit_as_every_point(
         w[0] = 0.0 if i % 7 == 0 else w[0]
         groups[(i,)] = (x, curve * (1 + 0.05 * rng.normal(size=x.size)), w)
     merged = fit_groups(model, groups, ["curve"], workers=1, **kws).table
-    monkeypatch.setattr(batch, "_replicates", lambda *args: None)
+    monkeypatch.setattr(vectorized, "_replicates", lambda *args: None)
     every = fit_groups(model, groups, ["curve"], workers=1, **kws).table
     assert merged["status"].tolist() == every["status"].tolist()
     ok = (every["status"] == "ok").to_numpy()
@@ -643,9 +648,7 @@ def test_derived_values_the_interpreter_refuses_are_nan_alone() -> None:
     found by halving the refused parts of the batch (a few dozen
     evaluations for 1,000 curves, not one per curve)."""
     model = get_model("hill")
-    expressions = batch._Expressions(
-        model, model.make_params(bottom=0, top=100, log_ec50=0, hill=1)
-    )
+    expressions = Expressions(model)
     n, refused = 1000, [3, 500, 998]
     log_ec50 = np.random.default_rng(0).uniform(-2, 2, n)
     log_ec50[refused] = 20_000.0
@@ -668,12 +671,16 @@ def test_models_with_their_own_likelihood_take_the_lmfit_path() -> None:
     squares (the default) is plain least squares, on the fast path; hill's
     Hessian covariance (drc's) is computed on the fast path
     (tests/test_batch_hill.py)."""
-    assert batch._least_squares(get_model("bass"))
-    assert not batch._least_squares(get_model("bass", estimator="ols"))
-    assert not batch._least_squares(get_model("bass", estimator="ml"))
-    assert not batch._least_squares(get_model("bass", prior={"p": (0.03, 0.01)}))
-    assert batch._least_squares(get_model("hill"))
-    assert batch._least_squares(get_model("logistic", log_y=True))
+
+    def vectorized_path(model: Any) -> bool:
+        return likelihood_of(model).vectorized(model)
+
+    assert vectorized_path(get_model("bass"))
+    assert not vectorized_path(get_model("bass", estimator="ols"))
+    assert not vectorized_path(get_model("bass", estimator="ml"))
+    assert not vectorized_path(get_model("bass", prior={"p": (0.03, 0.01)}))
+    assert vectorized_path(get_model("hill"))
+    assert vectorized_path(get_model("logistic", log_y=True))
 
 
 @pytest.mark.parametrize("adoptions", ["cumulative", "per-period"])
@@ -691,8 +698,7 @@ def test_bass_on_the_fast_path(adoptions: str) -> None:
         groups[(f"c{i}",)] = (t, sales * (1 + 0.03 * rng.normal(size=t.size)), None)
     fits = fit_groups(model, groups, ["product"])
     assert not fits.table["message"].str.contains("one by one").any()
-    assert isinstance(fits.results, batch.BatchResults)
-    slow = fit_groups(model, groups, ["product"], fast=False).table
+    slow = fit_groups(model, groups, ["product"], engine="lmfit").table
     fast = fits.table
     ok = (slow["status"] == "ok").to_numpy()
     assert ok.mean() > 0.9
@@ -720,7 +726,7 @@ def test_a_pool_of_processes_gives_the_same_table(
     class Counted(concurrent.futures.ProcessPoolExecutor):
         def __init__(self, *args: Any, **kws: Any) -> None:
             pools.append(args)
-            assert kws["initializer"] is batch._worker_heap
+            assert kws["initializer"] is vectorized._worker_heap
             super().__init__(*args, **kws)
 
     model = get_model("sigmoid")
@@ -744,15 +750,15 @@ def test_pool_workers_keep_their_heap() -> None:
     M_TOP_PAD), and does nothing elsewhere."""
     import platform
 
-    assert batch._worker_heap() is (platform.libc_ver()[0] == "glibc")
+    assert vectorized._worker_heap() is (platform.libc_ver()[0] == "glibc")
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_no_groups_give_the_table_s_columns_without_rows(fast: bool) -> None:
+@pytest.mark.parametrize("engine", ["vectorized", "lmfit"])
+def test_no_groups_give_the_table_s_columns_without_rows(engine: str) -> None:
     """Fitting no groups (an empty table, an empty chunk) gives the columns
     a fit of one group has, and no rows."""
     model = get_model("sigmoid")
-    empty = fit_groups(model, {}, ["plate", "well"], fast=fast).table
+    empty = fit_groups(model, {}, ["plate", "well"], engine=engine).table
     one = fit_groups(
         model, dict(list(synthetic("sigmoid", 2, seed=1).items())[:1]), ["curve"]
     ).table
@@ -765,20 +771,20 @@ def test_chunks_do_not_depend_on_the_workers() -> None:
     MIN_CHUNK, the last TAIL of more than 8 in halves: what a pool's workers
     share, whatever their number."""
     members = [(i,) for i in range(10_000)]
-    chunks = batch._chunks(members)
+    chunks = vectorized._chunks(members)
     assert [key for chunk in chunks for key in chunk] == members
-    assert max(map(len, chunks)) <= batch.CHUNK
+    assert max(map(len, chunks)) <= vectorized.CHUNK
     assert max(map(len, chunks)) - min(map(len, chunks)) <= 1  # 8 of 1250
-    assert len(batch._chunks(members[:3000])) == 6  # 500 each
-    assert batch._chunks(members[:300]) == [members[:300]]
+    assert len(vectorized._chunks(members[:3000])) == 6  # 500 each
+    assert vectorized._chunks(members[:300]) == [members[:300]]
     many = [(i,) for i in range(100_000)]
-    chunks = batch._chunks(many)
+    chunks = vectorized._chunks(many)
     assert [key for chunk in chunks for key in chunk] == many
-    whole = math.ceil(100_000 / batch.CHUNK)
-    assert len(chunks) == whole + batch.TAIL
+    whole = math.ceil(100_000 / vectorized.CHUNK)
+    assert len(chunks) == whole + vectorized.TAIL
     sizes = [len(chunk) for chunk in chunks]
-    assert max(sizes) <= batch.CHUNK
-    assert max(sizes[-2 * batch.TAIL :]) <= (max(sizes) + 1) // 2
+    assert max(sizes) <= vectorized.CHUNK
+    assert max(sizes[-2 * vectorized.TAIL :]) <= (max(sizes) + 1) // 2
 
 
 @pytest.mark.parametrize("p", [1, 2, 4, 5])
@@ -846,8 +852,8 @@ def test_covariances_of_a_large_stack_are_lmfit_s() -> None:
     jac[3, :, 1] = 0.0  # a parameter without effect: no covariance
     u = rng.normal(size=(n, p))
     rss = rng.uniform(1.0, 2.0, n)
-    bounds = batch._Bounds(np.full((n, p), -np.inf), np.full((n, p), np.inf))
-    _, covar, has = batch._covariance(jac, u, bounds, rss, np.full(n, 24))
+    bounds = lm.Bounds(np.full((n, p), -np.inf), np.full((n, p), np.inf))
+    _, covar, has = lm.jacobian_covariance(jac, u, bounds, rss, np.full(n, 24))
     assert has.tolist() == [k != 3 for k in range(n)]
     assert np.isnan(covar[3]).all()
     for k in (0, 1, 2, *range(4, n, 37)):
@@ -860,7 +866,7 @@ def test_covariances_of_a_large_stack_are_lmfit_s() -> None:
 
 
 def test_the_collinearity_verdict_is_the_eigenvalues_one() -> None:
-    """The fast path's not-identifiable test (:func:`batch._collinear`)
+    """The not-identifiable test (:func:`scurve.inference.verdicts.collinear`)
     skips the eigenvalues where a bound on the condition number already
     clears the curve: the verdicts are those of the eigenvalues themselves
     (scurve.fitting's test), on a stack with condition numbers on both sides
@@ -878,7 +884,7 @@ def test_the_collinearity_verdict_is_the_eigenvalues_one() -> None:
     covar[1, 2, 2] = np.nan
     has = np.ones(b, dtype=bool)
     has[2] = False
-    got = batch._collinear(covar, has)
+    got = verdicts.collinear(covar, has)
     sd = np.sqrt(np.abs(np.einsum("bjj->bj", covar)))
     want = np.zeros(b, dtype=bool)
     cond = np.full(b, np.nan)
@@ -890,7 +896,7 @@ def test_the_collinearity_verdict_is_the_eigenvalues_one() -> None:
             continue
         e = np.linalg.eigvalsh(covar[k] / np.outer(sd[k], sd[k]))
         cond[k] = e[-1] / e[0]
-        want[k] = e[0] <= 0 or cond[k] > fitting._MAX_CONDITION
+        want[k] = e[0] <= 0 or cond[k] > verdicts.MAX_CONDITION
     np.testing.assert_array_equal(got, want)
     assert 50 < want.sum() < b - 50  # both verdicts, often
     # on both sides of the limit, within a factor 10 of it

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scurve import batch, fitting
-from scurve.fitting import fit_groups
+from scurve.fitters.engine import fit_groups
+from scurve.inference import hessian
 from scurve.models import get_model
 
 DOSES = np.repeat(10.0 ** np.linspace(-3, 3, 8), 3)
@@ -35,7 +35,7 @@ def equivalence() -> tuple[pd.DataFrame, pd.DataFrame]:
     model = get_model("hill")
     groups = four_pl("hill", 400, seed=8)
     fast = fit_groups(model, groups, ["curve"]).table
-    slow = fit_groups(model, groups, ["curve"], fast=False).table
+    slow = fit_groups(model, groups, ["curve"], engine="lmfit").table
     return fast, slow
 
 
@@ -95,9 +95,9 @@ def test_hill5_takes_the_fast_path_with_the_lmfit_table() -> None:
     model = get_model("hill5")
     groups = four_pl("hill5", 40, seed=9)
     fits = fit_groups(model, groups, ["curve"])
-    assert isinstance(fits.results, batch.BatchResults)  # not the lmfit path
+    assert not fits.table["message"].str.contains("one by one").any()
     fast = fits.table
-    slow = fit_groups(model, groups, ["curve"], fast=False).table
+    slow = fit_groups(model, groups, ["curve"], engine="lmfit").table
     # the same verdicts, but where the fast path finds the sum of squares no
     # longer falling while the parameters move (a steep 5PL whose slope and
     # asymmetry trade off): not_converged, where lmfit stops somewhere on
@@ -147,17 +147,17 @@ def test_hessian_covariance_of_a_quadratic_is_exact() -> None:
     usable[0] = False  # kept as given
     s2 = rng.uniform(0.5, 2.0, b)
     steps = np.full((b, k), 0.05)
-    hess = fitting.numeric_hessian(rss, m + 0.1, steps)
+    hess = hessian.numeric_hessian(rss, m + 0.1, steps)
     hess[2] = np.diag([1.0, -1.0, 1.0])  # indefinite: kept as given
     hess[3, 0, 0] = np.nan  # not finite: kept
-    cov, used = fitting.hessian_covariance(hess, start, usable, s2)
+    cov, used = hessian.hessian_covariance(hess, start, usable, s2)
     kept = [0, 2, 3]
     assert used.tolist() == [k not in kept for k in range(b)]
     expected = s2[:, None, None] * np.linalg.inv(a)
     np.testing.assert_allclose(cov[used], expected[used], rtol=1e-6)
     np.testing.assert_array_equal(cov[kept], start[kept])
     # alone, as the lmfit path asks: the same
-    one, alone = fitting.hessian_covariance(hess[1:2], start[1:2], usable[1:2], s2[1:2])
+    one, alone = hessian.hessian_covariance(hess[1:2], start[1:2], usable[1:2], s2[1:2])
     assert alone.all()
     np.testing.assert_allclose(one[0], expected[1], rtol=1e-6)
 
@@ -229,10 +229,10 @@ def test_the_hessian_from_the_derivatives(name: str) -> None:
         d = model.partials(x, **{n: trial[:, k : k + 1] for k, n in enumerate(names)})
         return np.stack([w * d[n] for n in names], axis=-1)
 
-    columns = fitting.linear_columns(model, names)
+    columns = [i for i, n in enumerate(names) if n in model.linear_params]
     assert columns == [0, 1]
     steps = 1e-5 * (np.abs(values) + 0.1)
-    hess = fitting.derivative_hessian(
+    hess = hessian.derivative_hessian(
         jacobian, values, steps, residuals(values), columns
     )
     scale = np.sqrt(np.abs(np.einsum("bii->bi", hess)))
@@ -240,18 +240,18 @@ def test_the_hessian_from_the_derivatives(name: str) -> None:
     if name == "hill":
         exact = _closed_form_4pl_hessian(x, y, w, values)
         np.testing.assert_allclose(hess / scale, exact / scale, rtol=0, atol=1e-8)
-        coarse = fitting.numeric_hessian(rss, values, 1000 * steps)
+        coarse = hessian.numeric_hessian(rss, values, 1000 * steps)
         assert np.max(np.abs(coarse - exact) / scale) > 1e-6  # not a tautology
     else:
         # S's differences are at best 1e-5 off; the derivatives' converge
-        plain = fitting.numeric_hessian(rss, values, 100 * steps)
+        plain = hessian.numeric_hessian(rss, values, 100 * steps)
         np.testing.assert_allclose(hess / scale, plain / scale, rtol=0, atol=5e-5)
-        wider = fitting.derivative_hessian(
+        wider = hessian.derivative_hessian(
             jacobian, values, 10 * steps, residuals(values), columns
         )
         np.testing.assert_allclose(hess / scale, wider / scale, rtol=0, atol=1e-7)
     # the same with the Jacobian at the centre given
-    again = fitting.derivative_hessian(
+    again = hessian.derivative_hessian(
         jacobian, values, steps, residuals(values), columns, jacobian(values)
     )
     np.testing.assert_array_equal(again, hess)
@@ -286,7 +286,7 @@ def test_hill5_at_its_asymmetry_bound_is_finished_on_the_fast_path() -> None:
     bound = fast["message"].str.contains("asymmetry is at its upper bound")
     assert bound.sum() >= 3
     hit = [key for key, b in zip(groups, bound, strict=True) if b]
-    slow = fit_groups(model, {k: groups[k] for k in hit}, ["curve"], fast=False)
+    slow = fit_groups(model, {k: groups[k] for k in hit}, ["curve"], engine="lmfit")
     slow = slow.table.set_index("curve")
     fast = fast[bound].set_index("curve")
     assert (slow["status"] == "at_bound").all()
@@ -321,7 +321,7 @@ def test_hill5_parked_on_its_asymmetry_bound_is_finished_on_the_fast_path() -> N
             clean = model.function(x, **true)
             groups[(i,)] = (x, clean + 0.03 * np.abs(clean).mean() * noise, None)
     fast = fit_groups(model, groups, ["curve"]).table.set_index("curve")
-    slow = fit_groups(model, groups, ["curve"], fast=False).table.set_index("curve")
+    slow = fit_groups(model, groups, ["curve"], engine="lmfit").table.set_index("curve")
     assert not fast["message"].str.contains("one by one").any()
     assert (fast["status"] == "at_bound").all()
     assert (slow["status"] == "at_bound").all()
@@ -332,8 +332,8 @@ def test_hill5_parked_on_its_asymmetry_bound_is_finished_on_the_fast_path() -> N
         assert (gap <= 1e-4 * np.maximum(np.abs(slow[p]), 1.0)).all(), p
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_a_bound_far_from_the_solution_leaves_the_standard_errors(fast: bool) -> None:
+@pytest.mark.parametrize("engine", ["vectorized", "lmfit"])
+def test_a_bound_far_from_the_solution_leaves_the_standard_errors(engine: str) -> None:
     """drc's Hessian is taken from the derivatives unless a parameter lies
     within a step (1e-3 standard errors) of a bound: a bound far from every
     curve's solution (the slope within [-100, 100]) changes no standard
@@ -344,14 +344,14 @@ def test_a_bound_far_from_the_solution_leaves_the_standard_errors(fast: bool) ->
     model = get_model("hill")
     rng = np.random.default_rng(4)
     groups = {}
-    for i in range(60 if fast else 20):
+    for i in range(60 if engine == "vectorized" else 20):
         true = {"bottom": rng.uniform(0, 10), "top": rng.uniform(90, 110)}
         true |= {"log_ec50": rng.uniform(1.5, 2.5), "hill": rng.uniform(0.5, 2)}
         y = model.function(DOSES, **true) + rng.normal(0, 5, DOSES.size)
         groups[(f"c{i}",)] = (DOSES, y, None)
-    free = fit_groups(model, groups, ["curve"], fast=fast).table
+    free = fit_groups(model, groups, ["curve"], engine=engine).table
     bounded = fit_groups(
-        model, groups, ["curve"], fast=fast, bounds={"hill": (-100.0, 100.0)}
+        model, groups, ["curve"], engine=engine, bounds={"hill": (-100.0, 100.0)}
     ).table
     ok = (free["status"] == "ok") & (bounded["status"] == "ok")
     assert ok.sum() >= 0.9 * len(groups)

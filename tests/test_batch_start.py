@@ -1,10 +1,11 @@
-"""The vectorized self-starts (``guess_many``) of the batch fast path.
+"""The vectorized self-starts (``start``) and data checks (``check_data``).
 
-Each model's ``guess_many`` must give the per-curve ``guess``'s starting
-values (to 1e-9 relative) on seeded synthetic curves, ragged ones and ones
-the per-curve start refuses included; the fast path then applies the user's
-fixed values, starting values and bounds as :func:`scurve.fitting.make_params`
-does, curve by curve.
+A model's ``start`` of a stack must give each curve the start it has alone
+(``guess``, a stack of one: to 1e-9 relative), on seeded synthetic curves,
+ragged ones and ones the model refuses included, and ``check_data`` of a
+stack must refuse exactly the curves it refuses alone; the vectorized path
+then applies the user's fixed values, starting values and bounds as
+:meth:`scurve.FitOptions.params` does, curve by curve.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scurve import batch, fitting
 from scurve.core import stacked
-from scurve.fitting import FitError, fit_groups
+from scurve.errors import FitError
+from scurve.fitters import vectorized
+from scurve.fitters.engine import fit_groups
+from scurve.fitters.options import FitOptions
+from scurve.inference import checks
+from scurve.inference.likelihoods import LeastSquares
 from scurve.models import diffusion, get_model
 
 DOSE_LAYOUTS = (
@@ -130,25 +135,31 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "opts"), CASES)
-def test_guess_many_equals_the_per_curve_guess(name: str, opts: dict) -> None:
+def test_the_start_of_a_stack_is_each_curve_s(name: str, opts: dict) -> None:
     model = get_model(name, **opts)
     data = curves(name, 120, seed=7, **opts)
     x2, y2, mask = stack(data)
     with np.errstate(all="ignore"):
-        many = model.guess_many(y2, x2, mask)
+        many = model.start(y2, x2, mask)
+        refusals = model.check_data(x2, y2, mask)
     assert set(many) == set(model.curve_params)
     compared = refused = 0
     for k, (x, y) in enumerate(data):
-        if np.ptp(y) == 0:  # refused before any guess (y is constant)
+        if np.ptp(y) == 0:  # refused before any start (y is constant)
             continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 one = model.guess(y, x)
-        except FitError:  # refused one by one: NaN in the stack
-            assert all(np.isnan(v[k]) for v in many.values()), k
+        except FitError as exc:  # refused alone, and in the stack
+            message = str(exc)
+        else:
+            message = ""
+        if message:
+            assert refusals[k] == message, k
             refused += 1
             continue
+        assert refusals[k] == "", k
         for p, values in many.items():
             assert values[k] == pytest.approx(one[p].value, rel=1e-9, abs=1e-300), (
                 k,
@@ -193,16 +204,22 @@ def test_bass_periods_of_a_stack_are_those_of_each_curve() -> None:
     assert [float(v) for v in spacings] == [diffusion._spacing(x) for x in rows]
 
 
-def test_bass_with_a_prior_or_another_estimator_is_started_one_by_one() -> None:
+def test_bass_estimators_start_as_nls_and_a_prior_at_its_mean() -> None:
+    """Bass's OLS and ML start where nls does (Bass's regression); with a
+    prior, p starts at the prior's mean."""
     data = curves("bass", 20, seed=2, adoptions="per-period")
     x2, y2, mask = stack(data)
-    for model in (
-        get_model("bass", adoptions="per-period", prior={"p": (0.01, 0.005)}),
-        get_model("bass", adoptions="per-period", estimator="ols"),
-    ):
-        many = model.guess_many(y2, x2, mask)
-        assert set(many) == set(model.curve_params)
-        assert all(np.isnan(values).all() for values in many.values())
+    nls = get_model("bass", adoptions="per-period").start(y2, x2, mask)
+    for estimator in ("ols", "ml"):
+        other = get_model("bass", adoptions="per-period", estimator=estimator)
+        many = other.start(y2, x2, mask)
+        for p, values in nls.items():
+            np.testing.assert_array_equal(many[p], values)
+    prior = get_model("bass", adoptions="per-period", prior={"p": (0.01, 0.005)})
+    many = prior.start(y2, x2, mask)
+    found = np.isfinite(nls["m"])
+    assert found.sum() >= 10
+    assert (many["p"][found] == 0.01).all()
 
 
 def test_masked_line_is_polyfit() -> None:
@@ -232,64 +249,69 @@ def test_starts_apply_fix_init_and_bounds_as_make_params(name: str, kws: dict) -
     model = get_model(name)
     data = curves(name, 60, seed=11)
     groups = {(f"c{k}",): (x, y, None) for k, (x, y) in enumerate(data)}
-    first = next(
-        prepare(model, x, y, kws)[3]
-        for x, y, _ in groups.values()
-        if not _refused(model, x, y, kws)
-    )
-    fast, stack = batch._start_many(
-        model,
-        list(groups),
-        groups,
-        first,
-        kws.get("fix"),
-        kws.get("init"),
-        model.make_params(),
-    )
-    assert len(fast) >= 20
+    options = FitOptions(**kws)
+    names = model.curve_params
+    params = model.make_params()
+    options.apply(params)
+    varied = np.array([i for i, n in enumerate(names) if params[n].vary])
+    solver = vectorized._Solver(model, LeastSquares(), options, varied)
+    points = {key: (x, y, None) for key, (x, y, _) in groups.items()}
+    part = vectorized._Part(solver, points, options)
+    part.start(list(groups))
+    started = part.curves
+    assert len(started) >= 20
     # the arrays the fit takes: those of the curves kept, in their order
-    own = batch._stack(list(fast.values()))
+    keys, arrays = part.stacked
+    assert keys == list(started)
+    own = vectorized._stack(list(started.values()))
     for name in ("x", "y", "w", "mask", "start", "lower", "upper"):
-        np.testing.assert_array_equal(getattr(stack, name), getattr(own, name))
-    for key, curve in fast.items():
+        np.testing.assert_array_equal(getattr(arrays, name), getattr(own, name))
+    for key, curve in started.items():
         x, y, _ = groups[key]
-        one = batch._Curve.of(model, prepare(model, x, y, kws))
-        np.testing.assert_allclose(curve.start, one.start, rtol=1e-9, atol=1e-300)
-        np.testing.assert_array_equal(curve.lower, one.lower)
-        np.testing.assert_array_equal(curve.upper, one.upper)
-        assert curve.vary == one.vary
+        one = options.params(model, x, y)
+        np.testing.assert_allclose(
+            curve.start, [one[n].value for n in names], rtol=1e-9, atol=1e-300
+        )
+        np.testing.assert_array_equal(curve.lower, [one[n].min for n in names])
+        np.testing.assert_array_equal(curve.upper, [one[n].max for n in names])
     # every curve left out is one the per-curve start refuses, or whose start
-    # is not finite
-    for key in set(groups) - set(fast):
+    # is not finite, and says why
+    for key in set(groups) - set(started):
         x, y, _ = groups[key]
-        assert _refused(model, x, y, kws)
+        assert key in part.refused
+        assert _refused(model, x, y, options)
 
 
-def prepare(model: object, x: np.ndarray, y: np.ndarray, kws: dict) -> tuple:
-    options = (kws.get("fix"), kws.get("init"), kws.get("bounds"))
-    return batch._prepare(model, x, y, None, *options)
-
-
-def _refused(model: object, x: np.ndarray, y: np.ndarray, kws: dict) -> bool:
+def _refused(model: object, x: np.ndarray, y: np.ndarray, options: FitOptions) -> bool:
+    mask = np.ones((1, x.size), dtype=bool)
+    nvarys = sum(p not in options.fix for p in model.curve_params)
+    if checks.refusals(model, x[None], y[None], mask, nvarys)[0]:
+        return True
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            params = prepare(model, x, y, kws)[3]
+            params = options.params(model, x, y)
     except FitError:
         return True
     return not all(np.isfinite(params[p].value) for p in model.curve_params)
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "hill", "bass"])
-def test_the_fast_path_table_does_not_depend_on_the_vectorized_start(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_table_of_a_stack_is_each_curve_s(name: str) -> None:
+    """Curves fitted together in one stack (padded, ragged, merged
+    replicates) and each alone: the same statuses and numbers, to the
+    solver's precision (a flat direction moves by about 1e-6 relative)."""
     model = get_model(name)
     data = curves(name, 40, seed=5)
     groups = {(f"c{k}",): (x, y, None) for k, (x, y) in enumerate(data)}
     many = fit_groups(model, groups, ["curve"]).table
-    monkeypatch.delattr(type(model), "guess_many")
-    one = fit_groups(model, groups, ["curve"]).table
+    one = pd.concat(
+        [
+            fit_groups(model, {key: group}, ["curve"]).table
+            for key, group in groups.items()
+        ],
+        ignore_index=True,
+    )
     assert list(many["status"]) == list(one["status"])
 
     # the same messages, but for the number of evaluations it took
@@ -297,8 +319,6 @@ def test_the_fast_path_table_does_not_depend_on_the_vectorized_start(
         return list(table["message"].str.replace(r"\d+ evaluations", "", regex=True))
 
     assert words(many) == words(one)
-    # converged fits agree to the solver's precision (a flat direction moves
-    # by about 1e-6 relative with a start that differs in the 14th digit)
     good = (many["status"] == "ok").to_numpy()
     assert good.sum() >= 15
     numeric = many.select_dtypes("number").columns
@@ -325,21 +345,20 @@ def test_the_fast_path_table_does_not_depend_on_the_vectorized_start(
     ids=lambda odd: "plain" if odd is None else odd[0],
 )
 def test_screens_are_checked_as_each_group_is(odd: tuple | None) -> None:
-    """The all-at-once check of a screen (:func:`batch._clean_many`) keeps
+    """The all-at-once check of a screen (:func:`checks.clean_many`) keeps
     exactly the groups, and the data, that the per-group check keeps."""
     rng = np.random.default_rng(5)
     groups = {(i,): (np.linspace(0, 1, 6), rng.normal(size=6), None) for i in range(5)}
     if odd is not None:
         groups[(2,)] = odd[1]
-    kept = batch._clean_many(groups, list(groups))
+    kept, _ = checks.clean_many(groups, list(groups))
     expected = {}
     for key, group in groups.items():
         try:
-            x, y, w = fitting._clean_data(*group)
+            x, y, w = checks.clean(*group)
         except FitError:
             continue
-        if y.size:
-            expected[key] = (x, y, w)
+        expected[key] = (x, y, w)
     assert list(kept) == list(expected)
     for key, (x, y, w) in expected.items():
         got = kept[key]

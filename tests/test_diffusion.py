@@ -12,7 +12,8 @@ import pytest
 from scipy import optimize
 from scipy.integrate import solve_ivp
 
-from scurve.fitting import FitError, fit_curve
+from scurve.errors import FitError
+from scurve.fitters.engine import fit_curve
 from scurve.models import get_model
 from scurve.models.diffusion import (
     BassModel,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import scurve
 from scurve.cli import main
-from scurve.fitting import fit_curve
+from scurve.fitters.engine import fit_curve
 from scurve.models import get_model
 from scurve.models.diffusion import BassGeneralizedModel, BassModel
 
@@ -143,7 +143,7 @@ def test_forecast_matches_predict_with_prediction_intervals(sales_csv, tmp_path)
     assert code == 0
     points = json.loads(out)["points"]
     result = scurve.fit(sales_csv, "bass", x="year", y="sales", adoptions="per-period")
-    table = result.forecast(3)
+    table = scurve.forecast(result, 3)
     np.testing.assert_allclose(table["x"], [1962, 1963, 1964])
     np.testing.assert_allclose([p["y"] for p in points], table["adoptions"], rtol=1e-6)
     np.testing.assert_allclose(
@@ -162,7 +162,7 @@ def test_forecast_table_properties():
     d = pd.read_csv(DURABLES)
     d = d[d["product"] == "color televisions"]
     result = fit_curve(BassModel(adoptions="per-period"), d["year"], d["sales"])
-    table = result.forecast(6, level=0.9)
+    table = scurve.forecast(result, 6, level=0.9)
     assert list(table.columns) == [
         "x", "adoptions", "adoptions_lower", "adoptions_upper",
         "cumulative", "cumulative_lower", "cumulative_upper",
@@ -175,13 +175,13 @@ def test_forecast_table_properties():
         np.diff(table["cumulative"]), table["adoptions"][1:], rtol=1e-9
     )
     assert table["cumulative"].iloc[-1] < result.params["m"].value
-    wider = result.forecast(6, level=0.99)
+    wider = scurve.forecast(result, 6, level=0.99)
     assert np.all(wider["adoptions_upper"] > table["adoptions_upper"])
     with pytest.raises(ValueError, match="positive integer"):
-        result.forecast(0)
+        scurve.forecast(result, 0)
     other = fit_curve(get_model("logistic"), np.arange(10.0), np.arange(10.0) ** 2)
     with pytest.raises(TypeError, match="does not forecast"):
-        other.forecast(3)
+        scurve.forecast(other, 3)
 
 
 def test_prediction_interval_coverage_one_step_ahead():
@@ -199,7 +199,7 @@ def test_prediction_interval_coverage_one_step_ahead():
         )
         sales = truth * (1 + 0.06 * rng.normal(size=t.size))
         fit = fit_curve(BassModel(adoptions="per-period"), t[:-1], sales[:-1])
-        row = fit.forecast(1, level=0.9).iloc[0]
+        row = scurve.forecast(fit, 1, level=0.9).iloc[0]
         hits += row["adoptions_lower"] <= sales[-1] <= row["adoptions_upper"]
     assert 0.75 <= hits / runs <= 1.0, hits / runs
 

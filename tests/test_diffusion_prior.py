@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from scipy import optimize
 
 from scurve.cli import main
-from scurve.fitting import fit_curve
+from scurve.fitters.engine import fit_curve
 from scurve.models import get_model
 from scurve.models.diffusion import BassModel, bass_increment, parse_prior
 
@@ -115,7 +115,8 @@ def test_priors_round_trip_through_options_and_are_checked():
     again = get_model("bass", **model.options)
     assert again.prior == model.prior == {"p": (0.012, 0.004), "q": (0.38, 0.1)}
     assert "p~N(0.012, 0.004)" in again.label
-    assert not again.fast_path  # the batch engine's plain least squares would drop them
+    # the vectorized path's plain least squares would drop them
+    assert again.penalized
     for prior, message in [
         ({"launch": (1.0, 1.0)}, "no parameter 'launch'"),
         ({"p": (0.01, 0.0)}, "sd > 0"),

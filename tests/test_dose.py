@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 import scurve
-from scurve.fitting import FitError, fit_curve, fit_groups
-from scurve.models import dose, get_model
+from scurve.analysis import dose
+from scurve.errors import FitError
+from scurve.fitters.engine import fit_curve, fit_groups
+from scurve.models import get_model
 
 FAMILIES = {
     "rising": {"bottom": 2.0, "top": 10.0, "log_ec50": 0.5, "hill": 1.5},

@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 import scurve
+from scurve.analysis import dose
 from scurve.cli import main
+from scurve.inference.likelihoods import Binomial
 from scurve.io import InputError
-from scurve.models import dose
 
 ROOT = Path(__file__).resolve().parents[1]
 RYEGRASS = ROOT / "data" / "ryegrass.csv"
@@ -188,7 +189,7 @@ def test_quantal_api_with_arrays_and_a_table():
     g = data[data["type"] == 2]
     single = scurve.fit(g, "hill", x="conc", y="dead", trials="total")
     arrays = scurve.fit(x=g["conc"], y=g["dead"], trials=g["total"], model="hill")
-    assert isinstance(single, dose.QuantalResult)
+    assert isinstance(single.likelihood, Binomial)
     assert single.params["ec50"].value == pytest.approx(
         arrays.params["ec50"].value, rel=1e-12
     )

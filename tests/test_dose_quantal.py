@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scurve.fitting import FitError
-from scurve.models import dose
+from scurve.analysis import dose
+from scurve.errors import FitError
+from scurve.models.dose import HillModel
 
 SELENIUM = pd.read_csv("data/selenium.csv")
 EARTHWORMS = pd.read_csv("data/earthworms.csv")
@@ -86,7 +87,7 @@ def test_seeded_recovery():
     rng = np.random.default_rng(11)
     x = np.repeat(np.geomspace(1, 1000, 7), 3)
     truth = {"bottom": 0.05, "top": 1.0, "log_ec50": 1.7, "hill": 1.8}
-    p = dose.HillModel().function(x, **truth)
+    p = HillModel().function(x, **truth)
     n = np.full(x.size, 40.0)
     k = rng.binomial(40, p).astype(float)
     result = dose.fit_quantal(x, k, n, fix={"top": 1.0})

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import scurve
-from scurve.models import dose
+from scurve.analysis import dose
 
 DATA = "data/ryegrass.csv"
 

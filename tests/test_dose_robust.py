@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 import scurve
 from scurve.cli import main
-from scurve.fitting import FitError
+from scurve.errors import FitError
+from scurve.inference.likelihoods import OUTLIER, Robust
 from scurve.models import get_model
-from scurve.robust import OUTLIER, RobustResult, check_loss
 
 TRUTH = {"bottom": 1.0, "top": 9.0, "log_ec50": 0.5, "hill": 1.2}
 DOSES = np.repeat([0, 0.3, 1, 3, 10, 30, 100], 3).astype(float)
@@ -35,7 +35,7 @@ def contaminated(seed: int = 1) -> np.ndarray:
 def test_robust_loss_recovers_the_curve_and_flags_the_outliers(loss):
     y = contaminated()
     result = scurve.fit(x=DOSES, y=y, model="hill", loss=loss)
-    assert isinstance(result, RobustResult)
+    assert isinstance(result.likelihood, Robust)
     assert result.status == "ok", result.message
     v = result.params.valuesdict()
     assert abs(v["log_ec50"] - 0.5) < 0.03
@@ -120,7 +120,7 @@ def test_groups_take_the_lmfit_path_with_the_loss():
         }
     )
     fits = scurve.fit(frame, "hill", x="dose", y="resp", by="plate", loss="cauchy")
-    assert all(isinstance(fits[k], RobustResult) for k in ("a", "b"))
+    assert all(isinstance(fits[k].likelihood, Robust) for k in ("a", "b"))
     assert fits.table["outliers"].tolist() == [3, 3]
     assert fits.table["loss"].tolist() == ["cauchy", "cauchy"]
     assert (abs(fits.table["log_ec50"] - 0.5) < 0.05).all()
@@ -129,7 +129,7 @@ def test_groups_take_the_lmfit_path_with_the_loss():
 
 def test_refusals():
     with pytest.raises(FitError, match="unknown loss 'l1'"):
-        check_loss("l1")
+        scurve.fit(x=DOSES, y=contaminated(), model="hill", loss="l1")
     with pytest.raises(FitError, match="profile intervals are not available"):
         scurve.fit(x=DOSES, y=contaminated(), model="hill", loss="huber", ci="profile")
     frame = pd.DataFrame({"d": np.tile(DOSES, 2), "r": np.tile(contaminated(), 2),

@@ -9,7 +9,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from scurve.core.special import logit
-from scurve.fitting import fit_curve
+from scurve.fitters.engine import fit_curve
 from scurve.models import get_model
 
 T = np.arange(0.0, 25.0)
@@ -146,7 +146,7 @@ def test_logistic_inverse_round_trips():
 
 @pytest.mark.parametrize("name", sorted(TRUTH))
 def test_comparison_prefers_the_generating_model(name):
-    from scurve.fitting import compare
+    from scurve.api import compare
 
     _, _, y = noisy(name, T, rel=0.005, seed=5)
     fits = {other: fit_curve(get_model(other), T, y) for other in TRUTH}
@@ -161,7 +161,7 @@ def test_comparison_prefers_the_generating_model(name):
 def test_shared_capacity_across_groups_keeps_derived_quantities_per_group():
     # derived quantities are not curve parameters: a joint fit must not pass
     # them to the curve (it did, with TypeError, before curve_params)
-    from scurve.fitting import fit_groups
+    from scurve.fitters.engine import fit_groups
 
     model = get_model("logistic")
     groups = {}

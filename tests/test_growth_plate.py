@@ -15,7 +15,7 @@ from scipy.integrate import quad
 
 import scurve
 from scurve.cli import main
-from scurve.fitting import FitError
+from scurve.errors import FitError
 from scurve.io import InputError
 
 GROWTHDATA = Path(__file__).parent / "reference" / "growthdata.csv"

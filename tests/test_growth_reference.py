@@ -39,7 +39,7 @@ import pandas as pd
 import pytest
 
 import scurve
-from scurve.fitting import fit_curve
+from scurve.fitters.engine import fit_curve
 from scurve.models import REGISTRY, get_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"

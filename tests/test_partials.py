@@ -169,7 +169,7 @@ def test_every_model_with_partials_is_checked_here() -> None:
     """Analytic derivatives are wrong quietly (the fast path would still
     converge, more slowly, or to a worse point): a model that defines them
     must have a case above."""
-    from scurve.fitting import SCurveModel
+    from scurve.models.base import SCurveModel
 
     defined = {
         name

@@ -11,8 +11,9 @@ import pytest
 
 import scurve
 from scurve import plotting
-from scurve.fitting import FitResult, GroupFits
 from scurve.models import get_model
+from scurve.results.fit import FitResult
+from scurve.results.groups import GroupFits
 
 plt = pytest.importorskip("matplotlib.pyplot")
 from matplotlib.collections import PolyCollection  # noqa: E402
@@ -211,10 +212,10 @@ def test_shared_group(table: pd.DataFrame) -> None:
     part = fits["b"]
     ax, ax_resid = plotting.plot_fit(part, residuals=True)
     (data,) = lines_labelled(ax, "data")
-    np.testing.assert_array_equal(data.get_ydata(), part.y)
+    np.testing.assert_array_equal(data.get_ydata(), part.data)
     assert len(bands(ax)) == 1
     (resid,) = [line for line in ax_resid.get_lines() if line.get_marker() == "o"]
-    np.testing.assert_allclose(resid.get_ydata(), part.y - part.predict(part.x))
+    np.testing.assert_allclose(resid.get_ydata(), part.data - part.predict(part.x))
 
 
 def test_draws_on_given_axes_with_styles(result: FitResult) -> None:

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from scurve.audio import Waveshaper
-from scurve.fitting import FitError, fit_curve
+from scurve.audio.device import align, fit_device
+from scurve.errors import FitError
+from scurve.fitters.engine import fit_curve
 from scurve.models import REGISTRY, get_model
-from scurve.models.shaper import SoftclipModel, align, fit_device
+from scurve.models.shaper import SoftclipModel
 
 CURVES = ["algebraic", "arctan", "cubic", "erf", "gudermannian", "hard_clip", "tanh"]
 

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from scurve.core import shapes
-from scurve.fitting import fit_curve
+from scurve.fitters.engine import fit_curve
 from scurve.models import SigmoidModel
 
 RISING = {"bottom": 1.0, "top": 5.0, "center": 0.3, "scale": 0.8}

@@ -8,8 +8,9 @@
 - :func:`thd`, :func:`thd_n`, :func:`harmonic_levels`, :func:`aliasing`
   (:mod:`scurve.audio.analysis`).
 
-The device-fitting model is :class:`scurve.models.shaper.SoftclipModel`, with
-:func:`scurve.models.shaper.fit_device`.
+The device-fitting model is :class:`scurve.models.shaper.SoftclipModel`;
+:func:`scurve.audio.device.fit_device` fits it to a recording (it imports the
+fitting engine, so this package does not import it).
 """
 
 from scurve.audio.analysis import (

@@ -1,20 +1,19 @@
-"""The model registry: every fitted model in scurve, by name.
+"""The fitted models, one file per family, and their registry.
 
 ``scurve models`` lists them; ``scurve.fit(..., model=NAME)`` and
-``scurve fit --model NAME`` look them up here. A model family adds its
-classes to :data:`REGISTRY` (one entry each).
+``scurve fit --model NAME`` look them up in :data:`REGISTRY`
+(:mod:`scurve.models.registry`). Every model declares the protocol of
+:class:`scurve.models.base.SCurveModel`: a curve, its derivatives, a
+vectorized self-start, checks, parameter hints, derived quantities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import MappingProxyType
-from typing import Any
-
-from scurve.fitting import SCurveModel
+from scurve.models.base import SCurveModel
 from scurve.models.diffusion import BassGeneralizedModel, BassModel
 from scurve.models.dose import Hill5Model, HillModel
 from scurve.models.growth import GompertzModel, LogisticModel, RichardsModel
+from scurve.models.registry import REGISTRY, get_model, models_with_option
 from scurve.models.shaper import SoftclipModel
 from scurve.models.sigmoid import SigmoidModel
 
@@ -27,41 +26,9 @@ __all__ = [
     "HillModel",
     "LogisticModel",
     "RichardsModel",
+    "SCurveModel",
     "SigmoidModel",
     "SoftclipModel",
     "get_model",
+    "models_with_option",
 ]
-
-#: Model name -> class (called with the model's options, e.g. ``shape=``).
-REGISTRY: MappingProxyType[str, Callable[..., SCurveModel]] = MappingProxyType(
-    {
-        "sigmoid": SigmoidModel,
-        "logistic": LogisticModel,
-        "gompertz": GompertzModel,
-        "richards": RichardsModel,
-        "bass": BassModel,
-        "bass_generalized": BassGeneralizedModel,
-        "hill": HillModel,
-        "hill5": Hill5Model,
-        "softclip": SoftclipModel,
-    }
-)
-
-
-def get_model(name: str | SCurveModel, **options: Any) -> SCurveModel:
-    """A model instance by registry name, or `name` itself if it is a model.
-
-    Raises
-    ------
-    KeyError
-        With the list of known models.
-    """
-    if isinstance(name, SCurveModel):
-        return name
-    key = name.strip().lower().replace("-", "_")
-    try:
-        factory = REGISTRY[key]
-    except KeyError:
-        known = ", ".join(sorted(REGISTRY))
-        raise KeyError(f"unknown model {name!r}; known models: {known}") from None
-    return factory(**options)

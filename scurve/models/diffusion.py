@@ -62,19 +62,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import lmfit
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scurve.core.special import bass_cdf, bass_increment, bass_pdf, bass_survival
-from scurve.fitting import FitError, SCurveModel
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from scurve.fitting import FitResult
+from scurve.core.stacked import at, sorted_rows
+from scurve.models.base import SCurveModel, no_messages
 
 __all__ = [
     "BassGeneralizedModel",
@@ -247,20 +243,6 @@ def _profile_start(
     return best[1], best[2], best[3]
 
 
-def _start(
-    sales: NDArray[np.float64], before: NDArray[np.float64], period: float
-) -> tuple[float, float, float]:
-    """The self-start's (m, p, q) from the discrete analogue: the
-    regression's, else the profile start's; q at least :data:`_Q_START_MIN`."""
-    start = _regression(sales, before, period)
-    m, p, q = (math.nan,) * 3 if start is None else start
-    m, profile = _above_sales(m, p, q, float(before[-1] + sales[-1]))
-    if profile:
-        m, p, q = _profile_start(sales, before, period)
-    # never start on q's bound 0, where the bound transform has no slope
-    return float(m), p, max(q, _Q_START_MIN)
-
-
 def _above_sales(m: Any, p: Any, q: Any, total: Any) -> tuple[Any, Any]:
     """The regression's m, raised to 1.001 times the sales so far (`total`)
     where it falls short of them but its p and q are usable, and where the
@@ -406,11 +388,11 @@ class BassModel(SCurveModel):
     Examples
     --------
     >>> import numpy as np
-    >>> from scurve.fitting import fit_curve
+    >>> import scurve
     >>> years = np.arange(1.0, 16.0)
     >>> model = BassModel(adoptions="per-period")
     >>> sales = model.function(years, m=1e4, p=0.02, q=0.4, launch=0.0, period=1.0)
-    >>> result = fit_curve(model, years, np.round(sales))
+    >>> result = scurve.fit(x=years, y=np.round(sales), model=model)
     >>> round(result.params["q"].value, 2), round(float(result.params["t_peak"]), 1)
     (0.4, 7.1)
     """
@@ -422,6 +404,15 @@ class BassModel(SCurveModel):
         "p": {"min": _P_MIN},
         "q": {"min": 0.0},
     }
+    option_names: ClassVar[tuple[str, ...]] = (
+        "adoptions",
+        "estimator",
+        "launch",
+        "period",
+        "share",
+        "prior",
+        "log_y",
+    )
 
     def __init__(
         self,
@@ -487,10 +478,25 @@ class BassModel(SCurveModel):
         }
 
     @property
-    def fast_path(self) -> bool:
-        """Whether :mod:`scurve.batch` may fit groups of this model by plain
-        least squares on the curve: only for the ``nls`` estimator."""
-        return self.estimator == "nls" and not self.prior
+    def likelihood(self) -> str:
+        """``"least_squares"`` for ``nls``; ``"estimator"`` for Bass's OLS and
+        the Poisson likelihood (:meth:`estimator_residuals`)."""
+        return "least_squares" if self.estimator == "nls" else "estimator"
+
+    @property
+    def penalized(self) -> bool:
+        """With priors, least squares has their penalty residuals."""
+        return bool(self.prior)
+
+    def penalty(self, values: Mapping[str, Any]) -> NDArray[np.float64]:
+        """:math:`s_0 (\\theta - \\mu)/\\tau` per prior: Gaussian priors
+        as pseudo-observations in the units of the data residuals."""
+        return np.array(
+            [
+                self.prior_scale * (values[name] - mean) / sd
+                for name, (mean, sd) in self.prior.items()
+            ]
+        )
 
     # -- identity ----------------------------------------------------------------
 
@@ -620,123 +626,39 @@ class BassModel(SCurveModel):
             return float(params["period"].value)
         return self._period_of(np.asarray(x, dtype=np.float64))
 
-    def forecast(
-        self, result: FitResult, periods: int, level: float = 0.95
-    ) -> pd.DataFrame:
-        r"""Adoptions and cumulative adopters in the `periods` periods after
-        the data, with intervals at `level`.
-
-        Columns: ``x`` (the end of each period), ``adoptions`` (in the period,
-        :math:`m[F(t) - F(t - \Delta)]`), ``cumulative`` (:math:`m F(t)`),
-        each with ``_lower`` and ``_upper``.
-
-        The interval of the quantity that was fitted (adoptions for per-period
-        and rate data, cumulative adopters for cumulative data) is a
-        prediction interval: the delta-method variance of the curve
-        :math:`g^T C g` plus the residual variance :math:`s^2` of the fit
-        (:math:`s^2\Delta^2` for rate data), with t on the residual degrees
-        of freedom. The other quantity, which was not observed with that
-        noise, gets its confidence interval :math:`g^T C g` only. Lower ends
-        are cut at 0 (there are no negative adoptions).
-        """
-        import pandas as pd
-
-        from scurve.fitting import curve_band
-
-        if int(periods) != periods or periods < 1:
-            raise ValueError(f"periods must be a positive integer, not {periods}")
-        x = result.x
-        step = self.period_of(result.params, x)
-        ahead = float(np.max(x)) + step * np.arange(1, int(periods) + 1)
-        sigma = result.stats["sigma"]
-        if self.adoptions == "rate":
-            sigma *= step
-        fitted = "cumulative" if self.adoptions == "cumulative" else "per_period"
-        columns: dict[str, NDArray[np.float64]] = {"x": ahead}
-        for key, column in (("per_period", "adoptions"), ("cumulative", "cumulative")):
-
-            def evaluate(p: lmfit.Parameters, key: str = key) -> NDArray[np.float64]:
-                return self.curves(ahead, p)[key]
-
-            center, lower, upper = curve_band(
-                evaluate,
-                result.params,
-                result.covar,
-                result.var_names,
-                result.nfree,
-                sigma,
-                "prediction" if key == fitted else "confidence",
-                level,
-            )
-            columns[column] = center
-            columns[f"{column}_lower"] = np.maximum(lower, 0.0)
-            columns[f"{column}_upper"] = upper
-        return pd.DataFrame(columns)
-
     # -- self-start -------------------------------------------------------------
 
     def _period_of(self, x: NDArray[np.float64]) -> float:
         return self.period if self.period is not None else _spacing(x)
 
-    def guess(  # type: ignore[override]
-        self, data: ArrayLike, x: ArrayLike, **kws: Any
-    ) -> lmfit.Parameters:
+    def start(
+        self, y: NDArray[np.float64], x: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> dict[str, NDArray[np.float64]]:
         """Self-start: Bass's OLS on the discrete analogue.
 
         When its quadratic has no admissible root (a series that has not
         reached its peak), m is chosen among multiples of the sales so far as
         the one whose straight line :math:`S_t/(m - Y_{t-1})` against
-        :math:`Y_{t-1}/m` fits best, with p and q from that line.
+        :math:`Y_{t-1}/m` fits best, with p and q from that line. The sort,
+        the period (the most common gap, per curve), the launch, the
+        discrete analogue and the choice among the regression, m raised
+        above the sales and the profile start are taken over the whole
+        stack; Bass's regression (``lstsq``: a batched QR differs from it by
+        up to 1e-8 relative on these ill-conditioned designs in :math:`1, Y,
+        Y^2`) and the profile start, for the few curves that need it, curve
+        by curve.
+
+        With priors, the start is the prior means with m by least squares
+        given them, and :attr:`prior_scale` is set from that fit (of the
+        last curve: a model with priors is fitted one curve at a time). NaN
+        for non-finite periods and sums and negative adoptions. Other
+        parameters (the generalized model's ``beta_*``) get their hinted
+        starts.
         """
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(data, dtype=np.float64)
-        self.check_data(x, y)
-        period = self._period_of(x)
-        launch = (
-            float(self.launch)
-            if self.launch not in (None, "fit")
-            else float(np.min(x)) - period
-        )
-        sales, before = _discrete_analogue(x, y, self.adoptions, period)
-        m, p, q = _start(sales, before, period)
-        values = {"m": m, "p": p, "q": q, "launch": launch}
-        if self.adoptions == "per-period":
-            values["period"] = period
-        if self.prior:
-            values.update(self._prior_start(x, y, values))
-        params = self.make_params(**values)
-        return lmfit.models.update_param_vals(params, self.prefix, **kws)
-
-    def guess_many(
-        self,
-        data: NDArray[np.float64],
-        x: NDArray[np.float64],
-        mask: NDArray[np.bool_],
-    ) -> dict[str, NDArray[np.float64]]:
-        """:meth:`guess` over a stack of curves at once (the batch fast path).
-
-        `data` and `x` have shape ``(n_curves, n_points)``, `mask` is False
-        on padding. The sort, the period (the most common gap, per curve),
-        the launch, the discrete analogue and the choice among the
-        regression, m raised above the sales and the profile start are taken
-        over the whole stack. Bass's regression (by :meth:`guess`'s own
-        ``lstsq``: a batched QR differs from it by up to 1e-8 relative on
-        these ill-conditioned designs in :math:`1, Y, Y^2`) and the profile
-        start, for the few curves that need it, are solved curve by curve:
-        the values equal the per-curve guess's to the last bit.
-
-        NaN for the curves :meth:`check_data` refuses (negative adoptions),
-        for non-finite periods and sums, and for every curve with a prior or
-        an estimator other than ``nls`` (the per-curve start sets the
-        prior's scale, and those are not fitted on the fast path): these
-        are started one by one. Other parameters (the generalized model's
-        ``beta_*``) get their hinted starts.
-        """
-        from scurve.core.stacked import at, sorted_rows
-
+        data = y
         count = data.shape[0]
         out = {name: np.full(count, np.nan) for name in self.curve_params}
-        if self.estimator != "nls" or self.prior or count == 0:
+        if count == 0:
             return out
         xs, ys, n = sorted_rows(x, data, mask)
         if self.period is None:
@@ -780,6 +702,12 @@ class BassModel(SCurveModel):
             params = self.make_params()
             for name in hinted:
                 out[name][found] = params[name].value
+        if self.prior:
+            for c in found:
+                row = {name: float(out[name][c]) for name in self.curve_params}
+                started = self._prior_start(x[c][mask[c]], data[c][mask[c]], row)
+                for name, value in started.items():
+                    out[name][c] = value
         return out
 
     def _prior_start(
@@ -801,51 +729,49 @@ class BassModel(SCurveModel):
 
     # -- estimators ----------------------------------------------------------------
 
-    def _residual(  # type: ignore[override]
+    def estimator_residuals(
         self,
-        params: lmfit.Parameters,
-        data: NDArray[np.float64],
-        weights: NDArray[np.float64] | None,
-        **kwargs: Any,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        values: Mapping[str, Any],
     ) -> NDArray[np.float64]:
         """The residuals the estimator minimizes the sum of squares of.
 
-        ``nls``: data - curve (lmfit's). ``ols``: Bass's regression residuals
+        ``ols``: Bass's regression residuals
         :math:`S_t - \\Delta[pm + (q-p)Y_{t-1} - (q/m)Y_{t-1}^2]`. ``ml``:
         Poisson deviance residuals
         :math:`\\operatorname{sign}(n_i - \\mu_i)
-        \\sqrt{2[n_i \\ln(n_i/\\mu_i) - (n_i - \\mu_i)]}`, whose sum of squares
-        is the deviance, so that least squares maximizes the likelihood.
+        \\sqrt{2[n_i \\ln(n_i/\\mu_i) - (n_i - \\mu_i)]}`, whose sum of
+        squares is the deviance, so that least squares maximizes the
+        likelihood.
         """
-        if self.estimator == "nls":
-            fitted = super()._residual(params, data, weights, **kwargs)
-            if not self.prior:
-                return fitted
-            return np.concatenate([fitted, self._prior_residuals(params)])
-        x = np.asarray(kwargs["x"], dtype=np.float64)
-        v = params.valuesdict()
         if self.estimator == "ols":
-            period = v.get("period", self.period or _spacing(x))
-            sales, before = _discrete_analogue(x, data, self.adoptions, period)
-            m, p, q = v["m"], v["p"], v["q"]
+            period = values.get("period", self.period or _spacing(x))
+            sales, before = _discrete_analogue(x, y, self.adoptions, period)
+            m, p, q = values["m"], values["p"], values["q"]
             m = max(m, _TINY)
             fitted = period * (p * m + (q - p) * before - (q / m) * before**2)
-            diff = sales - fitted
-        else:
-            counts, expected = self._counts(x, data, v)
-            deviance = 2 * (_relative_entropy(counts, expected) - (counts - expected))
-            diff = np.sign(counts - expected) * np.sqrt(np.maximum(deviance, 0.0))
-        return diff if weights is None else diff * weights
+            return fitted - sales
+        counts, expected = self._counts(x, y, values)
+        deviance = 2 * (_relative_entropy(counts, expected) - (counts - expected))
+        return np.sign(expected - counts) * np.sqrt(np.maximum(deviance, 0.0))
 
-    def _prior_residuals(self, params: lmfit.Parameters) -> NDArray[np.float64]:
-        """:math:`s_0 (\\theta - \\mu)/\\tau` per prior: Gaussian priors
-        as pseudo-observations in the units of the data residuals."""
-        return np.array(
-            [
-                self.prior_scale * (params[name].value - mean) / sd
-                for name, (mean, sd) in self.prior.items()
-            ]
-        )
+    def estimator_null(
+        self,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        values: Mapping[str, Any],
+    ) -> float:
+        """The estimator's objective of a constant: the sum of squares of the
+        sales per period about their mean (``ols``), the deviance of one
+        Poisson mean (``ml``)."""
+        if self.estimator == "ols":
+            period = values.get("period", self.period or _spacing(x))
+            target, _ = _discrete_analogue(x, y, self.adoptions, period)
+            return float(np.sum((target - np.mean(target)) ** 2))
+        target, _ = self._counts(x, y, values)
+        mean = np.full_like(target, np.mean(target))
+        return float(np.sum(2 * (_relative_entropy(target, mean) - target + mean)))
 
     def _counts(
         self, x: NDArray[np.float64], data: NDArray[np.float64], v: dict[str, float]
@@ -865,59 +791,48 @@ class BassModel(SCurveModel):
             expected = v["m"] * bass_increment(starts, ends, v["p"], v["q"])
         return counts, np.maximum(expected, _TINY)
 
-    def no_signal(self, result: FitResult) -> str:
-        """Why the fit explains no more than a constant (``flat``), or ``""``:
-        the F test of :func:`scurve.fitting.no_signal` on the residuals the
-        estimator minimized, against their constant-only model (the mean
-        sales per period for ``ols``, the null deviance of one Poisson mean
-        for ``ml``); the curve's own residuals for ``nls``."""
-        from scurve.fitting import no_signal
-
-        if self.estimator == "nls":
-            return no_signal(result.stats, result.nvarys)
-        x, y = result.x, np.asarray(result.data, dtype=np.float64)
-        if self.estimator == "ols":
-            period = self.period_of(result.params, x)
-            target, _ = _discrete_analogue(x, y, self.adoptions, period)
-            null = float(np.sum((target - np.mean(target)) ** 2))
-        else:
-            target, _ = self._counts(x, y, result.params.valuesdict())
-            mean = np.full_like(target, np.mean(target))
-            null = float(np.sum(2 * (_relative_entropy(target, mean) - target + mean)))
-        r2 = 1 - result.chisqr / null if null > 0 else math.nan
-        return no_signal({"r2": r2, "dof": result.nfree}, result.nvarys)
-
-    def check_data(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> None:
-        """Why these data cannot be fitted with this estimator (FitError).
+    def check_data(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> NDArray[np.object_]:
+        """Why each curve of a stack cannot be fitted with this estimator.
 
         All estimators need non-negative responses; ``ols`` needs one value
         per period from launch without gaps (its regressor is the running
         total), ``ml`` non-negative counts per interval.
         """
-        if np.any(y < 0):
-            i = int(np.argmax(y < 0))
-            raise FitError(
-                f"adoptions cannot be negative: y = {y[i]:g} at x = {x[i]:g}"
-            )
-        if self.adoptions == "cumulative" and self.estimator != "nls":
-            order = np.argsort(x, kind="stable")
-            drops = np.diff(y[order]) < 0
-            if drops.any():
-                i = int(np.argmax(drops)) + 1
-                raise FitError(
+        out = no_messages(len(x))
+        negative = mask & (y < 0)
+        for c in np.flatnonzero(negative.any(axis=1)):
+            i = int(np.argmax(negative[c]))
+            out[c] = f"adoptions cannot be negative: y = {y[c, i]:g} at x = {x[c, i]:g}"
+        if self.estimator == "nls":
+            return out
+        xs, ys, n = sorted_rows(x, y, mask)
+        valid = np.arange(xs.shape[1] - 1) < (n - 1)[:, None]
+        if self.adoptions == "cumulative":
+            drops = valid & (np.diff(ys, axis=1) < 0)
+            for c in np.flatnonzero(drops.any(axis=1) & (out == "")):
+                i = int(np.argmax(drops[c])) + 1
+                out[c] = (
                     "cumulative adopters must not decrease: "
-                    f"{y[order][i]:g} at x = {x[order][i]:g} is below the "
-                    f"{y[order][i - 1]:g} before it"
+                    f"{ys[c, i]:g} at x = {xs[c, i]:g} is below the "
+                    f"{ys[c, i - 1]:g} before it"
                 )
         if self.estimator == "ols":
-            period = self._period_of(x)
-            steps = np.diff(np.sort(x))
-            if np.any(np.abs(steps - period) > 1e-9 * max(1.0, abs(period))):
-                raise FitError(
+            if self.period is None:
+                period = _spacings(xs, n)
+            else:
+                period = np.full(len(x), self.period)
+            steps = np.diff(np.where(np.isfinite(xs), xs, 0.0), axis=1)
+            tolerance = 1e-9 * np.maximum(1.0, np.abs(period))
+            gaps = valid & (np.abs(steps - period[:, None]) > tolerance[:, None])
+            for c in np.flatnonzero(gaps.any(axis=1) & (out == "")):
+                out[c] = (
                     "estimator 'ols' needs one value per period without gaps "
-                    f"(period {period:g}): the running total it regresses on "
+                    f"(period {period[c]:g}): the running total it regresses on "
                     "is wrong across a gap; use 'nls' or 'ml'"
                 )
+        return out
 
 
 def _check_prior(
@@ -1017,6 +932,14 @@ class BassGeneralizedModel(BassModel):
 
     name = "bass_generalized"
     formula = "m * F(X), X = x - launch + sum_j beta_j ln(Z_j(x) / Z_j(launch))"
+    option_names: ClassVar[tuple[str, ...]] = (
+        "covariates",
+        "adoptions",
+        "estimator",
+        "launch",
+        "period",
+        "log_y",
+    )
 
     #: No analytic derivatives (the fast path takes forward differences):
     #: the effective time is piecewise linear in the launch through the

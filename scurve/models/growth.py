@@ -30,17 +30,16 @@ from typing import Any, ClassVar
 
 import lmfit
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from scurve.core import shapes, special
-from scurve.fitting import SCurveModel
+from scurve.core.stacked import masked_line
+from scurve.models.base import SCurveModel
 
 __all__ = [
     "GompertzModel",
     "LogisticModel",
     "RichardsModel",
-    "growthcurver_summary",
 ]
 
 _LOGISTIC = shapes.REGISTRY["logistic"].unit
@@ -56,9 +55,12 @@ _CAPACITY_CANDIDATES = (1.02, 1.1, 1.3, 1.7, 2.5, 4.0, 8.0)
 def linearized_start(
     t: NDArray[np.float64],
     y: NDArray[np.float64],
+    mask: NDArray[np.bool_],
     inverse: Callable[[NDArray[np.float64]], NDArray[np.float64]],
-) -> tuple[float, float, float, float]:
-    """Asymptote, slope, intercept and baseline that straighten the data.
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Asymptotes, slopes, intercepts and baselines that straighten the data
+    of each curve of a stack (shape ``(n_curves, n_points)``, `mask` False
+    on padding).
 
     With a baseline ``b`` a little below the lowest response and a capacity
     ``K``, ``inverse((y - b)/K)`` is linear in t for the right curve: slope
@@ -67,39 +69,6 @@ def linearized_start(
     for optical densities, counts in the hundreds of millions and data that
     stop before the curve bends.
     """
-    span = float(np.ptp(y)) or 1.0
-    base = float(np.min(y)) - 0.01 * span
-    rise = y - base
-    best = (math.inf, float(np.max(rise)) * 1.1, 1.0 / (float(np.ptp(t)) or 1.0), 0.0)
-    for factor in _CAPACITY_CANDIDATES:
-        capacity = factor * float(np.max(rise))
-        u = rise / capacity
-        ok = (u > 0) & (u < 1)
-        if np.count_nonzero(ok) < 3 or np.ptp(t[ok]) == 0:
-            continue
-        z = inverse(u[ok])
-        slope, intercept = np.polyfit(t[ok], z, 1)
-        if slope <= 0:
-            continue
-        resid = z - (slope * t[ok] + intercept)
-        score = float(np.mean(resid**2)) / slope**2  # in units of t
-        if score < best[0]:
-            best = (score, capacity, float(slope), float(intercept))
-    _, capacity, slope, intercept = best
-    return capacity, slope, intercept, base
-
-
-def linearized_start_many(
-    t: NDArray[np.float64],
-    y: NDArray[np.float64],
-    mask: NDArray[np.bool_],
-    inverse: Callable[[NDArray[np.float64]], NDArray[np.float64]],
-) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-    """:func:`linearized_start` over a stack of curves at once (shape
-    ``(n_curves, n_points)``, `mask` False on padding), with the same
-    candidates and choices: asymptotes, slopes, intercepts and baselines."""
-    from scurve.core.stacked import masked_line
-
     high = np.max(np.where(mask, y, -np.inf), axis=1)
     low = np.min(np.where(mask, y, np.inf), axis=1)
     t_span = np.max(np.where(mask, t, -np.inf), axis=1) - np.min(
@@ -136,6 +105,8 @@ def linearized_start_many(
 class _GrowthModel(SCurveModel):
     """Shared parts: the baseline ``N_min``, fitted only with ``baseline=True``."""
 
+    option_names: ClassVar[tuple[str, ...]] = ("baseline", "log_y")
+
     def __init__(self, baseline: bool = False, **kws: Any) -> None:
         self.baseline = bool(baseline)
         super().__init__(**kws)
@@ -160,32 +131,14 @@ class _GrowthModel(SCurveModel):
         :func:`linearized_start` (floats, or arrays of curves)."""
         raise NotImplementedError
 
-    def guess(  # type: ignore[override]
-        self, data: ArrayLike, x: ArrayLike, **kws: Any
-    ) -> lmfit.Parameters:
+    def start(
+        self, y: NDArray[np.float64], x: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> dict[str, NDArray[np.float64]]:
         """Self-start: the inverse of :attr:`straightened_by` turns the scaled
         data into a line in t (:func:`linearized_start`); the baseline is
         fitted only with ``baseline=True``."""
-        t = np.asarray(x, dtype=np.float64)
-        y = np.asarray(data, dtype=np.float64)
         capacity, slope, intercept, base = linearized_start(
-            t, y, self.straightened_by.inverse
-        )
-        values = self.starting_values(
-            capacity, slope, intercept, base if self.baseline else 0.0
-        )
-        params = self.make_params(**values)
-        return lmfit.models.update_param_vals(params, self.prefix, **kws)
-
-    def guess_many(
-        self,
-        data: NDArray[np.float64],
-        x: NDArray[np.float64],
-        mask: NDArray[np.bool_],
-    ) -> dict[str, NDArray[np.float64]]:
-        """:meth:`guess` over a stack of curves at once (the batch fast path)."""
-        capacity, slope, intercept, base = linearized_start_many(
-            x, data, mask, self.straightened_by.inverse
+            x, y, mask, self.straightened_by.inverse
         )
         return self.starting_values(
             capacity, slope, intercept, base if self.baseline else 0.0 * base
@@ -220,11 +173,11 @@ class LogisticModel(_GrowthModel):
     Examples
     --------
     >>> import numpy as np
-    >>> from scurve.fitting import fit_curve
+    >>> import scurve
     >>> t = np.arange(0.0, 25.0)
     >>> model = LogisticModel()
     >>> y = model.function(t, K=100.0, r=0.5, t0=10.0, N_min=0.0)
-    >>> result = fit_curve(model, t, y * (1 + 0.01 * np.sin(t)))
+    >>> result = scurve.fit(x=t, y=y * (1 + 0.01 * np.sin(t)), model=model)
     >>> bool(abs(result.params["doubling_time"].value - np.log(2) / 0.5) < 0.05)
     True
     """
@@ -455,126 +408,3 @@ class RichardsModel(_GrowthModel):
             "nu": np.ones_like(slope),
             "N_min": base,
         }
-
-
-#: Columns of growthcurver's ``SummarizeGrowthByPlate`` table, in its order.
-GROWTHCURVER_COLUMNS = (
-    "sample",
-    "k",
-    "n0",
-    "r",
-    "t_mid",
-    "t_gen",
-    "auc_l",
-    "auc_e",
-    "sigma",
-    "note",
-)
-
-
-def _growthcurver_note(result: Any, k: float, n0: float, t_mid: float) -> str:
-    """growthcurver's notes ("cannot fit data", "questionable fit ..."), then
-    what scurve knows besides (no growth, a bound, no standard errors)."""
-    if isinstance(result, Exception):
-        return f"cannot fit data: {result}"
-    if result.status in ("failed", "not_converged"):
-        return f"cannot fit data: {result.message}"
-    if result.status == "flat":
-        return f"no growth: {result.message}"
-    if k < n0:
-        return "questionable fit (k < n0)"
-    if t_mid < 0:
-        return "questionable fit (t_mid < 0)"
-    if result.status != "ok":
-        return f"questionable fit ({result.status}: {result.message})"
-    return ""
-
-
-def growthcurver_summary(fits: Any) -> pd.DataFrame:
-    r"""A plate's logistic fits as growthcurver's ``SummarizeGrowthByPlate`` table.
-
-    One row per well with growthcurver's columns, so that code written for
-    growthcurver's output reads scurve's unchanged:
-
-    * ``sample``: the well (the group key);
-    * ``k``, ``n0``, ``r``: its logistic :math:`N(t) = k / (1 + ((k - n_0)/n_0)
-      e^{-rt})`, i.e. K, N(0) and r of :class:`LogisticModel` (above the
-      baseline, if one was fitted);
-    * ``t_mid`` = t0, ``t_gen`` = ln 2 / r;
-    * ``auc_l``: the area under the fitted curve from t = 0 to the last
-      reading (closed form; growthcurver integrates numerically);
-    * ``auc_e``: the trapezoidal area under the readings;
-    * ``sigma``: the residual standard error;
-    * ``note``: ``""`` for a good fit, growthcurver's "cannot fit data",
-      "questionable fit (k < n0)", "questionable fit (t_mid < 0)", and
-      scurve's "no growth: ..." for a well whose readings hold no S-curve and
-      "questionable fit (STATUS: ...)" for a fit at a bound or without
-      standard errors.
-
-    Wells that could not be fitted, or did not grow, have NaN metrics (where
-    growthcurver writes 0) and say why in ``note``.
-
-    Parameters
-    ----------
-    fits : GroupFits
-        Independent fits of ``logistic`` (``scurve.fit(..., wide=True,
-        blank="min")`` reproduces growthcurver's default background
-        correction). The group key, joined by "," for several keys, is the
-        sample name.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    ValueError
-        Fits of another model, or a joint fit with shared parameters.
-
-    References
-    ----------
-    .. [1] K. Sprouffske, A. Wagner, "Growthcurver: an R package for obtaining
-       interpretable metrics from microbial growth curves", BMC
-       Bioinformatics 17:172, 2016.
-    """
-    import pandas as pd
-
-    from scurve.core.special import softplus
-
-    if fits.model.name != "logistic" or fits.model.log_y or fits.shared:
-        raise ValueError(
-            "the growthcurver summary needs independent fits of the logistic "
-            f"model on the linear scale, not {fits.model.label}"
-            + (" with shared parameters" if fits.shared else "")
-        )
-    rows = []
-    for key, result in fits.results.items():
-        row = dict.fromkeys(GROWTHCURVER_COLUMNS, math.nan)
-        row["sample"] = ",".join(map(str, key))
-        if isinstance(result, Exception) or result.status in (
-            "failed",
-            "not_converged",
-            "flat",
-        ):
-            row["note"] = _growthcurver_note(result, math.nan, math.nan, math.nan)
-            rows.append(row)
-            continue
-        v = result.params.valuesdict()
-        k, r, t_mid = v["K"], v["r"], v["t0"]
-        n0 = k * float(_LOGISTIC.value(-r * t_mid))
-        t, y = result.x, np.asarray(result.data, dtype=np.float64)
-        order = np.argsort(t, kind="stable")
-        t_end = float(t.max())
-        row.update(
-            k=k,
-            n0=n0,
-            r=r,
-            t_mid=t_mid,
-            t_gen=math.log(2) / r,
-            auc_l=k * float(softplus(r * (t_end - t_mid)) - softplus(-r * t_mid)) / r,
-            auc_e=float(np.trapezoid(y[order], t[order])),
-            sigma=result.stats["sigma"],
-            note=_growthcurver_note(result, k, n0, t_mid),
-        )
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(GROWTHCURVER_COLUMNS))

@@ -23,7 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scurve.core import shapes
-from scurve.fitting import SCurveModel
+from scurve.core.stacked import at, masked_line, row_median, sorted_rows
+from scurve.models.base import SCurveModel
 
 __all__ = ["SigmoidModel"]
 
@@ -41,11 +42,11 @@ class SigmoidModel(SCurveModel):
     Examples
     --------
     >>> import numpy as np
-    >>> from scurve.fitting import fit_curve
+    >>> import scurve
     >>> x = np.linspace(-5, 5, 41)
     >>> model = SigmoidModel("erf")
     >>> y = model.function(x, bottom=1.0, top=3.0, center=0.5, scale=1.5)
-    >>> result = fit_curve(model, x, y)
+    >>> result = scurve.fit(x=x, y=y, model=model)
     >>> round(result.params["center"].value, 6), result.status
     (0.5, 'ok')
     """
@@ -53,6 +54,12 @@ class SigmoidModel(SCurveModel):
     name = "sigmoid"
     formula = "bottom + (top - bottom) * S((x - center) / scale)"
     hints: ClassVar[dict[str, dict[str, float]]] = {}
+    #: The shape, and the fixed parameters of shapes that have some (``nu``).
+    option_names: ClassVar[tuple[str, ...]] = (
+        "shape",
+        "log_y",
+        *sorted({p for s in shapes.REGISTRY.values() for p in s.unit.params}),
+    )
 
     def __init__(self, shape: str = "logistic", **kws: Any) -> None:
         self.shape = shapes.get(shape)
@@ -115,66 +122,20 @@ class SigmoidModel(SCurveModel):
         u = (np.asarray(y, dtype=np.float64) - v["bottom"]) / (v["top"] - v["bottom"])
         return v["center"] + v["scale"] * self.curve.inverse(u, **self.shape_params)
 
-    def guess(  # type: ignore[override]
-        self, data: ArrayLike, x: ArrayLike, **kws: Any
-    ) -> lmfit.Parameters:
+    def start(
+        self, y: NDArray[np.float64], x: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> dict[str, NDArray[np.float64]]:
         """Self-start: plateaus from the ends, then a straight line in S^-1.
 
         The plateaus are the mean responses at the lowest and highest x (an
         eighth of the points at each end); bottom is the lower, top the
-        higher. The responses in the middle 80% between them, mapped through the
-        shape's inverse, are linear in x with slope 1/scale (negative for a
-        falling curve) and root center; a least-squares line gives both. With
-        fewer than two such points, center is the median x and scale a
+        higher. The responses in the middle 80% between them, mapped through
+        the shape's inverse, are linear in x with slope 1/scale (negative for
+        a falling curve) and root center; a least-squares line gives both.
+        With fewer than two such points, center is the median x and scale a
         quarter of the x range, signed by the direction of the ends.
         """
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(data, dtype=np.float64)
-        order = np.argsort(x, kind="stable")
-        xs, ys = x[order], y[order]
-        k = max(1, len(xs) // 8)
-        lo_x, hi_x = xs[0], xs[-1]
-        left = float(np.mean(ys[xs <= xs[k - 1]]))
-        right = float(np.mean(ys[xs >= xs[-k]]))
-        direction = 1.0 if right >= left else -1.0
-        bottom, top = min(left, right), max(left, right)
-        span = top - bottom
-        if span == 0:
-            span = float(np.ptp(ys)) or 1.0
-            top = bottom + span
-        # the line is fitted to the transition only: points within 10% of a
-        # plateau say little about the slope (and nothing for shapes that
-        # flatten out exactly, like hard_clip)
-        u = (ys - bottom) / span
-        inside = (u > 0.1) & (u < 0.9)
-        center = float(np.median(xs))
-        scale = direction * (float(hi_x - lo_x) / 4 or 1.0)
-        if np.count_nonzero(inside) >= 2 and np.ptp(xs[inside]) > 0:
-            z = self.curve.inverse(u[inside], **self.shape_params)
-            ok = np.isfinite(z)
-            if np.count_nonzero(ok) >= 2 and np.ptp(xs[inside][ok]) > 0:
-                slope, intercept = np.polyfit(xs[inside][ok], z[ok], 1)
-                if slope * direction > 0:
-                    scale = 1 / slope
-                    center = -intercept / slope
-        params = self.make_params(bottom=bottom, top=top, center=center, scale=scale)
-        return lmfit.models.update_param_vals(params, self.prefix, **kws)
-
-    def guess_many(
-        self,
-        data: NDArray[np.float64],
-        x: NDArray[np.float64],
-        mask: NDArray[np.bool_],
-    ) -> dict[str, NDArray[np.float64]]:
-        """:meth:`guess` over a stack of curves at once (the batch fast path).
-
-        `data` and `x` have shape ``(n_curves, n_points)``, `mask` is False
-        on padding; returns each parameter's starting values, equal to the
-        per-curve :meth:`guess`'s.
-        """
-        from scurve.core.stacked import at, masked_line, row_median, sorted_rows
-
-        xs, ys, n = sorted_rows(x, data, mask)
+        xs, ys, n = sorted_rows(x, y, mask)
         valid = np.arange(xs.shape[1]) < n[:, None]
         k = np.maximum(1, n // 8)
         lo_x, hi_x = xs[:, 0], at(xs, n - 1)

@@ -1,0 +1,83 @@
+"""The model registry: every fitted model in scurve, by name.
+
+``scurve models`` lists them; ``scurve.fit(..., model=NAME)`` and
+``scurve fit --model NAME`` look them up here. A new model is one file in
+:mod:`scurve.models` and one entry in :data:`REGISTRY`; a variant of a family
+is an entry too, a factory with its options bound (``weibull`` is ``hill``
+on the core's cloglog unit curve).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any
+
+from scurve.models.base import SCurveModel
+from scurve.models.diffusion import BassGeneralizedModel, BassModel
+from scurve.models.dose import Hill5Model, HillModel
+from scurve.models.growth import GompertzModel, LogisticModel, RichardsModel
+from scurve.models.shaper import SoftclipModel
+from scurve.models.sigmoid import SigmoidModel
+
+__all__ = ["REGISTRY", "get_model", "models_with_option"]
+
+#: Model name -> class (called with the model's options, e.g. ``shape=``).
+REGISTRY: MappingProxyType[str, Callable[..., SCurveModel]] = MappingProxyType(
+    {
+        "sigmoid": SigmoidModel,
+        "logistic": LogisticModel,
+        "gompertz": GompertzModel,
+        "richards": RichardsModel,
+        "bass": BassModel,
+        "bass_generalized": BassGeneralizedModel,
+        "hill": HillModel,
+        "hill5": Hill5Model,
+        "softclip": SoftclipModel,
+    }
+)
+
+
+def _options_of(factory: Callable[..., SCurveModel]) -> tuple[str, ...]:
+    return tuple(getattr(factory, "option_names", ()))
+
+
+def models_with_option(option: str) -> list[str]:
+    """The registered models that take the keyword `option`."""
+    return [name for name, f in REGISTRY.items() if option in _options_of(f)]
+
+
+def get_model(name: str | SCurveModel, **options: Any) -> SCurveModel:
+    """A model instance by registry name, or `name` itself if it is a model.
+
+    Options the model does not take are refused, naming the models that do
+    (``log_dose`` is an option of hill, hill5).
+
+    Raises
+    ------
+    KeyError
+        An unknown model, with the list of known models.
+    ValueError
+        An option the model does not take, or a value it refuses.
+    """
+    if isinstance(name, SCurveModel):
+        if options:
+            return get_model(name.name, **{**name.options, **options})
+        return name
+    key = name.strip().lower().replace("-", "_")
+    try:
+        factory = REGISTRY[key]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"unknown model {name!r}; known models: {known}") from None
+    accepted = _options_of(factory)
+    for option in options:
+        if option not in accepted:
+            takers = models_with_option(option)
+            where = (
+                f"an option of {', '.join(takers)}"
+                if takers
+                else "not an option of any model"
+            )
+            raise ValueError(f"{option} is {where}, not of {key}")
+    return factory(**options)
