@@ -32,7 +32,7 @@ from scurve.results.fit import FitResult
 from scurve.results.groups import GroupFits
 from scurve.results.table import ResultTable
 
-__all__ = ["FitOptions", "compare", "f_test", "fit", "load"]
+__all__ = ["FitOptions", "compare", "f_test", "fit", "load", "read"]
 
 
 def fit(
@@ -166,7 +166,8 @@ def fit(
             ci=ci, level=level,
         )  # fmt: skip
     the_model = _model(model, model_options)
-    if shared and not keys:
+    grouped = keys or (isinstance(data, io.Selection) and data.keys)
+    if shared and not grouped:
         raise FitError("share needs groups: give by= as well")
     fit_options = FitOptions(
         **options,
@@ -179,6 +180,57 @@ def fit(
         return _fit_arrays(
             the_model, x, y, keys, weights, weights_kind, trials, fit_options
         )
+    if isinstance(data, io.Selection):
+        selection = data
+        if keys and keys != selection.keys:
+            raise FitError(f"by={keys} but the table was read by {selection.keys}")
+    else:
+        if trials is not None and weights is not None:
+            raise FitError("trials weight the binomial likelihood: drop weights")
+        selection = read(
+            data, the_model, x=x, y=y, by=keys, weights=weights,
+            weights_kind=weights_kind, trials=trials, nan=nan, wide=wide,
+            blank=blank,
+        )  # fmt: skip
+        for note in selection.notes:
+            warnings.warn(note, stacklevel=2)
+    return fit_frame(
+        the_model, selection.frame, selection.keys, fit_options, progress=progress
+    )
+
+
+def read(
+    data: Any,
+    model: str | SCurveModel = "sigmoid",
+    *,
+    x: str | Any = "x",
+    y: str | Any = "y",
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    weights_kind: Literal["sigma", "variance", "weight"] = "sigma",
+    trials: str | None = None,
+    nan: Literal["drop", "error"] = "drop",
+    wide: bool = False,
+    blank: str | float | None = None,
+) -> io.Selection:
+    """Read a table and pick the columns of a fit: what :func:`fit` does
+    before it fits, for callers that look at the groups first (the command
+    line checks its per-group outputs before fitting), then pass the
+    selection to :func:`fit` as its data.
+
+    Parameters are those of :func:`fit`; `model` decides whether x must be
+    non-negative (doses). The selection's notes (dropped rows) are not
+    warned here: they are the caller's to report.
+
+    Raises
+    ------
+    scurve.errors.InputError
+        An unreadable table, a missing or non-numeric column, a bad value.
+    scurve.errors.FitError
+        A wide table with `by`.
+    """
+    the_model = get_model(model) if isinstance(model, str) else model
+    keys = [by] if isinstance(by, str) else list(by or [])
     table = io.read_table(data)
     if wide:
         if keys:
@@ -188,9 +240,7 @@ def fit(
         y, keys = io.VALUE, [io.WELL]
     if blank is not None:
         table = io.subtract_blank(table, blank, str(y), keys)
-    if trials is not None and weights is not None:
-        raise FitError("trials weight the binomial likelihood: drop weights")
-    selection = io.select(
+    return io.select(
         table,
         x=str(x),
         y=str(y),
@@ -201,9 +251,6 @@ def fit(
         trials=None if trials is None else str(trials),
         positive_x=the_model.positive_x,
     )
-    for note in selection.notes:
-        warnings.warn(note, stacklevel=2)
-    return fit_frame(the_model, selection.frame, keys, fit_options, progress=progress)
 
 
 def _model(model: str | SCurveModel, options: Mapping[str, Any]) -> SCurveModel:

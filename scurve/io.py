@@ -454,11 +454,21 @@ class Selection:
     notes : list of str
         What the reader should know, e.g. ``"data.csv: dropped 3 rows with
         missing or infinite values (first: row 5, column 'dose')"``.
+    keys : list of str
+        The group key columns (none for one curve).
     """
 
     frame: pd.DataFrame
     dropped: int = 0
     notes: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+    def groups(self) -> list[tuple]:
+        """The groups' key tuples, in the order they are fitted (that of
+        :func:`split_groups`); ``[()]`` for one curve."""
+        if not self.keys:
+            return [()]
+        return _group_order(self.frame, self.keys)[0]
 
 
 def weights_to_multipliers(
@@ -780,7 +790,7 @@ def select(
         )
     if trials is not None:
         _check_counts(frame, first_bad)
-    return Selection(frame=frame, dropped=dropped, notes=notes)
+    return Selection(frame=frame, dropped=dropped, notes=notes, keys=keys)
 
 
 def _check_counts(frame: pd.DataFrame, first_bad: Callable[..., str]) -> None:
@@ -1112,20 +1122,32 @@ def split_groups(
     each group's rows are already together, as screens write them, the
     groups are those runs of rows, found by comparing neighbours, with no
     grouping or sort at all."""
+    if not len(frame):
+        return {}
+    names, cuts, order = _group_order(frame, keys)
+    return _cut(frame, columns, names, cuts, order)
+
+
+def _group_order(
+    frame: pd.DataFrame, keys: Sequence[str]
+) -> tuple[list[tuple], NDArray[np.intp], NDArray[np.intp] | None]:
+    """The groups' key tuples in order of first appearance, where their rows
+    are cut, and the order of the rows (None: as they are, the groups being
+    runs of rows)."""
     import numpy as np
 
     if not len(frame):
-        return {}
+        return [], np.array([], dtype=np.intp), None
     runs = _runs(frame, keys)
     if runs is not None:
         names = _key_values(frame, keys, runs)
         if len(set(names)) == len(names):  # no key comes back: runs are groups
-            return _cut(frame, columns, names, runs[1:], None)
+            return names, runs[1:], None
     codes = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     order = np.argsort(codes, kind="stable")
     cuts = np.flatnonzero(np.diff(codes[order])) + 1
     names = _key_values(frame, keys, order[np.concatenate([[0], cuts])])
-    return _cut(frame, columns, names, cuts, order)
+    return names, cuts, order
 
 
 def _key_values(

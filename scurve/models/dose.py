@@ -183,7 +183,10 @@ class HillModel(SCurveModel):
 
     @property
     def label(self) -> str:
-        shape = "" if self.shape.name == "logistic" else f"({self.shape.name})"
+        """``hill``, ``hill(erf)`` on another unit curve, or a registered
+        member's own name (``weibull2``), with the log scales noted."""
+        own = self.name != type(self).name  # a registry Variant
+        shape = "" if own or self.shape.name == "logistic" else f"({self.shape.name})"
         base = self.name + shape + self.log_suffix
         return base + " (log dose)" if self.log_dose else base
 

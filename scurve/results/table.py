@@ -700,6 +700,7 @@ class ResultTable:
             objective=stats["rss"].copy(),
             bounds=bounds,
             nfev=np.zeros(b, dtype=np.int64),
+            start=arrays["value"][:, : len(names)].copy(),
             shared=list(document.get("shared") or []),
         )
 
