@@ -1,4 +1,4 @@
-"""The fast path (scurve.batch) against one lmfit fit per curve.
+"""The vectorized path (scurve.fitters.vectorized) against one lmfit fit per curve.
 
 Run ``python benchmarks/batch.py`` (see benchmarks/README.md). Two workloads,
 each fitted in the same run by the fast path and by a plain loop, as ratios:
@@ -39,9 +39,10 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 import scurve
-from scurve import batch
-from scurve.fitting import fit_curve, fit_groups
+from scurve.fitters import vectorized
+from scurve.fitters.engine import fit_curve, fit_groups
 from scurve.models import get_model
+from scurve.models.base import SCurveModel
 
 PLATE_TARGET_S = 1.0
 CURVES_PER_S_TARGET = 50_000
@@ -132,7 +133,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     print(
-        f"scurve.batch: {os.cpu_count()} CPUs, numpy {np.__version__}, "
+        f"scurve.fitters.vectorized: {os.cpu_count()} CPUs, numpy {np.__version__}, "
         f"lmfit {lmfit.__version__}; best of {args.repeats} runs\n"
     )
 
@@ -158,7 +159,7 @@ def four_pl_report(name: str, args: argparse.Namespace) -> None:
     scipy_s = best_time(curve_fit_loop(model, subset), 1)
     fast_rate = args.curves / fast_s
     one_rate = args.curves / one_s
-    cores = batch.available_cores()
+    cores = vectorized.available_cores()
     lmfit_rate = args.subset / loop_s
     scipy_rate = args.subset / scipy_s
     table = fit_groups(model, groups, ["curve"]).table
@@ -274,29 +275,29 @@ def plate_report(args: argparse.Namespace) -> None:
           f"{verdict(api_s < PLATE_TARGET_S)}")  # fmt: skip
 
 
-def time_shares(model: scurve.SCurveModel, groups: dict) -> dict[str, float]:
+def time_shares(model: SCurveModel, groups: dict) -> dict[str, float]:
     """Shares of the fast path's time in one process (``workers=1``): the
-    self-starts (vectorized, through the model's ``guess_many``; timed
-    inside the fit, chunk by chunk, as they run there), the curves
+    checks and self-starts (vectorized, through the model's ``start``;
+    timed inside the fit, chunk by chunk, as they run there), the curves
     refitted one by one with lmfit, the rest (the lockstep fit and its
     statistics)."""
     spent = [0.0]
-    start_many = batch._start_many
+    start_many = vectorized._Part.start
 
     def timed(*args: object) -> object:  # the starts, chunk by chunk, in the fit
         start = time.perf_counter()
         try:
-            return start_many(*args)
+            return start_many(*args)  # type: ignore[arg-type]
         finally:
             spent[0] += time.perf_counter() - start
 
-    batch._start_many = timed
+    vectorized._Part.start = timed  # type: ignore[method-assign]
     try:
         start = time.perf_counter()
         table = fit_groups(model, groups, ["curve"], workers=1).table
         total = time.perf_counter() - start
     finally:
-        batch._start_many = start_many
+        vectorized._Part.start = start_many  # type: ignore[method-assign]
     guesses = spent[0]
     messages = zip(groups, table["message"], strict=True)
     alone = [key for key, message in messages if "one by one" in message]
@@ -306,7 +307,7 @@ def time_shares(model: scurve.SCurveModel, groups: dict) -> dict[str, float]:
         fit_curve(model, x, y, weights=w)
     refits = time.perf_counter() - start
     return {
-        "self-start guesses": guesses / total,
+        "checks and self-starts": guesses / total,
         "lmfit refits": refits / total,
         "fit + statistics": 1 - (guesses + refits) / total,
     }

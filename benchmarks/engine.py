@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/engine.py`` (see benchmarks/README.md). The same
 logistic sigmoid fit to 24 seeded points is timed through
-``scurve.fitting.fit_curve`` and through a plain ``lmfit.Model`` of the same
+``scurve.fitters.engine.fit_curve`` and through a plain ``lmfit.Model`` of the same
 function started from the same ``model.guess``; the two alternate within each
 repetition so that a slow moment of the machine hits both, and the ratio of
 the medians is reported. If the command line has a ``fit`` command, it is also
@@ -27,7 +27,7 @@ import lmfit
 import numpy as np
 from core import scurve_command, wall_times
 
-from scurve.fitting import fit_curve
+from scurve.fitters.engine import fit_curve
 from scurve.models import SigmoidModel
 
 #: fit_curve's median time at most this many times plain lmfit's.

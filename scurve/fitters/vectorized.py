@@ -568,8 +568,9 @@ class _Part:
                     [self.curves[key] for key in members],
                     stack=stack if keys == members else None,
                 )
+                place = {key: k for k, key in enumerate(members)}
                 for key in self.settle(members, solved, final=False):
-                    k = members.index(key)
+                    k = place[key]
                     curve = self.curves[key]
                     stragglers[key] = dataclasses.replace(
                         curve,

@@ -2,10 +2,10 @@ r"""Derived quantities (``ec50``, ``doubling_time``, ``t_peak`` ...) with their
 standard errors and intervals, over stacks of curves.
 
 A model declares each derived quantity as an lmfit expression of its
-parameters (``"10**log_ec50"``); here they are evaluated on arrays by the
-same interpreter lmfit uses (asteval, with scurve's symbols: ``expit``,
-``softplus``, each curve's ``x_min`` and ``x_max``), so that a stack of
-curves costs one evaluation per quantity. Standard errors are the delta
+parameters (``"10**log_ec50"``); here they are evaluated on arrays with the
+names lmfit's interpreter gives them (asteval's numpy functions, scurve's
+``expit``, ``softplus``, each curve's ``x_min`` and ``x_max``), so that a
+stack of curves costs one evaluation per quantity. Standard errors are the delta
 method's, :math:`\sqrt{g^T C g}`, with :math:`g` by central differences of
 the step of the ``uncertainties`` package that lmfit uses (:math:`\sqrt
 \epsilon` relative).
@@ -13,11 +13,9 @@ the step of the ``uncertainties`` package that lmfit uses (:math:`\sqrt
 
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,56 +31,38 @@ STEP = math.sqrt(np.finfo(np.float64).eps)
 
 
 class Expressions:
-    """A model's derived quantities, evaluated on arrays by lmfit's
-    expression interpreter with the engine's symbols."""
+    """A model's derived quantities, evaluated on arrays.
+
+    Each expression is compiled once and evaluated by Python over numpy
+    arrays, in the namespace lmfit's expression interpreter gives them
+    (asteval's numpy functions: ``log``, ``exp``, ``maximum`` ...) with the
+    engine's symbols (``expit``, ``softplus``, ``x_min``, ``x_max``): the
+    same values as lmfit's interpreter where it gives one, and where it
+    refuses (an exponent above 10,000 in ``10**log_ec50``), numpy's (inf),
+    for a whole stack at once. The expressions are the models' own code.
+    """
 
     def __init__(self, model: SCurveModel, extra: Mapping[str, str] | None = None):
         self.exprs = dict(model.derived) | dict(extra or {})
         self.mapped = frozenset(model.mapped_intervals)
-        self.interpreter = copy.deepcopy(model.make_params()._asteval)
+        table = model.make_params()._asteval.symtable
+        self.namespace = {k: v for k, v in table.items() if not k.startswith("_")}
+        self.namespace["__builtins__"] = {}
+        self.code = {n: compile(e, f"<{n}>", "eval") for n, e in self.exprs.items()}
 
     def __call__(self, symbols: Mapping[str, NDArray]) -> dict[str, NDArray]:
         """Every quantity at `symbols` (parameter values and data spans, all
-        of one shape); a quantity the interpreter refuses for some rows (an
-        exponent above 10,000 in ``10**log_ec50``) is NaN there."""
-        table = self.interpreter.symtable
-        table.update(symbols)
+        of one shape), in order, each seeing those before it."""
+        namespace = {**self.namespace, **symbols}
         shape = np.shape(next(iter(symbols.values())))
         out = {}
         with np.errstate(all="ignore"), warnings.catch_warnings():
-            # asteval's own checks of exponents (nanmax of all-NaN arrays)
             warnings.simplefilter("ignore", RuntimeWarning)
-            for name, expr in self.exprs.items():
-                try:
-                    value = self._eval(expr)
-                except Exception:  # some row's value refused: in parts
-                    value = self._each(expr, table, shape)
+            for name, code in self.code.items():
+                value = eval(code, namespace)  # the models' own expressions
                 out[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
-                table[name] = out[name]
+                namespace[name] = out[name]
         return out
-
-    def _eval(self, expr: str) -> Any:
-        return self.interpreter.eval(expr, show_errors=False, raise_errors=True)
-
-    def _each(self, expr: str, table: dict, shape: tuple[int, ...]) -> NDArray:
-        """`expr` over the rows in parts, halving each part the interpreter
-        refuses down to single rows, which get NaN: a few refused rows cost
-        a few dozen evaluations, not one per row."""
-        arrays = {n: v for n, v in table.items() if isinstance(v, np.ndarray)}
-        arrays = {n: v for n, v in arrays.items() if v.shape == shape}
-        flat = {n: v.reshape(-1) for n, v in arrays.items()}
-        out = np.full(math.prod(shape), math.nan)
-        parts = np.array_split(np.arange(out.size), 2 if out.size > 1 else 1)
-        while parts:
-            rows = parts.pop()
-            table.update({n: v[rows] for n, v in flat.items()})
-            try:
-                out[rows] = self._eval(expr)
-            except Exception:  # refused: halved, or NaN for one row
-                if rows.size > 1:
-                    parts += np.array_split(rows, 2)
-        table.update(arrays)
-        return out.reshape(shape)
 
     def uses(self, name: str, varying: Sequence[str]) -> list[str]:
         """The varied parameters the quantity `name` depends on."""

@@ -75,6 +75,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -210,8 +211,11 @@ class HillModel(SCurveModel):
 
     def shift(self, values: Mapping[str, Any]) -> Any:
         """:math:`U^{-1}(1/2)`: z at the EC50 (0 for the symmetric curves)."""
-        shift = self.curve.inverse(np.asarray(0.5), **self.shape_params(values))
-        return float(shift) if np.ndim(shift) == 0 else shift
+        return self._half
+
+    @functools.cached_property
+    def _half(self) -> float:
+        return float(self.curve.inverse(0.5))
 
     def _z(
         self, x: ArrayLike, log_ec50: Any, hill: Any, values: Mapping[str, Any]

@@ -536,6 +536,120 @@ class ResultTable:
             "groups": groups,
         }
 
+    def json_text(self) -> str:
+        """The JSON document of :meth:`to_dict` as text, one group per line,
+        built column by column (the numbers formatted in C by
+        :func:`scurve.io.number_text`): what writing a large table as JSON
+        takes, where building a dict per group and dumping it would take ten
+        times as long. ``json.loads(table.json_text()) == table.to_dict()``."""
+        import json
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from scurve import io
+
+        b = len(self)
+        head = (
+            f'{{"model": {json.dumps(self.model.label)}, '
+            f'"shared": {json.dumps(list(self.shared))}, "groups": ['
+        )
+        if not b:
+            return head + "]}\n"
+        dumps = json.dumps
+        flat = self.status == "flat"
+
+        def number(values: NDArray[np.float64]) -> Any:
+            values = np.where(flat, math.nan, values) if flat.any() else values
+            return io.number_text(values, nan="null", infinities=('"inf"', '"-inf"'))
+
+        def plain(values: NDArray[np.float64]) -> Any:
+            return io.number_text(values, nan="null", infinities=('"inf"', '"-inf"'))
+
+        def words(values: Sequence[Any]) -> Any:
+            return pa.array([dumps(str(v)) for v in values], type=pa.string())
+
+        keys = [
+            "{"
+            + ", ".join(
+                f"{dumps(k)}: {dumps(io.jsonable(v))}"
+                for k, v in zip(self.keys, group, strict=True)
+            )
+            + "}"
+            for group in self.groups
+        ]
+        options = dumps(io.jsonable(self.model.options))
+        parts: list[Any] = [
+            '{"group": ',
+            pa.array(keys, type=pa.string()),
+            f', "name": {dumps(self.model.name)}, "options": {options}, "params": {{',
+        ]
+        names = self.params
+        arrays = (self.value, self.stderr, self.lower, self.upper)
+        for block, members in (
+            ("params", range(len(names))),
+            ("derived", range(len(names), len(self.quantities))),
+        ):
+            if block == "derived":
+                parts.append('}, "derived": {')
+            for n, j in enumerate(members):
+                name = self.quantities[j]
+                alias = self.aliases.get(j)
+                parts.append(", " if n else "")
+                parts.append(dumps(name) if alias is None else words(alias))
+                for f, array in zip(_FIELDS, arrays, strict=True):
+                    parts += [
+                        f'{": {" if f == "value" else ", "}"{f}": ',
+                        number(array[:, j]),
+                    ]
+                if block == "params":
+                    parts.append(f', "vary": {"true" if self.vary[j] else "false"}')
+                parts.append("}")
+        parts.append('}, "stats": {')
+        for n, stat in enumerate(STAT_NAMES):
+            parts += [f'{", " if n else ""}"{stat}": ', plain(self.stats[stat])]
+        parts += [
+            '}, "converged": ',
+            pc.if_else(pa.array(self.converged), "true", "false"),
+            ', "status": ',
+            words(self.status),
+            ', "message": ',
+            words(self.message),
+            f', "level": {dumps(self.level)}, "ci": {dumps(self.ci)}, "covariance": ',
+        ]
+        k = len(self.covariance_names)
+        matrix: list[Any] = [f'{{"names": {dumps(self.covariance_names)}, "matrix": [']
+        for i in range(k):
+            matrix.append(", [" if i else "[")
+            for j in range(k):
+                matrix += [", " if j else "", plain(self.covariance[:, i, j])]
+            matrix.append("]")
+        matrix.append("]}")
+        covariance = pc.binary_join_element_wise(*matrix, "") if k else "null"
+        parts.append(pc.if_else(pa.array(self.has_covariance), covariance, "null"))
+        for section, values in self.sections.items():
+            parts.append(
+                pa.array(
+                    [
+                        ""
+                        if v is None
+                        else f", {dumps(section)}: {dumps(io.jsonable(v))}"
+                        for v in values
+                    ],
+                    type=pa.string(),
+                )
+            )
+        parts.append("}")
+        rows = pc.binary_join_element_wise(*parts, "")
+        bare = self.status == "failed"
+        bare &= np.isnan(self.stats["n"])
+        if bare.any():
+            where = np.flatnonzero(bare)
+            short = np.full(b, "", dtype=object)
+            short[where] = [dumps(entry) for entry in self.take(where).documents()]
+            rows = pc.if_else(pa.array(bare), pa.array(short, type=pa.string()), rows)
+        return head + "\n" + ",\n".join(rows.to_pylist()) + "\n]}\n"
+
     def write(
         self,
         path: str | os.PathLike[str],
@@ -555,7 +669,11 @@ class ResultTable:
         from scurve import io
 
         if Path(path).suffix.lower() == ".json":
-            return io.write_json(self.to_dict(), path, inputs=inputs, force=force)
+            target = io.check_output(path, inputs=inputs, force=force)
+            text = self.json_text()
+            with io.atomic_write(target) as stream:
+                stream.write(text)
+            return target
         return io.write_table(self.frame(), path, inputs=inputs, force=force)
 
     # -- loading -------------------------------------------------------------
