@@ -84,6 +84,8 @@ CASES = {
         ],
     ),
 }
+# the Hill family on the cloglog unit curve (drc's W2.4): the same points
+CASES["weibull2"] = CASES["hill"]
 OPTIONS = {
     "sigmoid": [{}, {"shape": "erf"}, {"shape": "arctan"}],
     "logistic": [{}, {"baseline": True}],
@@ -152,7 +154,7 @@ def test_partials_broadcast_over_a_stack_of_curves(name: str, options: dict) -> 
 def test_zero_dose_derivatives_are_their_limits() -> None:
     """At zero dose a Hill curve sits on a plateau: only that plateau's
     derivative is nonzero (no NaN from 0 * log 0)."""
-    for name in ("hill", "hill5"):
+    for name in ("hill", "hill5", "weibull2"):
         model = get_model(name)
         x, sets = CASES[name]
         for values in sets:

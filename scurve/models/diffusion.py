@@ -715,16 +715,20 @@ class BassModel(SCurveModel):
     ) -> dict[str, float]:
         """Start at the prior means, with m by least squares given them, and
         set :attr:`prior_scale` to the residual standard error of that fit
-        (p and q at the prior means, m alone estimated)."""
+        (p and q at the prior means, m alone estimated), on the scale the
+        residuals are taken on (log y with ``log_y``)."""
         start = {**values, **{n: mean for n, (mean, _) in self.prior.items()}}
         unit = self.function(x, **{**start, "m": 1.0})
         m = float(np.dot(unit, y) / max(float(np.dot(unit, unit)), _TINY))
         if "m" not in self.prior:
             start["m"] = m if m > 0 else values["m"]
-        residuals = y - start["m"] * unit
+        observed = self.scale(y)
+        residuals = observed - self.scale(start["m"] * unit)
+        residuals = residuals[np.isfinite(residuals)]
         scale = math.sqrt(float(np.dot(residuals, residuals)) / max(y.size - 1, 1))
         # exact data leave no residual: keep the prior from vanishing entirely
-        self.prior_scale = max(scale, 1e-9 * float(np.max(np.abs(y))), _TINY)
+        size = float(np.max(np.abs(observed[np.isfinite(observed)]), initial=1.0))
+        self.prior_scale = max(scale, 1e-9 * size, _TINY)
         return start
 
     # -- estimators ----------------------------------------------------------------

@@ -37,6 +37,21 @@ class Variant:
         self.__doc__ = factory.__doc__
 
     def __call__(self, **options: Any) -> SCurveModel:
+        """The member with `options`; its bound options may be restated (as
+        a saved fit does) but not changed: another value is another curve,
+        which its own name cannot label.
+
+        Raises
+        ------
+        ValueError
+            A bound option given another value.
+        """
+        for name, value in self.preset.items():
+            if name in options and options[name] != value:
+                raise ValueError(
+                    f"{self.name} is {self.factory.name} with {name}={value!r}: "
+                    f"for {name}={options[name]!r} fit {self.factory.name}"
+                )
         model = self.factory(**{**self.preset, **options})
         model.name = self.name  # type: ignore[misc]
         return model
