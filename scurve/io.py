@@ -73,7 +73,9 @@ MAGIC_HINTS = {
     b"PAR1": "it looks like Parquet: give it the extension .parquet",
     b"PK\x03\x04": "it looks like a zip or Excel file: export it as CSV",
 }
-NO_PYARROW = "reading Parquet needs pyarrow: pip install 'scurve[parquet]'"
+NO_PYARROW = (
+    "reading Parquet needs pyarrow, a dependency of scurve: pip install pyarrow"
+)
 
 
 # ------------------------------------------------------------------ reading
@@ -1293,11 +1295,12 @@ def _group_order(
 
     if not len(frame):
         return [], np.array([], dtype=np.intp), None
-    runs = _runs(frame, keys)
-    if runs is not None:
-        names = _key_values(frame, keys, runs)
-        if len(set(names)) == len(names):  # no key comes back: runs are groups
-            return names, runs[1:], None
+    runs = run_starts(frame, keys)
+    names = _key_values(frame, keys, runs)
+    # no key comes back (NaN keys, unequal to themselves in a set, are left
+    # to groupby): the runs are the groups
+    if len(set(names)) == len(names) and not any(frame[k].hasnans for k in keys):
+        return names, runs[1:], None
     codes = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     order = np.argsort(codes, kind="stable")
     cuts = np.flatnonzero(np.diff(codes[order])) + 1
@@ -1331,18 +1334,22 @@ def _cut(
     return dict(zip(names, zip(*parts, strict=True), strict=True))
 
 
-def _runs(frame: pd.DataFrame, keys: Sequence[str]) -> NDArray[np.intp] | None:
-    """The first row of each run of equal keys, where every key column
-    compares in bulk (numbers, dates, categories, Arrow strings: not Python
-    objects) and misses no value; else None."""
+def run_starts(frame: pd.DataFrame, keys: Sequence[str]) -> NDArray[np.intp]:
+    """The first row of each run of equal `keys` (missing values equal each
+    other). Numbers, dates, categories and Arrow strings compare with their
+    neighbours in bulk; Python objects and columns with missing values are
+    compared through their codes (``pd.factorize``, a quarter as fast)."""
     import numpy as np
+    import pandas as pd
 
     change = np.zeros(len(frame), dtype=bool)
-    change[0] = True
+    change[:1] = True
     for k in keys:
         column = frame[k]
-        if column.dtype == object or column.isna().any():
-            return None
-        values = column.array
-        change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
+        if column.dtype == object or column.hasnans:
+            codes = pd.factorize(column, use_na_sentinel=False)[0]
+            change[1:] |= codes[1:] != codes[:-1]
+        else:
+            values = column.array
+            change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
     return np.flatnonzero(change)

@@ -19,8 +19,8 @@ DataFrame): the rows are shuffled on the keys so that every group is whole in
 one partition, then each partition is fitted on a worker with
 ``workers=1``; the result is a lazy Dask DataFrame of the same table.
 
-Both need optional packages: pyarrow (``pip install 'scurve[parquet]'``) and
-Dask with its distributed scheduler (``pip install 'scurve[dask]'``).
+Dask and its distributed scheduler are optional (``pip install
+'scurve[dask]'``); pyarrow, which reads and writes Parquet, is a dependency.
 
 Examples
 --------
@@ -72,8 +72,10 @@ __all__ = [
     "STREAM_ROWS",
     "Streamed",
     "TableWriter",
+    "check_stream_output",
     "fit_dask",
     "fit_parquet",
+    "import_dask",
     "is_dask",
     "parquet_rows",
     "screen",
@@ -303,7 +305,7 @@ class TableWriter:
             self.abort(exc)
 
 
-def _check_stream_output(
+def check_stream_output(
     output: str | os.PathLike[str], inputs: Sequence[Any], force: bool
 ) -> Path:
     """:func:`scurve.io.check_output`, and a format that can be appended to."""
@@ -392,19 +394,6 @@ def parquet_rows(source: str | os.PathLike[str]) -> int:
         raise InputError(f"{label}: not a readable Parquet file ({message})") from None
 
 
-def _run_starts(keys: pd.DataFrame) -> NDArray[np.intp]:
-    """Positions where the key values change (missing keys equal each other)."""
-    import numpy as np
-    import pandas as pd
-
-    change = np.zeros(len(keys), dtype=bool)
-    change[:1] = True
-    for name in keys.columns:
-        codes = pd.factorize(keys[name], use_na_sentinel=False)[0]
-        change[1:] |= codes[1:] != codes[:-1]
-    return np.flatnonzero(change)
-
-
 def _key_hashes(keys: pd.DataFrame) -> NDArray[np.uint64]:
     """A 64-bit hash of each row's key values."""
     import pandas as pd
@@ -490,12 +479,12 @@ def _chunks(
     for batch in batches:
         if not len(batch):
             continue
-        new = _run_starts(batch[keys])
+        new = io.run_starts(batch, keys)
         if pending is None or not len(pending):
             pending, starts = batch, new
         else:
             joint = pd.concat([pending[keys].iloc[-1:], batch[keys].iloc[:1]])
-            continues = len(_run_starts(joint)) == 1
+            continues = len(io.run_starts(joint, keys)) == 1
             shift = len(pending)
             new = new[1:] if continues else new
             pending = pd.concat([pending, batch])
@@ -670,7 +659,7 @@ def fit_parquet(
     )  # fmt: skip
     options.check(the_model)
     _check_columns(dataset.schema.names, label, **selection)
-    path = _check_stream_output(output, [source], force)
+    path = check_stream_output(output, [source], force)
     done = Streamed(output=path)
     statuses: Counter[str] = Counter()
     dropped, first_dropped = 0, ""
@@ -754,7 +743,7 @@ def is_dask(data: Any) -> bool:
     return module.split(".")[0] == "dask" and hasattr(data, "map_partitions")
 
 
-def _import_dask() -> Any:
+def import_dask() -> Any:
     """dask.dataframe, or an ImportError saying how to install it."""
     try:
         import dask.dataframe as dd
@@ -908,7 +897,7 @@ def fit_dask(
     """
     import pandas as pd
 
-    _import_dask()
+    import_dask()
     keys = [by] if isinstance(by, str) else list(dict.fromkeys(by or ()))
     if not keys:
         raise FitError("a Dask DataFrame is fitted group by group: give by=")
@@ -971,7 +960,7 @@ def write_dask(
     """
     import dask
 
-    path = _check_stream_output(output, inputs, force)
+    path = check_stream_output(output, inputs, force)
     done = Streamed(output=path)
     statuses: Counter[str] = Counter()
     parts = results.to_delayed()

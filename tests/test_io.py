@@ -159,7 +159,8 @@ def test_parquet_without_pyarrow_says_how_to_install(
     with pytest.raises(InputError) as excinfo:
         read_table("data.parquet")
     assert message(excinfo) == (
-        "data.parquet: reading Parquet needs pyarrow: pip install 'scurve[parquet]'"
+        "data.parquet: reading Parquet needs pyarrow, a dependency of scurve: "
+        "pip install pyarrow"
     )
     df = pd.DataFrame({"x": [1.0]})
     with pytest.raises(InputError, match="writing Parquet needs pyarrow"):
