@@ -21,6 +21,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "MODELS": ("scurve.models", "REGISTRY"),
     "FitError": ("scurve.errors", "FitError"),
     "InputError": ("scurve.errors", "InputError"),
+    "OptionError": ("scurve.errors", "OptionError"),
     "FitOptions": ("scurve.fitters.options", "FitOptions"),
     "FitResult": ("scurve.results.fit", "FitResult"),
     "GroupFits": ("scurve.results.groups", "GroupFits"),
@@ -29,6 +30,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "f_test": ("scurve.api", "f_test"),
     "fit": ("scurve.api", "fit"),
     "load": ("scurve.api", "load"),
+    "read": ("scurve.api", "read"),
     "forecast": ("scurve.analysis.diffusion", "forecast"),
     "growthcurver_summary": ("scurve.analysis.growth", "growthcurver_summary"),
     "Curve": ("scurve.core.shapes", "Curve"),
@@ -63,6 +65,7 @@ __all__ = [
     "FitResult",
     "GroupFits",
     "InputError",
+    "OptionError",
     "ResultTable",
     "Shape",
     "Waveshaper",
@@ -82,6 +85,7 @@ __all__ = [
     "log_expit",
     "logcosh",
     "logit",
+    "read",
     "shapes",
     "softplus",
     "softplus_inv",
@@ -107,7 +111,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from scurve.analysis.diffusion import forecast
     from scurve.analysis.growth import growthcurver_summary
-    from scurve.api import compare, f_test, fit, load
+    from scurve.api import compare, f_test, fit, load, read
     from scurve.core import shapes, special
     from scurve.core.shapes import REGISTRY as SHAPES
     from scurve.core.shapes import Curve, Shape
@@ -123,7 +127,7 @@ if TYPE_CHECKING:
         softplus,
         softplus_inv,
     )
-    from scurve.errors import FitError, InputError
+    from scurve.errors import FitError, InputError, OptionError
     from scurve.fitters.options import FitOptions
     from scurve.models import REGISTRY as MODELS
     from scurve.results.fit import FitResult

@@ -20,12 +20,12 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from scurve import io, scale
-from scurve.errors import FitError, InputError
+from scurve.errors import InputError, OptionError
 from scurve.fitters.engine import fit_curve, fit_frame
 from scurve.fitters.options import Engine, FitOptions
 from scurve.inference.checks import binomial_points
 from scurve.inference.intervals import CI, LEVEL
-from scurve.inference.likelihoods import Binomial, LeastSquares, likelihood_of
+from scurve.inference.likelihoods import Binomial, LeastSquares
 from scurve.models.base import SCurveModel
 from scurve.models.registry import get_model
 from scurve.results.fit import FitResult
@@ -125,9 +125,13 @@ def fit(
     Raises
     ------
     scurve.errors.InputError
-        Unreadable table, missing or non-numeric column.
+        Unreadable table, missing or non-numeric column; options the model
+        refuses.
+    scurve.errors.OptionError
+        Options of the fit that cannot apply (an InputError naming the
+        option).
     scurve.errors.FitError
-        A single curve that cannot be fitted; options the model refuses.
+        A single curve that cannot be fitted.
 
     Examples
     --------
@@ -155,8 +159,8 @@ def fit(
         }
         given = [name for name, value in refused.items() if value]
         if given:
-            raise FitError(
-                f"{', '.join(given)}: not available when fitting a Dask DataFrame"
+            raise OptionError(
+                ", ".join(given), "not available when fitting a Dask DataFrame"
             )
         the_model = _model(model, model_options)
         return scale.fit_dask(
@@ -168,14 +172,13 @@ def fit(
     the_model = _model(model, model_options)
     grouped = keys or (isinstance(data, io.Selection) and data.keys)
     if shared and not grouped:
-        raise FitError("share needs groups: give by= as well")
+        raise OptionError("share", "needs groups: give by= as well")
     fit_options = FitOptions(
         **options,
         share=tuple(shared),
         trials=trials is not None,  # type: ignore[arg-type]
     )
     fit_options.check(the_model)
-    likelihood_of(the_model, trials=trials is not None, loss=loss)
     if data is None:
         return _fit_arrays(
             the_model, x, y, keys, weights, weights_kind, trials, fit_options
@@ -183,10 +186,10 @@ def fit(
     if isinstance(data, io.Selection):
         selection = data
         if keys and keys != selection.keys:
-            raise FitError(f"by={keys} but the table was read by {selection.keys}")
+            raise OptionError(
+                "by", f"{keys}, but the table was read by {selection.keys}"
+            )
     else:
-        if trials is not None and weights is not None:
-            raise FitError("trials weight the binomial likelihood: drop weights")
         selection = read(
             data, the_model, x=x, y=y, by=keys, weights=weights,
             weights_kind=weights_kind, trials=trials, nan=nan, wide=wide,
@@ -226,15 +229,16 @@ def read(
     ------
     scurve.errors.InputError
         An unreadable table, a missing or non-numeric column, a bad value.
-    scurve.errors.FitError
-        A wide table with `by`.
+    scurve.errors.OptionError
+        A wide table with `by`; `trials` with `weights`.
     """
     the_model = get_model(model) if isinstance(model, str) else model
     keys = [by] if isinstance(by, str) else list(by or [])
+    _check_trials(trials, weights)
     table = io.read_table(data)
     if wide:
         if keys:
-            raise FitError("a wide table is grouped by its well columns: drop by=")
+            raise OptionError("by", "a wide table is grouped by its well columns")
         column_blank = isinstance(blank, str) and blank != "min"
         table = io.wide_to_long(table, str(x), keep=[blank] if column_blank else [])
         y, keys = io.VALUE, [io.WELL]
@@ -254,11 +258,17 @@ def read(
 
 
 def _model(model: str | SCurveModel, options: Mapping[str, Any]) -> SCurveModel:
-    """The model by name with its options; a wrong option is a FitError."""
+    """The model by name with its options; a wrong option is an InputError."""
     try:
         return get_model(model, **options)
     except ValueError as exc:
-        raise FitError(str(exc)) from None
+        raise InputError(str(exc)) from None
+
+
+def _check_trials(trials: Any, weights: Any) -> None:
+    """Quantal data are weighted by their trials, and by nothing else."""
+    if trials is not None and weights is not None:
+        raise OptionError("weights", "trials weight the binomial likelihood")
 
 
 def _fit_arrays(
@@ -272,25 +282,29 @@ def _fit_arrays(
     options: FitOptions,
 ) -> FitResult:
     if isinstance(x, str) or isinstance(y, str):
-        raise FitError("without data, x and y must be arrays, not column names")
+        raise InputError("without data, x and y must be arrays, not column names")
     if keys:
-        raise FitError("by= needs a table: pass data")
+        raise OptionError("by", "needs a table: pass data")
+    _check_trials(trials, weights)
     if trials is not None:
-        if weights is not None:
-            raise FitError("trials weight the binomial likelihood: drop weights")
         xs, prop, n = binomial_points(x, y, trials)
         return fit_curve(model, xs, prop, n, options)
     w = None if weights is None else io.weights_to_multipliers(weights, weights_kind)
     return fit_curve(model, x, y, w, options)
 
 
-def load(source: str | os.PathLike[str] | Mapping[str, Any]) -> FitResult | GroupFits:
+def load(
+    source: str | os.PathLike[str] | Mapping[str, Any], *, name: str | None = None
+) -> FitResult | GroupFits:
     """Fits saved as JSON (``scurve fit ... -o fits.json``, or
     :meth:`~scurve.results.table.ResultTable.write`), rebuilt and checked
     against their model: a :class:`FitResult` for a single fit, else
     :class:`GroupFits`. They have no data (it is not saved): their curves,
     bands, inverses and tables work; what needs the points (profiles, plots
     of the data) does not.
+
+    `source` is a path (``"-"``: standard input), or the document itself;
+    messages name it `name` (default the path).
 
     Raises
     ------
@@ -300,11 +314,11 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any]) -> FitResult | Grou
     """
     import json
 
-    label = "<document>"
+    label = name or "<document>"
     if isinstance(source, Mapping):
         document: Any = source
     else:
-        label = os.fspath(source)
+        label = name or os.fspath(source)
         text = io.read_text(source, name=label)
         try:
             document = json.loads(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -181,6 +182,46 @@ def test_streaming_equals_one_shot(settings: dict) -> None:
     streamed = np.concatenate(parts, axis=-1)
     assert streamed.shape == whole.shape
     assert np.max(np.abs(streamed - whole)) < 1e-6
+
+
+# ---------------------------------------------------------------- filters
+
+
+@pytest.mark.parametrize("rate", [8000.0, 44100.0, 96000.0])
+@pytest.mark.parametrize("factor", [2, 8])
+@pytest.mark.parametrize("attenuation", [60.0, 120.0])
+def test_lowpass_design_is_scipys(rate: float, factor: int, attenuation: float) -> None:
+    """The Kaiser design written with numpy (rendering does not import
+    scipy.signal, which loads scipy.optimize and scipy.stats) is scipy's."""
+    signal = pytest.importorskip("scipy.signal")
+    from scurve.audio.resample import band_edges, design_lowpass, kaiser_order
+
+    passband, stopband = band_edges(rate)
+    nyquist = factor * rate / 2
+    width = (stopband - passband) / nyquist
+    assert kaiser_order(attenuation, width) == signal.kaiserord(attenuation, width)
+    taps, beta = signal.kaiserord(attenuation, width)
+    taps += (1 - taps) % (2 * factor)
+    expected = signal.firwin(taps, (passband + stopband) / 2,
+                             window=("kaiser", beta), fs=2 * nyquist)  # fmt: skip
+    got = design_lowpass(rate, factor, attenuation, parity=1, step=2 * factor)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("rate", [8000.0, 48000.0, 192000.0])
+def test_dc_blocker_is_lfilter_block_by_block(rate: float) -> None:
+    signal = pytest.importorskip("scipy.signal")
+    from scurve.audio.shaper import DC_BLOCK_HZ, DCBlocker
+
+    x = np.random.default_rng(3).normal(0.2, 1.0, (2, 200_000))
+    r = math.exp(-2 * math.pi * DC_BLOCK_HZ / rate)
+    expected, _ = signal.lfilter(
+        np.array([1.0, -1.0]) * (1 + r) / 2, [1.0, -r], x, zi=np.zeros((2, 1))
+    )
+    blocker = DCBlocker(2, rate)
+    edges = [0, 1, 2, 1000, 65_536, 65_537, 200_000]
+    got = np.concatenate([blocker(x[:, a:b]) for a, b in pairwise(edges)], axis=-1)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-13)
 
 
 # ---------------------------------------------------------------- errors

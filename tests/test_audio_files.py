@@ -184,6 +184,30 @@ def test_help_imports_no_audio_stack() -> None:
     assert proc.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
+@pytest.mark.parametrize("command", ["shape", "analyze"])
+def test_audio_commands_import_no_fitting_code(tmp_path, command) -> None:
+    """``scurve shape`` and ``scurve analyze`` stand on the audio floor: a
+    file shaped (with oversampling and the DC blocker) or measured loads
+    neither lmfit, scipy.stats, scipy.optimize, pandas nor matplotlib."""
+    source = write(tmp_path / "in.wav", tone(0.1))
+    args = [command, str(source)]
+    if command == "shape":
+        args += [str(tmp_path / "out.wav"), "--bias", "0.2", "--quality", "best"]
+    heavy = ("lmfit", "scipy.stats", "scipy.optimize", "pandas", "matplotlib")
+    probe = (
+        "import sys\n"
+        "from scurve.cli import main\n"
+        f"sys.argv = ['scurve', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        f"print('HEAVY:', *[m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                          text=True, cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -197,7 +221,7 @@ def test_shape_and_analyze(tmp_path) -> None:
     assert code == 0, err
     assert "2 ch, 48000 Hz, FLAC PCM_24, 1.00 s" in text
     assert sf.info(out).frames == 48000
-    code, text, err = run("analyze", out, "--json")
+    code, text, err = run("analyze", out, "--format", "json")
     assert code == 0, err
     report = json.loads(text)
     assert report["channels"] == 2

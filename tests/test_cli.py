@@ -31,7 +31,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def eval_json(*args: str) -> dict:
-    code, out, err = run("eval", "--json", *args)
+    code, out, err = run("eval", "--format", "json", *args)
     assert code == 0, err
     return json.loads(out)
 
@@ -95,7 +95,7 @@ def test_entry_points_agree(command: list[str]) -> None:
     if not Path(command[0]).exists():
         pytest.skip(f"{command[0]} is not installed")
     proc = subprocess.run(
-        [*command, "eval", "--json", "logistic", "-2", "0"],
+        [*command, "eval", "--format", "json", "logistic", "-2", "0"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -135,7 +135,7 @@ def test_curves_table_lists_every_shape() -> None:
 
 @pytest.mark.parametrize("form", FORMS)
 def test_curves_json_describes_the_registry(form: str) -> None:
-    code, out, _ = run("curves", "--json", "--form", form)
+    code, out, _ = run("curves", "--format", "json", "--form", form)
     assert code == 0
     entries = json.loads(out)
     assert [e["name"] for e in entries] == list(shapes.REGISTRY)

@@ -18,8 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import scurve
-from scurve import cli
-from scurve.cli import main
+from scurve.cli import main, output
 from scurve.inference.statistics import STAT_COLUMNS
 from scurve.models import REGISTRY
 
@@ -300,7 +299,7 @@ def test_fit_single_json_is_one_group_without_keys() -> None:
 
 
 def predict_json(*args: str | Path) -> dict:
-    code, out, err = run("predict", *args, "--json")
+    code, out, err = run("predict", *args, "--format", "json")
     assert code == 0, err
     return json.loads(out)
 
@@ -464,11 +463,10 @@ def test_failing_write_leaves_the_old_output_intact(
     target = tmp_path / "out.csv"
     target.write_text("old results\n")
 
-    def broken_to_csv(self: pd.DataFrame, stream: object, **kws: object) -> None:
-        stream.write("model,bott")  # type: ignore[attr-defined]
+    def full_disk(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", broken_to_csv)
+    monkeypatch.setattr(os, "fsync", full_disk)  # as the file is finished
     code, out, err = run("fit", RYEGRASS, *RYE, "-o", target, "--force")
     assert code == 1
     assert out == ""
@@ -626,7 +624,7 @@ def test_progress_bar_only_on_a_terminal(
     code, _, err = run(*args)
     assert code == 0
     assert err == ""
-    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(output, "stderr_is_terminal", lambda: True)
     code, out, err = run(*args)
     assert code == 0
     assert "fitting 7 groups" in err
@@ -742,7 +740,7 @@ def test_models_lists_the_registry() -> None:
 
 
 def test_models_json_describes_each_model() -> None:
-    code, out, _ = run("models", "--json")
+    code, out, _ = run("models", "--format", "json")
     assert code == 0
     entries = json.loads(out)
     assert [e["name"] for e in entries] == list(REGISTRY)

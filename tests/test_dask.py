@@ -19,7 +19,8 @@ import pytest
 from test_scale import run, same_table
 
 import scurve
-from scurve import cli_scale, scale
+from scurve import scale
+from scurve.cli import screens
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
@@ -134,7 +135,7 @@ def test_without_dask_the_message_says_how_to_install_it(
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(ImportError) as caught:
-        scale._import_dask()
+        scale.import_dask()
     assert str(caught.value) == (
         "fitting with Dask needs dask and distributed: pip install 'scurve[dask]'"
     )
@@ -164,7 +165,7 @@ def test_cli_a_bad_scheduler_address_is_a_one_line_error(
 ) -> None:
     path = tmp_path / "s.parquet"
     scale.screen(2).to_parquet(path)
-    monkeypatch.setattr(cli_scale, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(screens, "CONNECT_TIMEOUT", 1)
     start = time.monotonic()
     code, _, stderr = run(
         "fit", path, *CLI_HILL, "--dask", "tcp://127.0.0.1:9", "-o", tmp_path / "o.csv"

@@ -98,11 +98,20 @@ def test_estimator_option(sales_csv, estimator, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--model", "logistic", "--data", "per-period"), "only for the diffusion"),
+        (
+            ("--model", "logistic", "--data", "per-period"),
+            "Invalid value for '--data': adoptions is an option of bass",
+        ),
         (("--model", "bass", "--data", "rate", "--estimator", "ml"), "needs counts"),
         (("--model", "bass", "--launch", "soon"), "a number or 'fit'"),
-        (("--model", "bass", "--covariate", "sales"), "only for bass-generalized"),
-        (("--model", "bass-generalized"), "at least one --covariate"),
+        (
+            ("--model", "bass", "--covariate", "sales"),
+            "covariates is an option of bass_generalized, not of bass",
+        ),
+        (
+            ("--model", "bass-generalized", "--by", "year", "--covariate", "sales"),
+            "--covariate fits one curve: drop --by",
+        ),
         (
             ("--model", "bass-generalized", "--covariate", "price"),
             "no covariate column 'price'",
@@ -138,7 +147,7 @@ def test_forecast_matches_predict_with_prediction_intervals(sales_csv, tmp_path)
     )  # fmt: skip
     code, out, _ = run(
         "predict", out_json, "--x", "1962,1963,1964", "--interval", "prediction",
-        "--json",
+        "--format", "json",
     )  # fmt: skip
     assert code == 0
     points = json.loads(out)["points"]
@@ -150,7 +159,7 @@ def test_forecast_matches_predict_with_prediction_intervals(sales_csv, tmp_path)
         [p["y_upper"] for p in points], table["adoptions_upper"], rtol=1e-6
     )
     # the prediction interval is wider than the confidence band
-    _, conf, _ = run("predict", out_json, "--x", "1962", "--json")
+    _, conf, _ = run("predict", out_json, "--x", "1962", "--format", "json")
     conf_point = json.loads(conf)["points"][0]
     assert conf_point["y_upper"] < points[0]["y_upper"]
     code, _, err = run("predict", out_json, "--y", "100", "--interval", "prediction")
@@ -180,7 +189,7 @@ def test_forecast_table_properties():
     with pytest.raises(ValueError, match="positive integer"):
         scurve.forecast(result, 0)
     other = fit_curve(get_model("logistic"), np.arange(10.0), np.arange(10.0) ** 2)
-    with pytest.raises(TypeError, match="does not forecast"):
+    with pytest.raises(scurve.InputError, match="does not forecast"):
         scurve.forecast(other, 3)
 
 
@@ -233,7 +242,7 @@ def test_generalized_bass_with_a_price_covariate(price_csv, tmp_path):
         entry = group["params"][name]
         assert entry["lower"] < value < entry["upper"], name
     # the JSON rebuilds the model, covariate included, for predict
-    code, out, _ = run("predict", out_json, "--x", "2016", "--json")
+    code, out, _ = run("predict", out_json, "--x", "2016", "--format", "json")
     assert code == 0
     table = pd.read_csv(path)
     gbm = BassGeneralizedModel(

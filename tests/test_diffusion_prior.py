@@ -163,7 +163,10 @@ def test_cli_prior_prints_m_with_its_interval(early_csv):
         (["--prior", "k=1:2"], "no parameter 'k'"),
         (["--prior", "p=0.01:-1"], "sd > 0"),
         (["--prior", "p=0.01:0.1", "--estimator", "ols"], "needs estimator 'nls'"),
-        (["--model", "logistic", "--prior", "p=0.01:0.1"], "only for bass"),
+        (
+            ["--model", "logistic", "--prior", "p=0.01:0.1"],
+            "Invalid value for '--prior': prior is an option of bass, not of logistic",
+        ),
     ],
 )
 def test_cli_bad_priors_exit_2_in_one_line(early_csv, extra, message):

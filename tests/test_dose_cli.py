@@ -70,13 +70,22 @@ def test_ec_in_json_and_groups():
 
 
 def test_ec_and_log_dose_only_for_dose_models():
-    for option in (("--ec", "50"), ("--log-dose",)):
-        code, _, err = run(
+    for option, message in (
+        (
+            ("--ec", "50"),
+            "'--ec': ECx needs a dose-response fit (hill, hill5, weibull2), "
+            "not sigmoid",
+        ),
+        (("--log-dose",), "'--log-dose': log_dose is an option of hill, hill5"),
+    ):
+        code, out, err = run(
             "fit", RYEGRASS, "--model", "sigmoid", "--x", "conc", "--y", "rootl",
             *option,
         )  # fmt: skip
         assert code == 2
-        assert "only for the dose-response models" in err
+        assert out == ""
+        assert message in err
+        assert len(err.strip().splitlines()) == 1
     code, _, err = run("fit", RYEGRASS, *RYE, "--ec", "0,50")
     assert code == 2
     assert "ECx needs 0 < x < 100, got 0" in err
@@ -103,7 +112,7 @@ def test_log_dose_column(tmp_path):
 def test_predict_y_inverts_a_saved_hill_fit(tmp_path):
     saved = tmp_path / "rye.json"
     assert run("fit", RYEGRASS, *RYE, "-o", saved)[0] == 0
-    code, out, _ = run("predict", saved, "--y", "2,4,9", "--json")
+    code, out, _ = run("predict", saved, "--y", "2,4,9", "--format", "json")
     assert code == 0
     points = json.loads(out)["points"]
     result = scurve.fit(RYEGRASS, model="hill", x="conc", y="rootl")
@@ -193,7 +202,7 @@ def test_quantal_api_with_arrays_and_a_table():
     assert single.params["ec50"].value == pytest.approx(
         arrays.params["ec50"].value, rel=1e-12
     )
-    with pytest.raises(scurve.FitError, match="need a dose-response model"):
+    with pytest.raises(scurve.FitError, match="need a curve that is a probability"):
         scurve.fit(g, "sigmoid", x="conc", y="dead", trials="total")
 
 
@@ -226,9 +235,19 @@ def test_bad_counts_exit_2_naming_the_row(tmp_path, rows, message):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (("--model", "sigmoid"), "only for the dose-response models"),
-        (("--model", "hill", "--ci", "profile"), "cannot take --ci profile"),
-        (("--model", "hill", "--by", "type", "--share", "top"), "cannot take --share"),
+        (
+            ("--model", "sigmoid"),
+            "'--trials': quantal data need a curve that is a probability "
+            "(hill, hill5, weibull2), not sigmoid",
+        ),
+        (
+            ("--model", "hill", "--ci", "profile"),
+            "'--trials': profile intervals are not available for quantal fits",
+        ),
+        (
+            ("--model", "hill", "--weights", "total"),
+            "weights: trials weight the binomial likelihood",
+        ),
     ],
 )
 def test_trials_usage_errors_exit_2(extra, message):

@@ -176,8 +176,11 @@ def test_cli_loss_reports_the_outliers(outlying_csv):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (("--ci", "profile"), "--loss huber cannot take --ci profile"),
-        (("--trials", "resp"), "--loss huber cannot take --trials"),
+        (
+            ("--ci", "profile"),
+            "'--loss': profile intervals are not available with a robust loss",
+        ),
+        (("--trials", "resp"), "a robust loss (huber) does not apply to quantal"),
         (("--loss", "l1"), "Invalid value for '--loss'"),
     ],
 )

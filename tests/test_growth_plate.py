@@ -349,7 +349,9 @@ def test_log_y_from_the_command_line_round_trips_to_predict(tmp_path):
     assert run.exit_code == 0, run.output
     document = json.loads(saved.read_text())
     assert document["groups"][0]["options"] == {"log_y": True}
-    run = CliRunner().invoke(main, ["predict", str(saved), "--x", "10,20", "--json"])
+    run = CliRunner().invoke(
+        main, ["predict", str(saved), "--x", "10,20", "--format", "json"]
+    )
     assert run.exit_code == 0, run.output
     points = json.loads(run.stdout)["points"]
     refit = scurve.fit(x=t, y=y, model="logistic", log_y=True)
@@ -360,7 +362,7 @@ def test_log_y_from_the_command_line_round_trips_to_predict(tmp_path):
         assert point["y_upper"] == pytest.approx(hi, rel=1e-6)  # multiplicative band
     run = CliRunner().invoke(main, [*args, "--baseline", "--model", "sigmoid"])
     assert run.exit_code == 2
-    assert "no baseline" in run.stderr
+    assert "'--baseline': baseline is an option of" in run.stderr
 
 
 # ---------------------------------------------------------------------- auc

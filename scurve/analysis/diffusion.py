@@ -14,6 +14,7 @@ import lmfit
 import numpy as np
 from numpy.typing import NDArray
 
+from scurve.errors import InputError
 from scurve.inference.intervals import curve_band
 from scurve.models.diffusion import BassModel
 from scurve.results.fit import FitResult
@@ -47,7 +48,7 @@ def forecast(
 
     model = result.model
     if not isinstance(model, BassModel):
-        raise TypeError(f"the model {model.label} does not forecast (bass does)")
+        raise InputError(f"the model {model.label} does not forecast (bass does)")
     level = result.level if level is None else level
     if int(periods) != periods or periods < 1:
         raise ValueError(f"periods must be a positive integer, not {periods}")

@@ -26,19 +26,21 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from scurve.errors import FitError
+from scurve.errors import FitError, InputError, OptionError
 from scurve.fitters.engine import fit_curve, fit_groups
 from scurve.fitters.options import FitOptions
 from scurve.inference.checks import binomial_points
 from scurve.inference.intervals import LEVEL, profile_interval
+from scurve.models.base import SCurveModel
 from scurve.models.dose import LN10 as _LN10
 from scurve.models.dose import HillModel
-from scurve.models.registry import get_model
+from scurve.models.registry import REGISTRY, get_model
 from scurve.results.fit import FitResult
 from scurve.results.groups import GroupFits
 from scurve.results.table import ResultTable
 
 __all__ = [
+    "check_ec",
     "ec",
     "ec_table",
     "fit_quantal",
@@ -76,10 +78,41 @@ def _gradient(
     return grad
 
 
-def _model_of(fitted: FitResult) -> HillModel:
-    model = fitted.model
+def _not_dose_response(what: str, model: SCurveModel) -> str:
+    """Why `what` is refused for `model`: the Hill family's names."""
+    family = ", ".join(n for n, f in REGISTRY.items() if isinstance(f(), HillModel))
+    return f"{what} needs a dose-response fit ({family}), not {model.label}"
+
+
+def _dose_model(model: SCurveModel, what: str) -> HillModel:
+    """`model` as a dose-response model, or an InputError for `what`."""
     if not isinstance(model, HillModel):
-        raise TypeError(f"not a dose-response fit ({model.label}): use hill or hill5")
+        raise InputError(_not_dose_response(what, model))
+    return model
+
+
+def check_ec(
+    model: SCurveModel,
+    levels: float | Sequence[float],
+    kind: Literal["relative", "absolute"] = "relative",
+) -> HillModel:
+    """Refuse ECx that `model` cannot give, before anything is fitted: a
+    model outside the dose-response (Hill) family, a relative level outside
+    (0, 100), an unknown `kind`.
+
+    Raises
+    ------
+    scurve.errors.OptionError
+        Naming ``ec`` (its flag on the command line is ``--ec``).
+    """
+    if not isinstance(model, HillModel):
+        raise OptionError("ec", _not_dose_response("ECx", model))
+    if kind not in ("relative", "absolute"):
+        raise OptionError("ec", f"kind must be relative or absolute, not {kind!r}")
+    if kind == "relative":
+        for mark in np.atleast_1d(levels).tolist():
+            if not 0 < mark < 100:
+                raise OptionError("ec", f"ECx needs 0 < x < 100, got {mark:g}")
     return model
 
 
@@ -146,7 +179,7 @@ def ec(
     falling curve; for the 4PL :math:`\mathrm{EC}_x = \mathrm{EC50}\,
     (x/(100 - x))^{1/|h|}`.
     """
-    model = _model_of(fitted)
+    model = check_ec(fitted.model, levels, kind)
     conf = fitted.level if level is None else float(level)
     values, names, cov, dof = _estimates(fitted)
     if fitted.known_dispersion:
@@ -157,13 +190,9 @@ def ec(
     rows = {}
     for mark in marks:
         if kind == "relative":
-            if not 0 < mark < 100:
-                raise ValueError(f"ECx needs 0 < x < 100, got {mark:g}")
             label = f"{'IC' if falling else 'EC'}{mark:g}"
-        elif kind == "absolute":
-            label = f"y={mark:g}"
         else:
-            raise ValueError(f"kind must be 'relative' or 'absolute', not {kind!r}")
+            label = f"y={mark:g}"
 
         def dose(v: dict[str, float], mark: float = mark) -> float:
             return math.exp(_ln_ecx(model, v, mark, kind))
@@ -259,7 +288,8 @@ def relative_potency(
     with :math:`(a - \rho b)^2 \le t^2 (v_{aa} - 2\rho v_{ab} + \rho^2
     v_{bb})`, :math:`a, b` the two ECx.
     """
-    model_a, model_b = _model_of(first), _model_of(second)
+    model_a = _dose_model(first.model, "relative potency")
+    model_b = _dose_model(second.model, "relative potency")
     va, na, ca, dfa = _estimates(first)
     vb, nb, cb, dfb = _estimates(second)
     if ca is None or cb is None:
@@ -371,9 +401,7 @@ def same_ec50(fits: GroupFits) -> dict[str, float]:
         ``F``, ``df1``, ``df2``, ``p_value``, ``rss_separate``,
         ``rss_common``.
     """
-    model = fits.model
-    if not isinstance(model, HillModel):
-        raise TypeError(f"not a dose-response fit ({model.label})")
+    model = _dose_model(fits.model, "a test of equal EC50s")
     groups, fixed = _group_data(fits)
     reduced = fit_groups(
         model,
@@ -474,7 +502,7 @@ def inverse_predict(
     :math:`g^T C g + (s^2/m)/f'(\hat x)^2` with :math:`g` the gradient of
     the inverse in the parameters.
     """
-    model = _model_of(fitted)
+    model = _dose_model(fitted.model, "inverse prediction")
     conf = fitted.level if level is None else float(level)
     values, names, cov, dof = _estimates(fitted)
     sigma = fitted.stats["sigma"]
@@ -549,12 +577,9 @@ def ec_table(
     fits; otherwise delta intervals on the log-dose scale (``ec(...,
     ci="log")``), so that ``ec50`` is the fit's own ``ec50`` row.
     """
-    if isinstance(result, FitResult):
-        table = result.result_table
-        fits: list[FitResult] = [result]
-    else:
-        table = result.result_table
-        fits = [result[key] for key in result]
+    check_ec(result.model, levels)
+    table = result.result_table
+    fits = [result] if isinstance(result, FitResult) else list(result.values())
     names = [f"ec{v:g}" for v in levels]
     arrays = {
         f: np.full((len(fits), len(names)), math.nan)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Oversampler", "band_edges", "design_lowpass"]
+__all__ = ["Oversampler", "band_edges", "design_lowpass", "kaiser_order"]
 
 #: Upper edge of the audible band that the filters keep flat.
 AUDIBLE_HZ = 20000.0
@@ -80,22 +80,39 @@ def design_lowpass(
     raised to at least `min_taps`, then to the next length ``n`` with
     ``n % step == parity % step`` (the caller's delay constraint).
     """
-    import scipy.signal
-
     passband, stopband = band_edges(sample_rate)
     nyquist = factor * sample_rate / 2
-    numtaps, beta = scipy.signal.kaiserord(
-        attenuation_db, (stopband - passband) / nyquist
-    )
+    numtaps, beta = kaiser_order(attenuation_db, (stopband - passband) / nyquist)
     numtaps = max(numtaps, min_taps, 3)
     if parity is not None:
         numtaps += (parity - numtaps) % step
-    return scipy.signal.firwin(
-        numtaps,
-        (passband + stopband) / 2,
-        window=("kaiser", beta),
-        fs=factor * sample_rate,
-    )
+    cutoff = (passband + stopband) / 2 / nyquist  # as a fraction of Nyquist
+    m = np.arange(numtaps) - (numtaps - 1) / 2
+    taps = cutoff * np.sinc(cutoff * m) * np.kaiser(numtaps, beta)
+    return taps / taps.sum()
+
+
+def kaiser_order(attenuation_db: float, width: float) -> tuple[int, float]:
+    r"""Length and :math:`\beta` of a Kaiser-window lowpass (Kaiser 1974).
+
+    :math:`N = \lceil (A - 7.95) / (2.285\,\pi w) \rceil + 1` taps for
+    attenuation :math:`A` dB and transition width :math:`w` (a fraction of
+    Nyquist), and :math:`\beta = 0.1102 (A - 8.7)` above 50 dB,
+    :math:`0.5842 (A - 21)^{0.4} + 0.07886 (A - 21)` from 21 to 50 dB, else 0
+    (``scipy.signal.kaiserord``, written here so that rendering audio does
+    not import scipy.signal, which loads scipy.optimize and scipy.stats).
+
+    >>> kaiser_order(100.0, 0.1)
+    (130, 10.06126)
+    """
+    a = abs(float(attenuation_db))
+    if a > 50:
+        beta = 0.1102 * (a - 8.7)
+    elif a > 21:
+        beta = 0.5842 * (a - 21) ** 0.4 + 0.07886 * (a - 21)
+    else:
+        beta = 0.0
+    return math.ceil((a - 7.95) / 2.285 / (math.pi * width) + 1), beta
 
 
 @dataclass

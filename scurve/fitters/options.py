@@ -13,9 +13,9 @@ import lmfit
 import numpy as np
 from numpy.typing import NDArray
 
-from scurve.errors import FitError
+from scurve.errors import OptionError
 from scurve.inference.intervals import CI, LEVEL
-from scurve.inference.likelihoods import LOSSES
+from scurve.inference.likelihoods import likelihood_of
 from scurve.models.base import SCurveModel, add_symbols
 
 __all__ = ["Engine", "FitOptions"]
@@ -70,11 +70,12 @@ class FitOptions:
 
         Raises
         ------
-        FitError
+        OptionError
             An unknown parameter in fix, init, bounds or share; bounds with
             lower >= upper; a value that is not finite; a level outside
             (0, 1); an unknown interval method, loss or engine; a robust
-            loss with profile intervals.
+            loss with profile intervals or shared parameters; quantal data
+            (trials) for a curve that is not a probability.
         """
         known = ", ".join(model.curve_params)
         for what, names in (
@@ -85,39 +86,42 @@ class FitOptions:
         ):
             for name in names:
                 if name not in model.curve_params:
-                    raise FitError(
-                        f"{what}: {model.label} has no parameter {name!r} ({known})"
+                    raise OptionError(
+                        what, f"{model.label} has no parameter {name!r} ({known})"
                     )
         for what, values in (("fix", self.fix), ("init", self.init)):
             for name, value in values.items():
                 if not math.isfinite(value):
-                    raise FitError(f"{what}: {name}={value} is not a finite number")
+                    raise OptionError(what, f"{name}={value} is not a finite number")
         for name, (lo, hi) in self.bounds.items():
             if not lo < hi:
-                raise FitError(f"bounds: {name} needs lower < upper, got {lo:g}:{hi:g}")
-        if not 0 < self.level < 1:
-            raise FitError(f"level must be between 0 and 1, got {self.level}")
-        if self.ci not in ("delta", "profile", "none"):
-            raise FitError(f"ci must be delta, profile or none, not {self.ci!r}")
-        if self.engine not in ("auto", "vectorized", "lmfit"):
-            raise FitError(
-                f"engine must be auto, vectorized or lmfit, not {self.engine!r}"
-            )
-        if self.loss != "linear":
-            if self.loss not in LOSSES:
-                raise FitError(
-                    f"unknown loss {self.loss!r}; known losses: "
-                    f"{', '.join(('linear', *LOSSES))}"
+                raise OptionError(
+                    "bounds", f"{name} needs lower < upper, got {lo:g}:{hi:g}"
                 )
+        if not 0 < self.level < 1:
+            raise OptionError("level", f"must be between 0 and 1, got {self.level}")
+        if self.ci not in ("delta", "profile", "none"):
+            raise OptionError("ci", f"must be delta, profile or none, not {self.ci!r}")
+        if self.engine not in ("auto", "vectorized", "lmfit"):
+            raise OptionError(
+                "engine", f"must be auto, vectorized or lmfit, not {self.engine!r}"
+            )
+        likelihood_of(model, trials=self.trials, loss=self.loss)
+        if self.loss != "linear":
             if self.ci == "profile":
-                raise FitError(
-                    "profile intervals are not available with a robust loss "
-                    f"({self.loss})"
+                raise OptionError(
+                    "ci",
+                    f"profile intervals are not available with a robust loss "
+                    f"({self.loss})",
                 )
             if self.share:
-                raise FitError(f"a robust loss ({self.loss}) cannot be used with share")
+                raise OptionError(
+                    "loss", f"a robust loss ({self.loss}) cannot be used with share"
+                )
         if self.trials and self.ci == "profile":
-            raise FitError("profile intervals are not available for quantal fits")
+            raise OptionError(
+                "ci", "profile intervals are not available for quantal fits"
+            )
 
     def params(
         self,

@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from scurve.errors import FitError
+from scurve.errors import OptionError
 from scurve.inference import statistics
 from scurve.inference.statistics import FLAT_P, Stats
 from scurve.models.base import SCurveModel
@@ -403,7 +403,7 @@ class Robust(LeastSquares):
     def __init__(self, loss: str) -> None:
         if loss not in LOSSES:
             known = ", ".join(("linear", *LOSSES))
-            raise FitError(f"unknown loss {loss!r}; known losses: {known}")
+            raise OptionError("loss", f"unknown loss {loss!r}; known losses: {known}")
         self.loss = loss
 
     def vectorized(self, model: SCurveModel) -> bool:
@@ -518,19 +518,23 @@ def likelihood_of(
 
     Raises
     ------
-    FitError
+    OptionError
         An unknown loss, a loss with quantal data, or quantal data for a
         model whose curve is not a probability.
     """
     if trials:
         if loss != "linear":
-            raise FitError(
-                f"a robust loss ({loss}) does not apply to quantal data (trials)"
+            raise OptionError(
+                "loss", f"a robust loss ({loss}) does not apply to quantal data"
             )
         if not model.quantal:
-            raise FitError(
-                f"trials (quantal data) need a dose-response model (hill, hill5), "
-                f"not {model.label}"
+            from scurve.models.registry import REGISTRY
+
+            takers = ", ".join(n for n, f in REGISTRY.items() if f().quantal)
+            raise OptionError(
+                "trials",
+                f"quantal data need a curve that is a probability ({takers}), "
+                f"not {model.label}",
             )
         return Binomial()
     if loss != "linear":

@@ -14,7 +14,7 @@ plain words, plots and JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -349,18 +349,51 @@ class FitResult(ModelResult):
         (:func:`scurve.inference.intervals.curve_band`); the prediction band
         adds the residual variance."""
         x = self.x if x is None else np.asarray(x, dtype=np.float64)
-        level = self.level if level is None else level
-        dof = math.inf if self.known_dispersion else self.nfree
+        return self._band(
+            lambda p: self.model.eval(p, x=x), kind, level, self.model.log_y
+        )
+
+    def inverse_band(
+        self, y: ArrayLike, level: float | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """The x at which the curve reaches each `y`, with its pointwise
+        confidence band: ``(x, lower, upper)``, the delta method on the
+        model's inverse as :meth:`band` on the curve (NaN where `y` is
+        outside the curve's range).
+
+        Raises
+        ------
+        NotImplementedError
+            A model without an inverse (``model.invertible`` is False).
+        """
+        y = np.asarray(y, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self._band(
+                lambda p: np.asarray(self.model.inverse(y, p), dtype=np.float64),
+                "confidence",
+                level,
+                False,
+            )
+
+    def _band(
+        self,
+        curve: Callable[[lmfit.Parameters], NDArray[np.float64]],
+        kind: Literal["confidence", "prediction"],
+        level: float | None,
+        log: bool,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """`curve` of the parameters with its band, at the fit's degrees of
+        freedom (infinite for a known dispersion) and `level` (the fit's)."""
         return curve_band(
-            lambda p: self.model.eval(p, x=x),
+            curve,
             self.params,
             self.covar,
             self.var_names,
-            dof,
+            math.inf if self.known_dispersion else self.nfree,
             self.stats["sigma"],
             kind,
-            level,
-            self.model.log_y,
+            self.level if level is None else level,
+            log,
         )
 
     # -- robust fits ---------------------------------------------------------

@@ -1,0 +1,318 @@
+"""The steps of ``scurve fit``: check, read once, fit once, write, print, report.
+
+The options are checked where their rules live (the model's by the model,
+the fit's by :class:`~scurve.api.FitOptions`: :mod:`scurve.cli.checks`),
+the outputs before any work; then the table is read once
+(:func:`scurve.api.read`), fitted once (:func:`scurve.fit`) and its results
+serialized once each way they are asked for (:mod:`scurve.cli.tables`).
+Large screens go to :mod:`scurve.cli.screens`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import click
+
+from scurve.cli import output, screens, tables
+from scurve.cli.checks import Given, check_fit_options, model_with_options
+from scurve.cli.options import data_label, names
+from scurve.cli.plots import PlotTargets, draw_fits, plot_targets
+from scurve.cli.report import FAILED, Report, output_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scurve.inference.intervals import CI
+    from scurve.io import Selection, WeightsKind
+    from scurve.models.base import SCurveModel
+    from scurve.results.fit import FitResult
+    from scurve.results.groups import GroupFits
+
+__all__ = ["FitRequest", "run"]
+
+#: Fits of more groups than this show a progress bar (on a terminal).
+PROGRESS_MIN_GROUPS = 5
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """The options of ``scurve fit``, as click parsed them."""
+
+    data: Path
+    model_name: str
+    x: str
+    y: str | None
+    by: tuple[str, ...]
+    weights: str | None
+    weights_kind: WeightsKind
+    shape: str | None
+    baseline: bool
+    log_y: bool
+    wide: bool
+    blank: str | float | None
+    summary: str | None
+    fix: tuple[tuple[str, float], ...]
+    init: tuple[tuple[str, float], ...]
+    bounds: tuple[tuple[str, tuple[float, float]], ...]
+    share: tuple[str, ...]
+    ci: CI
+    level: float
+    nan: Literal["drop", "error"]
+    output: Path | None
+    force: bool
+    plot_target: str | None
+    fmt: str | None
+    log_dose: bool
+    ec_levels: tuple[float, ...] | None
+    trials: str | None
+    loss: str
+    data_kind: str | None
+    estimator: str | None
+    launch: float | str | None
+    covariates: tuple[str, ...]
+    priors: tuple[tuple[str, tuple[float, float]], ...]
+    chunk_curves: int | None
+    dask_target: str | None
+
+    @property
+    def label(self) -> str:
+        """The data, as messages name it."""
+        return data_label(self.data)
+
+    @property
+    def response(self) -> str:
+        """The response column: --y, or the values of a wide table's wells."""
+        from scurve.io import VALUE
+
+        return VALUE if self.y is None else self.y
+
+    @cached_property
+    def keys(self) -> list[str]:
+        """The --by columns, commas split."""
+        return names(self.by)
+
+    @cached_property
+    def shared(self) -> list[str]:
+        """The --share parameters, commas split."""
+        return names(self.share)
+
+    def model_options(self) -> list[Given]:
+        """The model's options given, in the order of the command line."""
+        given: list[Given] = [
+            ("--shape", "shape", self.shape),
+            ("--baseline", "baseline", self.baseline or None),
+            ("--log-y", "log_y", self.log_y or None),
+            ("--log-dose", "log_dose", self.log_dose or None),
+            ("--data", "adoptions", self.data_kind),
+            ("--estimator", "estimator", self.estimator),
+            ("--launch", "launch", self.launch),
+            ("--prior", "prior", dict(self.priors) or None),
+        ]
+        return [g for g in given if g[2] is not None]
+
+    def fit_options(self) -> list[Given]:
+        """The fit's options (:class:`~scurve.api.FitOptions` fields)."""
+        return [
+            ("--fix", "fix", dict(self.fix)),
+            ("--init", "init", dict(self.init)),
+            ("--bounds", "bounds", dict(self.bounds)),
+            ("--share", "share", tuple(self.shared)),
+            ("--ci", "ci", self.ci),
+            ("--loss", "loss", self.loss),
+            ("--trials", "trials", self.trials is not None),
+        ]
+
+    def check_usage(self) -> None:
+        """What the command line's options cannot be given together.
+
+        Raises
+        ------
+        click.UsageError
+        """
+        if self.wide and (self.y is not None or self.keys):
+            raise click.UsageError(
+                "--wide fits every column but --x, grouped by well: drop --y and --by"
+            )
+        if not self.wide and self.y is None:
+            raise click.UsageError("Missing option '--y'.")
+        if self.shared and not self.keys:
+            raise click.UsageError("--share needs groups: give --by as well")
+        if self.summary and not (self.keys or self.wide):
+            raise click.UsageError(
+                f"--summary {self.summary} needs groups: --wide or --by"
+            )
+        if self.covariates and self.keys:
+            raise click.UsageError("--covariate fits one curve: drop --by")
+
+    def is_screen(self) -> bool:
+        """Whether DATA is fitted as a large screen (:mod:`scurve.cli.screens`)."""
+        others = {
+            "--wide": self.wide,
+            "--blank": self.blank is not None,
+            "--summary": self.summary is not None,
+            "--share": bool(self.shared),
+            "--plot": self.plot_target is not None,
+            "--trials": self.trials is not None,
+            "--loss": self.loss != "linear",
+            "--ec": self.ec_levels is not None,
+            "--covariate": bool(self.covariates),
+            "--format": self.fmt is not None,
+        }
+        return screens.is_screen(
+            self.data,
+            self.output,
+            self.keys,
+            dask=self.dask_target,
+            chunk_curves=self.chunk_curves,
+            others=others,
+        )
+
+
+def run(report: Report, request: FitRequest) -> None:
+    """``scurve fit``: check, read once, fit once, write, print, report."""
+    from scurve import api, io
+    from scurve.analysis.dose import check_ec
+    from scurve.errors import OptionError
+
+    request.check_usage()
+    given = request.model_options()
+    model = model_with_options(request.model_name, given)
+    if request.covariates:  # the model's word on --covariate, before reading
+        model_with_options(
+            request.model_name, [*given, ("--covariate", "covariates", {})]
+        )
+    check_fit_options(model, request.fit_options())
+    if request.ec_levels:
+        try:
+            check_ec(model, request.ec_levels)
+        except OptionError as exc:
+            raise click.BadParameter(exc.reason, param_hint="'--ec'") from None
+    if request.output is not None:
+        io.check_output(request.output, inputs=[request.data], force=request.force)
+    if request.is_screen():
+        assert request.output is not None  # is_screen checked it
+        screens.fit_screen(
+            report, request.data, model, output_path=request.output,
+            keys=request.keys, dask=request.dask_target,
+            chunk_curves=request.chunk_curves, force=request.force, x=request.x,
+            y=request.response, weights=request.weights,
+            weights_kind=request.weights_kind,
+            fix=dict(request.fix), init=dict(request.init),
+            bounds=dict(request.bounds), ci=request.ci, level=request.level,
+            nan=request.nan,
+        )  # fmt: skip
+        return
+    source: Any = os.fspath(request.data)
+    if request.covariates:  # read here: the covariates are columns of the table
+        source = io.read_table(source)
+    selection = api.read(
+        source, model, x=request.x, y=request.response, by=request.keys,
+        weights=request.weights, weights_kind=request.weights_kind,
+        trials=request.trials, nan=request.nan, wide=request.wide,
+        blank=request.blank,
+    )  # fmt: skip
+    for note in selection.notes:
+        report.warn(note)
+    if request.covariates:
+        series = covariate_series(source, request.x, request.covariates)
+        model = model_with_options(
+            request.model_name, [*given, ("--covariate", "covariates", series)]
+        )
+    plots = plot_targets(
+        request.plot_target, request.data, selection.groups, request.force
+    )
+    result = fit_selection(report, request, selection, model)
+    put_results(report, request, result, plots, selection.keys)
+
+
+def covariate_series(
+    table: pd.DataFrame, x: str, columns: tuple[str, ...]
+) -> dict[str, tuple[Any, Any]]:
+    """Each covariate column against x (``bass_generalized``'s
+    ``covariates``), rows with a missing value dropped."""
+    from scurve import io
+
+    series = {}
+    for name in columns:
+        io.column(table, name, role="covariate column")  # its own message
+        chosen = io.select(table, x=x, y=name, nan="drop").frame
+        series[name] = (chosen["x"].to_numpy(), chosen["y"].to_numpy())
+    return series
+
+
+def fit_selection(
+    report: Report, request: FitRequest, selection: Selection, model: SCurveModel
+) -> FitResult | GroupFits:
+    """The one fit of the command, with a progress bar on a terminal."""
+    import scurve
+
+    grouped = bool(selection.keys) and not request.shared
+    total = len(selection.groups()) if grouped and output.stderr_is_terminal() else 0
+    with (
+        output.progress_bar(
+            total, f"fitting {total} groups", minimum=PROGRESS_MIN_GROUPS
+        ) as advance,
+        report.warnings(),
+    ):
+        return scurve.fit(
+            selection, model, fix=dict(request.fix), init=dict(request.init),
+            bounds=dict(request.bounds), share=request.shared, ci=request.ci,
+            level=request.level, trials=request.trials, loss=request.loss,
+            progress=advance,
+        )  # fmt: skip
+
+
+def put_results(
+    report: Report,
+    request: FitRequest,
+    result: FitResult | GroupFits,
+    plots: PlotTargets,
+    keys: list[str],
+) -> None:
+    """Write -o, print --format, draw --plot, then report the fits that are
+    not ok; each serialization of the results is made once, if asked for."""
+    import numpy as np
+
+    from scurve.analysis.dose import ec_table
+
+    fitted = result.result_table
+    results: tables.FitTable | tables.SummaryTable = tables.FitTable(fitted)
+    if request.summary:
+        results = tables.SummaryTable(request.summary, summary_of(result))
+    if request.ec_levels:
+        results = tables.FitTable(ec_table(result, request.ec_levels, ci=request.ci))
+    fmt = request.fmt or (None if request.output is not None else "table")
+    text = None if fmt is None else tables.render(results, fmt)
+    if request.output is not None:
+        with output_errors(request.output):
+            results.write(request.output, inputs=[request.data], force=request.force)
+        report.wrote(request.output)
+    if text is not None:
+        output.echo_text(text)
+    draw_fits(
+        report, result, plots, x=request.x, y=request.response, plate=request.wide
+    )
+    status = fitted.status
+    bad = np.flatnonzero(status != "ok")
+    problems = ((fitted.groups[i], str(status[i]), str(fitted.message[i])) for i in bad)
+    report.fits(
+        request.label, keys, problems, count=len(bad),
+        failed=int(np.isin(status[bad], FAILED).sum()), total=len(fitted),
+        joint=bool(request.shared),
+    )  # fmt: skip
+
+
+def summary_of(result: FitResult | GroupFits) -> pd.DataFrame:
+    """growthcurver's summary table of the fits (a usage error of --summary
+    for fits it does not summarize)."""
+    import scurve
+
+    try:
+        return scurve.growthcurver_summary(result)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--summary'") from None
