@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from scurve import io, scale
+from scurve import io
 from scurve.errors import InputError, OptionError
 from scurve.fitters.engine import fit_curve, fit_frame
 from scurve.fitters.options import Engine, FitOptions
@@ -148,7 +148,9 @@ def fit(
         fix=dict(fix or {}), init=dict(init or {}), bounds=dict(bounds or {}),
         ci=ci, level=level, loss=loss, workers=workers, engine=engine,
     )  # fmt: skip
-    if scale.is_dask(data):  # fitted partition by partition on the workers
+    if io.is_dask(data):  # fitted partition by partition on the workers
+        from scurve import scale
+
         refused = {
             "share": shared,
             "wide": wide,

@@ -30,6 +30,7 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
@@ -79,6 +80,13 @@ NO_PYARROW = (
 
 
 # ------------------------------------------------------------------ reading
+
+
+def is_dask(data: Any) -> bool:
+    """Whether `data` is a Dask DataFrame (checked without importing Dask,
+    or :mod:`scurve.scale`, which fits it)."""
+    module = type(data).__module__ or ""
+    return module.split(".")[0] == "dask" and hasattr(data, "map_partitions")
 
 
 def read_table(
@@ -1208,17 +1216,58 @@ def number_text(
     if array.dtype.kind in "iub":
         return pc.cast(pa.array(array.astype(np.int64)), pa.string())
     array = array.astype(np.float64, copy=False)
-    finite = np.isfinite(array)
-    text = pc.cast(pa.array(np.where(finite, array, 0.0)), pa.string())
+    numbers = pa.array(array, from_pandas=True)  # NaN as missing
+    text = pc.cast(numbers, pa.string())  # inf and -inf as such
     if whole:
-        integral = finite & (array == np.round(array)) & (np.abs(array) < 1e16)
-        dotted = pc.binary_join_element_wise(text, ".0", "")
-        text = pc.if_else(pa.array(integral), dotted, text)
-    if not finite.all():
-        text = pc.if_else(pa.array(np.isnan(array)), nan, text)
+        with np.errstate(invalid="ignore"):
+            integral = (array == np.round(array)) & (np.abs(array) < 1e16)
+        if integral.any():
+            dotted = pc.binary_join_element_wise(text, ".0", "")
+            text = pc.if_else(pa.array(integral), dotted, text)
+    negative_zero = (array == 0) & np.signbit(array)
+    if negative_zero.any():  # "-0" would read back as the integer 0
+        text = pc.if_else(pa.array(negative_zero), "-0.0", text)
+    if numbers.null_count:
+        text = pc.fill_null(text, nan)
+    if infinities != ("inf", "-inf") and np.isinf(array).any():
         text = pc.if_else(pa.array(np.isposinf(array)), infinities[0], text)
         text = pc.if_else(pa.array(np.isneginf(array)), infinities[1], text)
     return text
+
+
+#: What JSON text escapes in an ASCII string: quotes, backslashes and
+#: control characters (RE2 syntax).
+_ESCAPED = r'["\\\x00-\x1f]'
+
+
+def json_cells(values: Sequence[Any]) -> Any:
+    """Each value as JSON text, ``json.dumps(jsonable(v))``, as a pyarrow
+    string array: text and numbers in C (a column of 10^5 keys in a few
+    milliseconds), anything else value by value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(values, from_pandas=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        array = None
+    if array is not None and array.null_count == 0:
+        kind = array.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            plain = pc.all(pc.string_is_ascii(array)).as_py()
+            if plain and not pc.any(pc.match_substring_regex(array, _ESCAPED)).as_py():
+                return pc.binary_join_element_wise('"', array, '"', "")
+            # escapes needed: each distinct value dumped once
+            encoded = array.dictionary_encode()
+            texts = [json.dumps(v) for v in encoded.dictionary.to_pylist()]
+            return pa.array(texts, type=pa.string()).take(encoded.indices)
+        if pa.types.is_integer(kind) and all(type(v) is not bool for v in values):
+            return number_text(array.to_numpy())
+        if pa.types.is_floating(kind) and all(type(v) is float for v in values):
+            return number_text(
+                array.to_numpy(), nan="null", infinities=('"inf"', '"-inf"'), whole=True
+            )
+    return pa.array([json.dumps(jsonable(v)) for v in values], type=pa.string())
 
 
 def _quoted_cells(values: Any, sep: str) -> Any:
@@ -1227,11 +1276,14 @@ def _quoted_cells(values: Any, sep: str) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = [
-        "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-        for v in values
-    ]
-    text = pa.array(cells, type=pa.string())
+    try:  # text as it is (missing as empty) in C; other objects by str()
+        text = pc.fill_null(pa.array(values, type=pa.string(), from_pandas=True), "")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        cells = [
+            "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+            for v in values
+        ]
+        text = pa.array(cells, type=pa.string())
     special = pc.match_substring_regex(text, f'[{re.escape(sep)}"\n\r]')
     if not pc.any(special).as_py():
         return text
@@ -1252,16 +1304,19 @@ def delimited_text(df: pd.DataFrame, sep: str = ",") -> str:
     header = sep.join(str(v) for v in _quoted_cells(list(df.columns), sep).to_pylist())
     if not len(df):
         return header + "\n"
-    columns = []
-    for name in df.columns:
+
+    def cells(name: Any) -> Any:
         column = df[name]
         kind = column.dtype.kind
         if kind == "b":
-            columns.append(pc.if_else(pa.array(column.to_numpy()), "True", "False"))
-        elif kind in "iuf":
-            columns.append(number_text(column.to_numpy(), whole=kind == "f"))
-        else:
-            columns.append(_quoted_cells(column.tolist(), sep))
+            return pc.if_else(pa.array(column.to_numpy()), "True", "False")
+        if kind in "iuf":
+            return number_text(column.to_numpy(), whole=kind == "f")
+        return _quoted_cells(column, sep)
+
+    # the columns are formatted on every core (pyarrow lets go of the GIL)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        columns = list(pool.map(cells, df.columns))
     rows = pc.binary_join_element_wise(*columns, sep)
     return header + "\n" + "\n".join(rows.to_pylist()) + "\n"
 

@@ -76,7 +76,6 @@ __all__ = [
     "fit_dask",
     "fit_parquet",
     "import_dask",
-    "is_dask",
     "parquet_rows",
     "screen",
     "write_dask",
@@ -735,12 +734,6 @@ def fit_table(
 
 
 # ------------------------------------------------------------------ Dask
-
-
-def is_dask(data: Any) -> bool:
-    """Whether `data` is a Dask DataFrame (checked without importing Dask)."""
-    module = type(data).__module__ or ""
-    return module.split(".")[0] == "dask" and hasattr(data, "map_partitions")
 
 
 def import_dask() -> Any:

@@ -176,7 +176,6 @@ class FitRequest:
 def run(report: Report, request: FitRequest) -> None:
     """``scurve fit``: check, read once, fit once, write, print, report."""
     from scurve import api, io
-    from scurve.analysis.dose import check_ec
     from scurve.errors import OptionError
 
     request.check_usage()
@@ -188,6 +187,8 @@ def run(report: Report, request: FitRequest) -> None:
         )
     check_fit_options(model, request.fit_options())
     if request.ec_levels:
+        from scurve.analysis.dose import check_ec
+
         try:
             check_ec(model, request.ec_levels)
         except OptionError as exc:
@@ -278,13 +279,13 @@ def put_results(
     not ok; each serialization of the results is made once, if asked for."""
     import numpy as np
 
-    from scurve.analysis.dose import ec_table
-
     fitted = result.result_table
     results: tables.FitTable | tables.SummaryTable = tables.FitTable(fitted)
     if request.summary:
         results = tables.SummaryTable(request.summary, summary_of(result))
     if request.ec_levels:
+        from scurve.analysis.dose import ec_table
+
         results = tables.FitTable(ec_table(result, request.ec_levels, ci=request.ci))
     fmt = request.fmt or (None if request.output is not None else "table")
     text = None if fmt is None else tables.render(results, fmt)

@@ -21,7 +21,6 @@ from scurve.fitters.joint import fit_joint
 from scurve.fitters.options import FitOptions
 from scurve.fitters.plan import plan
 from scurve.fitters.single import fit_single
-from scurve.fitters.vectorized import fit_vectorized
 from scurve.inference.checks import (
     Points,
     binomial_points,
@@ -34,7 +33,7 @@ from scurve.inference.likelihoods import Likelihood, likelihood_of
 from scurve.inference.summary import Summary, summarize
 from scurve.io import split_groups
 from scurve.models.base import SCurveModel
-from scurve.results.fit import CurveData, FitResult
+from scurve.results.fit import FitResult
 from scurve.results.groups import GroupFits
 from scurve.results.table import ResultTable
 
@@ -120,6 +119,8 @@ def fit_groups(
     one_by_one = [key for key in order if key in points]
     done = 0
     if route.path == "vectorized" and one_by_one:
+        from scurve.fitters.vectorized import fit_vectorized  # loaded when used
+
         fitted = fit_vectorized(
             model, likelihood, points, one_by_one, options, varied, progress=progress
         )
@@ -203,8 +204,7 @@ def fit_groups(
     table = ResultTable.concat(tables)
     position = {key: i for i, key in enumerate(table.groups)}
     table = table.take([position[key] for key in order])
-    data = {key: CurveData(*points[key]) for key in order if key in points}
-    return GroupFits(table, data, likelihood, extras=extras)
+    return GroupFits(table, points, likelihood, extras=extras)
 
 
 def _robust(table: ResultTable, extras: Mapping[str, Any]) -> None:
@@ -261,8 +261,7 @@ def _joint(
         fitted, level=options.level, ci=options.ci, expressions=expressions
     )
     table = _rows(model, summary, keys, list(points), fitted.varied, bounds, options)
-    data = {key: CurveData(*p) for key, p in points.items()}
-    return GroupFits(table, data, likelihood, joint=joint)
+    return GroupFits(table, points, likelihood, joint=joint)
 
 
 def _options(options: FitOptions | None, fields: Mapping[str, Any]) -> FitOptions:

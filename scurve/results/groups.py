@@ -47,7 +47,7 @@ class GroupFits(Mapping):
     def __init__(
         self,
         table: ResultTable,
-        data: Mapping[tuple, CurveData] | None,
+        data: Mapping[tuple, CurveData | tuple] | None,
         likelihood: Likelihood,
         *,
         joint: JointFit | None = None,
@@ -59,7 +59,7 @@ class GroupFits(Mapping):
         self.shared = list(table.shared)
         self.joint = joint
         self.likelihood = likelihood
-        self._data = dict(data or {})
+        self._data: Mapping[tuple, CurveData | tuple] = data or {}
         self._extras = dict(extras or {})
         self._built: dict[tuple, FitResult] = {}
         self._frame: pd.DataFrame | None = None
@@ -76,7 +76,7 @@ class GroupFits(Mapping):
             self._built[key] = FitResult(
                 self.result_table,
                 row,
-                self._data.get(key),
+                self._curve(key),
                 self.likelihood,
                 joint=self.joint,
                 extras=self._extras.get(key),
@@ -115,7 +115,15 @@ class GroupFits(Mapping):
 
     def data(self, key: Any) -> CurveData | None:
         """The points of the group `key` (None for loaded fits)."""
-        return self._data.get(self._key(key))
+        return self._curve(self._key(key))
+
+    def _curve(self, key: tuple) -> CurveData | None:
+        """The group's points, made a CurveData when first asked for (the
+        engine hands over its ``(x, y, w)`` tuples as they are)."""
+        points = self._data.get(key)
+        if points is None or isinstance(points, CurveData):
+            return points
+        return CurveData(*points)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (:meth:`ResultTable.to_dict`)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -559,29 +560,33 @@ class ResultTable:
         dumps = json.dumps
         flat = self.status == "flat"
 
-        def number(values: NDArray[np.float64]) -> Any:
-            values = np.where(flat, math.nan, values) if flat.any() else values
-            return io.number_text(values, nan="null", infinities=('"inf"', '"-inf"'))
+        # the numbers are formatted on every core (pyarrow lets go of the GIL)
+        pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
 
-        def plain(values: NDArray[np.float64]) -> Any:
-            return io.number_text(values, nan="null", infinities=('"inf"', '"-inf"'))
+        def plain(values: NDArray[np.float64]) -> Future[Any]:
+            return pool.submit(
+                io.number_text, values, nan="null", infinities=('"inf"', '"-inf"')
+            )
+
+        def number(values: NDArray[np.float64]) -> Future[Any]:
+            return plain(np.where(flat, math.nan, values) if flat.any() else values)
+
+        def done(items: list[Any]) -> list[Any]:
+            return [i.result() if isinstance(i, Future) else i for i in items]
 
         def words(values: Sequence[Any]) -> Any:
-            return pa.array([dumps(str(v)) for v in values], type=pa.string())
+            return io.json_cells([str(v) for v in values])
 
-        keys = [
-            "{"
-            + ", ".join(
-                f"{dumps(k)}: {dumps(io.jsonable(v))}"
-                for k, v in zip(self.keys, group, strict=True)
-            )
-            + "}"
-            for group in self.groups
-        ]
+        keys: list[Any] = ["{"]
+        for n, (name, column) in enumerate(
+            zip(self.keys, zip(*self.groups, strict=True), strict=False)
+        ):
+            keys += [f"{', ' if n else ''}{dumps(name)}: ", io.json_cells(column)]
+        keys.append("}")
         options = dumps(io.jsonable(self.model.options))
         parts: list[Any] = [
             '{"group": ',
-            pa.array(keys, type=pa.string()),
+            pc.binary_join_element_wise(*keys, "") if self.keys else "{}",
             f', "name": {dumps(self.model.name)}, "options": {options}, "params": {{',
         ]
         names = self.params
@@ -625,7 +630,7 @@ class ResultTable:
                 matrix += [", " if j else "", plain(self.covariance[:, i, j])]
             matrix.append("]")
         matrix.append("]}")
-        covariance = pc.binary_join_element_wise(*matrix, "") if k else "null"
+        covariance = pc.binary_join_element_wise(*done(matrix), "") if k else "null"
         parts.append(pc.if_else(pa.array(self.has_covariance), covariance, "null"))
         for section, values in self.sections.items():
             parts.append(
@@ -640,15 +645,15 @@ class ResultTable:
                 )
             )
         parts.append("}")
-        rows = pc.binary_join_element_wise(*parts, "")
+        rows = pc.binary_join_element_wise(*done(parts), "").to_pylist()
+        pool.shutdown()
         bare = self.status == "failed"
         bare &= np.isnan(self.stats["n"])
-        if bare.any():
+        if bare.any():  # failed before fitting: the short entry
             where = np.flatnonzero(bare)
-            short = np.full(b, "", dtype=object)
-            short[where] = [dumps(entry) for entry in self.take(where).documents()]
-            rows = pc.if_else(pa.array(bare), pa.array(short, type=pa.string()), rows)
-        return head + "\n" + ",\n".join(rows.to_pylist()) + "\n]}\n"
+            for i, entry in zip(where, self.take(where).documents(), strict=True):
+                rows[i] = dumps(entry)
+        return head + "\n" + ",\n".join(rows) + "\n]}\n"
 
     def write(
         self,
