@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from scurve.cli import fitsteps, output, ranking, saved
+from scurve.cli import output
 from scurve.cli.options import (
     Assignment,
     Blank,
@@ -327,6 +327,8 @@ def fit(ctx: click.Context, **options: Any) -> None:
     model does not take are refused by the model, naming the models that
     take them.
     """
+    from scurve.cli import fitsteps  # the steps load when the command runs
+
     request = fitsteps.FitRequest(**options)
     report = Report()
     with report.catching(request.label):
@@ -386,6 +388,7 @@ def compare(
     model (Burnham and Anderson, 2002).
     """
     from scurve import api
+    from scurve.cli import ranking
 
     report = Report()
     label = data_label(data)
@@ -485,6 +488,7 @@ def predict(
     makes the exit code 1.
     """
     import scurve
+    from scurve.cli import saved
 
     report = Report()
     label = data_label(results)

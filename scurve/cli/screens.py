@@ -11,7 +11,6 @@ them.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -233,6 +232,8 @@ def dask_client(target: str) -> Iterator[Any]:
     import distributed
 
     if target == "local":
+        import logging
+
         with (
             distributed.LocalCluster(
                 n_workers=os.cpu_count() or 1,
