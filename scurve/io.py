@@ -28,15 +28,17 @@ import math
 import os
 import re
 import secrets
+import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from scurve.errors import InputError
+from scurve.errors import InputError, OptionError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,36 +48,74 @@ if TYPE_CHECKING:
 __all__ = [
     "InputError",
     "Selection",
+    "TableFormat",
     "atomic_write",
+    "available_cores",
     "check_output",
+    "check_outputs",
     "column",
     "delimited_text",
     "jsonable",
     "number_text",
+    "output_file",
+    "plate_wells",
     "read_table",
     "read_text",
     "select",
     "split_groups",
     "subtract_blank",
+    "table_format",
     "weights_to_multipliers",
+    "well_position",
     "wide_to_long",
     "write_json",
     "write_table",
+    "write_text",
 ]
 
 WeightsKind = Literal["sigma", "variance", "weight"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+#: Excel workbooks read (through openpyxl): the Office Open XML kinds.
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+#: Spreadsheets that are not read, by extension: what they are.
+OTHER_WORKBOOKS = {
+    ".xls": "an old Excel workbook (.xls)",
+    ".xlsb": "a binary Excel workbook (.xlsb)",
+    ".ods": "an OpenDocument spreadsheet (.ods)",
+    ".numbers": "an Apple Numbers document (.numbers)",
+}
 #: How many characters of a text table the delimiter is guessed from.
 SNIFF_CHARS = 64 * 1024
 DELIMITERS = ",\t;| "
+#: The signature of an old (OLE2) Office file: .xls, or an encrypted .xlsx.
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: File signatures worth a hint when a "text" table is not text.
 MAGIC_HINTS = {
     b"PAR1": "it looks like Parquet: give it the extension .parquet",
     b"PK\x03\x04": "it looks like a zip or Excel file: export it as CSV",
+    OLE2: "it looks like an old Excel workbook (.xls): save it as .xlsx or CSV",
 }
+#: Byte-order marks and the encodings they announce (UTF-32's first: its
+#: little-endian mark begins with UTF-16's).
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+#: Excel's first line naming the delimiter, ``sep=;``.
+_SEP_LINE = re.compile(rb"\Asep=([^\r\n])\r?\n", re.IGNORECASE)
+#: A number written with a decimal comma (``1,5``, ``-2,5e-3``), or point.
+_COMMA_NUMBER = r"[-+]?\d+,\d+(?:[eE][-+]?\d+)?"
+_POINT_NUMBER = r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?"
 NO_PYARROW = (
     "reading Parquet needs pyarrow, a dependency of scurve: pip install pyarrow"
+)
+NO_OPENPYXL = (
+    "reading Excel workbooks needs openpyxl, a dependency of scurve: "
+    "pip install openpyxl"
 )
 
 
@@ -93,8 +133,13 @@ def read_table(
     source: str | os.PathLike[str] | pd.DataFrame | IO[Any],
     *,
     name: str | None = None,
+    text: Sequence[str] = (),
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
-    """Read a table from a CSV/TSV/Parquet file, standard input or a stream.
+    """Read a table from a CSV/TSV, Excel or Parquet file, standard input or
+    a stream.
 
     Parameters
     ----------
@@ -102,30 +147,62 @@ def read_table(
         A path; ``"-"`` for standard input; an open text or binary stream;
         or a DataFrame, returned as it is (with `name` recorded, if given).
         A path ending in ``.parquet`` or ``.pq``, or a directory, is read as
-        Parquet; anything else as delimited text: UTF-8 (a byte-order mark is
-        allowed, gzip-compressed too), delimiter ``.tsv`` → tab, otherwise
-        guessed from the first 64 KiB among comma, tab, semicolon, ``|`` and
-        runs of spaces, falling back to comma.
+        Parquet; ``.xlsx`` (``.xlsm``, ``.xltx``, ``.xltm``) as an Excel
+        workbook; ``.xls``, ``.xlsb``, ``.ods`` and ``.numbers`` are refused
+        (save them as .xlsx or CSV); anything else as delimited text: gzip
+        compressed or not, in UTF-8 unless a byte-order mark says UTF-16 or
+        UTF-32 or `encoding` is given; delimiter ``.tsv`` → tab, or Excel's
+        first line ``sep=;``, otherwise guessed from the first 64 KiB among
+        comma, tab, semicolon, ``|`` and runs of spaces, falling back to
+        comma.
     name : str, optional
         What to call the table in messages. Default: the path as given,
-        ``<stdin>``, or the stream's name.
+        ``<stdin>``, or the stream's name; a workbook's sheet is named too
+        (``book.xlsx, sheet 'Data'``).
+    text : sequence of str, optional
+        Columns that are labels (group keys): read as text exactly as
+        written (``001`` stays ``001``, ``NA`` is Namibia), missing only
+        when empty. Ignored for Parquet and DataFrames, whose types are
+        given; in a workbook, cells keep their own types.
+    sheet : str or int, optional
+        The sheet of a workbook: its name, or its position counted from 1
+        as the tabs are (a name wins). Default: the first.
+    encoding : str, optional
+        The text's encoding (``cp1252``, ``latin-1``, ``utf-16`` ...), for
+        a file that is neither UTF-8 nor marked by a byte-order mark. Text
+        that is not UTF-8 is refused with a message naming the encoding to
+        pass, never guessed.
+    decimal : {".", ","}, optional
+        The decimal separator of numbers. Default: a comma when the table
+        is not comma-delimited and its first 64 KiB have numbers with a
+        decimal comma (``1,5``) and none with a point, else a point. With a
+        comma, a number with a point (``2.500``) is an error, not a
+        thousands separator.
 
     Returns
     -------
     pandas.DataFrame
         Columns named as written in the header (surrounding spaces and quotes
-        removed), numbers parsed (surrounding spaces allowed, ``NA``, ``NaN``
-        and empty cells are missing), surrounding spaces removed from text
-        cells. ``df.attrs["source"]`` holds the name used in messages and,
-        for text, ``df.attrs["lines"]`` the line number of each row.
+        removed), numbers parsed (surrounding spaces allowed; in other
+        columns than `text`, empty cells and ``NA``, ``NaN``, ``null``,
+        ``#N/A`` ... (:data:`NA_VALUES`) are missing), surrounding spaces
+        removed from text cells. ``df.attrs["source"]`` holds the name used
+        in messages and, for text and workbooks, ``df.attrs["lines"]`` the
+        line (sheet row) number of each row; ``df.attrs["decimal"]`` is
+        ``","`` for a table with decimal commas.
 
     Raises
     ------
     InputError
         The file is missing, unreadable, empty, a header without rows, not
-        UTF-8, has a row with the wrong number of fields, names a column
-        twice, or is Parquet while pyarrow is missing. The message starts
-        with the file's name.
+        UTF-8 (nor marked, nor in `encoding`), has a row with the wrong
+        number of fields, names a column twice, is a workbook that is not
+        read, has no sheet `sheet`, or is Parquet while pyarrow is missing.
+        The message starts with the file's name.
+    OptionError
+        `sheet`, `encoding` or `decimal` given for a source they do not
+        apply to, an unknown encoding, a decimal separator other than
+        ``.`` and ``,``.
 
     Examples
     --------
@@ -134,25 +211,90 @@ def read_table(
     >>> df = read_table(io.StringIO("dose; response\\n0; 1.5\\n10; 0.25\\n"))
     >>> df.columns.tolist(), df["response"].tolist()
     (['dose', 'response'], [1.5, 0.25])
+    >>> keys = read_table(io.StringIO("id;y\\n001;1,5\\nNA;2\\n"), text=["id"])
+    >>> keys["id"].tolist(), keys["y"].tolist()
+    (['001', 'NA'], [1.5, 2.0])
     """
     import pandas as pd
 
+    _check_choices(encoding, decimal)
     if isinstance(source, pd.DataFrame):
+        _refuse_options(
+            "the data are a DataFrame, already read", sheet, encoding, decimal
+        )
         if name is None:
             return source
         table = source.copy(deep=False)
         table.attrs["source"] = name
         return table
+    options = {"text": text, "encoding": encoding, "decimal": decimal}
     if hasattr(source, "read"):
         label = name or str(getattr(source, "name", "<stream>"))
-        return _read_text(source.read(), label)
-    if not (isinstance(source, str) and source == "-"):
-        path = Path(source)
-        if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
-            return _read_parquet(path, name or str(source))
+        _refuse_options(_NO_SHEETS.format(label), sheet)
+        return _read_text(source.read(), label, **options)
+    label = name or ("<stdin>" if source == "-" else os.fspath(source))
+    kind = _kind(source)
+    if kind == "parquet":
+        given = f"{label} is Parquet: its columns have their own types"
+        _refuse_options(given, None, encoding, decimal)
+        _refuse_options(_NO_SHEETS.format(label), sheet)
+        return _read_parquet(Path(source), label)
+    if kind in OTHER_WORKBOOKS:
+        raise InputError(
+            f"{label}: {OTHER_WORKBOOKS[kind]} is not read; save it as .xlsx or CSV"
+        )
+    if kind == "excel":
+        given = f"{label} is an Excel workbook: its cells have their own types"
+        _refuse_options(given, None, encoding, decimal)
+        return _read_excel(_read_source(source, name)[1], label, sheet, text)
+    _refuse_options(_NO_SHEETS.format(label), sheet)
     label, data = _read_source(source, name)
     tab = ".tsv" in (s.lower() for s in Path(str(source)).suffixes)
-    return _read_text(data, label, delimiter="\t" if tab else None)
+    return _read_text(data, label, delimiter="\t" if tab else None, **options)
+
+
+_NO_SHEETS = "{} is not an Excel workbook (.xlsx): it has no sheets"
+
+
+def _kind(source: str | os.PathLike[str]) -> str:
+    """How a path is read: ``"parquet"``, ``"excel"``, ``"text"``, or the
+    extension of a workbook that is not read (:data:`OTHER_WORKBOOKS`)."""
+    if isinstance(source, str) and source == "-":
+        return "text"
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in EXCEL_SUFFIXES:
+        return "excel"
+    return suffix if suffix in OTHER_WORKBOOKS else "text"
+
+
+def _check_choices(encoding: str | None, decimal: str | None) -> None:
+    """An encoding Python knows, a decimal separator that is one."""
+    if decimal is not None and decimal not in (".", ","):
+        raise OptionError("decimal", f"must be '.' or ',', not {decimal!r}")
+    if encoding is not None:
+        try:
+            b"x".decode(encoding)  # b"" would not look the encoding up
+        except UnicodeDecodeError:
+            pass  # a codec of text all the same (UTF-16 needs two bytes)
+        except LookupError:
+            raise OptionError(
+                "encoding",
+                f"{encoding!r} is not an encoding (e.g. utf-8, cp1252, latin-1, "
+                "utf-16)",
+            ) from None
+
+
+def _refuse_options(reason: str, sheet: Any, *others: str | None) -> None:
+    """Refuse the reading options given for a source they do not apply to:
+    `sheet`, then `others` (encoding, decimal)."""
+    for option, value in zip(
+        ("sheet", "encoding", "decimal"), (sheet, *others), strict=False
+    ):
+        if value is not None:
+            raise OptionError(option, reason)
 
 
 def _read_source(source: str | os.PathLike[str], name: str | None) -> tuple[str, bytes]:
@@ -175,8 +317,8 @@ def _read_source(source: str | os.PathLike[str], name: str | None) -> tuple[str,
 
 
 def read_text(source: str | os.PathLike[str], *, name: str | None = None) -> str:
-    """The text of a file (UTF-8, with or without BOM, maybe gzipped), or of
-    standard input for ``"-"``.
+    """The text of a file (UTF-8, or UTF-16/32 with a byte-order mark, maybe
+    gzipped), or of standard input for ``"-"``.
 
     Raises
     ------
@@ -187,35 +329,92 @@ def read_text(source: str | os.PathLike[str], *, name: str | None = None) -> str
     return _decode(data, label)
 
 
-def _unpacked(data: bytes | str, label: str) -> bytes:
-    """The bytes of `data`: gunzipped, without a UTF-8 byte-order mark."""
+def _unpacked(
+    data: bytes | str, label: str, encoding: str | None = None
+) -> tuple[bytes, int | None]:
+    """The bytes of `data` in UTF-8 (gunzipped; decoded from `encoding`, or
+    from the encoding its byte-order mark names; otherwise as they are, UTF-8
+    being checked where they are decoded), and how many bytes of the file
+    precede them (None when they were re-encoded: offsets are then not the
+    file's).
+
+    Raises
+    ------
+    InputError
+        A damaged gzip file; bytes that are not `encoding`.
+    """
     if isinstance(data, str):
-        return data.removeprefix("\ufeff").encode()
+        return data.removeprefix("\ufeff").encode(), None
     if data.startswith(b"\x1f\x8b"):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise InputError(f"{label}: a damaged gzip file ({exc})") from None
-    return data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    if encoding is None:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
+        encoding = next((code for bom, code in BOMS if data.startswith(bom)), None)
+        if encoding is None:
+            return data, 0
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        raise InputError(
+            f"{label}: not {encoding} text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}, line {line})"
+        ) from None
+    return text.removeprefix("\ufeff").encode(), None
 
 
 def _decode(data: bytes | str, label: str) -> str:
-    """`data` as text: UTF-8, with or without a byte-order mark, maybe gzipped."""
+    """`data` as text: UTF-8 (or UTF-16/32 by its byte-order mark), maybe
+    gzipped."""
     if isinstance(data, str):
         return data.removeprefix("\ufeff")
-    raw = _unpacked(data, label)
-    bom = len(data) - len(raw) if not data.startswith(b"\x1f\x8b") else 0
-    data = raw
+    raw, skipped = _unpacked(data, label)
+    return _utf8(raw, label, skipped)
+
+
+def _utf8(raw: bytes, label: str, skipped: int | None) -> str:
+    """UTF-8 `raw` as text; bytes that are not UTF-8, or NUL bytes (UTF-16
+    without its mark), are refused with the encoding to pass, or a hint
+    at what the file is. `skipped`: bytes of the file before `raw`."""
+    hint = next((h for m, h in MAGIC_HINTS.items() if raw.startswith(m)), None)
+    if hint and raw.startswith(b"PK\x03\x04") and b"xl/" in raw:
+        hint = "it looks like an Excel workbook: give it the extension .xlsx"
     try:
-        return data.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        offset = bom + exc.start
-        line = data.count(b"\n", 0, exc.start) + 1
-        hint = next((h for m, h in MAGIC_HINTS.items() if data.startswith(m)), None)
+        byte = raw[exc.start : exc.start + 1]
+        where = _where(raw, exc.start, skipped)
+        if hint is None:
+            try:
+                where += f": {byte.decode('cp1252')!r} in cp1252"
+                hint = (
+                    "pass --encoding cp1252 if it is Windows text, or save it as UTF-8"
+                )
+            except UnicodeDecodeError:
+                hint = "save it as UTF-8, or pass its encoding with --encoding"
         raise InputError(
-            f"{label}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-            f"{offset}, line {line}); " + (hint or "save it as UTF-8")
+            f"{label}: not UTF-8 text (byte 0x{byte[0]:02x} at {where}); {hint}"
         ) from None
+    if "\x00" in text:
+        where = _where(raw, raw.index(b"\x00"), skipped)
+        hint = hint or "pass --encoding utf-16-le (or utf-16-be) if it is UTF-16"
+        raise InputError(
+            f"{label}: NUL bytes (first at {where}): not UTF-8 text; {hint}"
+        )
+    return text
+
+
+def _where(raw: bytes, offset: int, skipped: int | None) -> str:
+    """``offset 31, line 3`` of a byte of `raw` (the offset in the file when
+    `skipped`, the bytes before `raw`, is known)."""
+    line = raw.count(b"\n", 0, offset) + 1
+    return (
+        f"line {line}" if skipped is None else f"offset {skipped + offset}, line {line}"
+    )
 
 
 def _sniff(text: str) -> str:
@@ -233,6 +432,31 @@ def _sniff(text: str) -> str:
     except csv.Error:
         widths = {len(line.split()) for line in sample.splitlines() if line.strip()}
         return " " if len(widths) == 1 and widths.pop() > 1 else ","
+
+
+def _decimal_of(sample: str, delimiter: str) -> str:
+    """``","`` when fields of `sample` delimited by `delimiter` (not a comma)
+    are numbers with a decimal comma and none has a decimal point, else
+    ``"."``."""
+    if delimiter == ",":
+        return "."
+    edge = r"\s" if delimiter == " " else re.escape(delimiter)
+
+    def field(number: str) -> re.Pattern[str]:
+        return re.compile(rf"(?:^|{edge})[ \t]*{number}[ \t]*(?=\r?$|{edge})", re.M)
+
+    sample = sample[:SNIFF_CHARS]
+    comma = field(_COMMA_NUMBER).search(sample) is not None
+    return "," if comma and field(_POINT_NUMBER).search(sample) is None else "."
+
+
+def _sep_line(raw: bytes) -> tuple[bytes, str | None]:
+    """Excel's first line ``sep=;``: the delimiter it names, and `raw` with
+    the line left blank (so that lines keep their numbers)."""
+    match = _SEP_LINE.match(raw)
+    if match is None:
+        return raw, None
+    return b"\n" + raw[match.end() :], match.group(1).decode("latin-1")
 
 
 def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -262,23 +486,33 @@ def _clean_name(name: str) -> str:
 
 
 def _read_text(
-    data: bytes | str, label: str, delimiter: str | None = None
+    data: bytes | str,
+    label: str,
+    delimiter: str | None = None,
+    *,
+    text: Sequence[str] = (),
+    encoding: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Parse a delimited text table; see :func:`read_table`."""
     import pandas as pd
 
-    raw = _unpacked(data, label)
+    raw, skipped = _unpacked(data, label, encoding)
     if not raw.strip():
         raise InputError(f"{label}: the file is empty")
+    raw, named = _sep_line(raw)
     head = raw[: 4 * SNIFF_CHARS].decode("utf-8", errors="ignore")
-    delimiter = delimiter or _sniff(head)
-    fast = _read_arrow(raw, delimiter, label)
-    if fast is not None:
-        return fast
-    text = _decode(data, label)
+    delimiter = named or delimiter or _sniff(head)
+    decimal = decimal or _decimal_of(head, delimiter)
+    keys = frozenset(text)
+    if b"\x00" not in raw:
+        fast = _read_arrow(raw, delimiter, label, text=keys, decimal=decimal)
+        if fast is not None:
+            return fast
+    content = _utf8(raw, label, skipped)
     # One pass with the csv module checks the shape and numbers the rows as
     # an editor would; pandas' own parser then fills the columns.
-    records = _records(text, delimiter)
+    records = _records(content, delimiter)
     try:
         _, header = next(records)
         names = [_clean_name(f) for f in header]
@@ -302,20 +536,26 @@ def _read_text(
         raise InputError(f"{label}: no data rows (only a header: {', '.join(names)})")
     try:
         table = pd.read_csv(
-            io.StringIO(text),
+            io.StringIO(content),
             sep=r"\s+" if delimiter == " " else delimiter,
             skipinitialspace=True,
             header=0,
             names=names,
             low_memory=False,  # one type per column, not one per chunk
+            keep_default_na=False,
+            na_values={n: [""] if n in keys else list(NA_VALUES) for n in names},
+            dtype={n: str for n in names if n in keys},
+            decimal=decimal,
         )
     except ValueError as exc:  # pandas' ParserError is one
         message = " ".join(str(exc).split())
         raise InputError(f"{label}: cannot parse it as a table ({message})") from None
     for col in table.columns:
         if pd.api.types.is_string_dtype(table[col]):
-            table[col] = table[col].str.strip()
-    table.attrs["source"] = label
+            cells = table[col].str.strip()
+            missing = cells.isin(("",) if col in keys else NA_VALUES)
+            table[col] = cells.mask(missing)
+    _record(table, label, decimal)
     n = len(table)
     if len(lines) == n:
         # A tuple, not an array: pandas compares attrs with == (concat).
@@ -323,22 +563,38 @@ def _read_text(
     return table
 
 
-#: Cells read as missing, as pandas' ``read_csv`` reads them.
+def _record(table: pd.DataFrame, label: str, decimal: str = ".") -> None:
+    """Note where `table` came from, and its decimal separator if a comma."""
+    table.attrs["source"] = label
+    if decimal == ",":
+        table.attrs["decimal"] = decimal
+
+
+#: Cells read as missing, as pandas' ``read_csv`` reads them, except in the
+#: columns read as text (labels), where only empty cells are missing.
 NA_VALUES = (
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
     "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 )  # fmt: skip
 
 
-def _read_arrow(raw: bytes, delimiter: str, label: str) -> pd.DataFrame | None:
+def _read_arrow(
+    raw: bytes,
+    delimiter: str,
+    label: str,
+    *,
+    text: frozenset[str] = frozenset(),
+    decimal: str = ".",
+) -> pd.DataFrame | None:
     """The table of UTF-8 `raw` by pyarrow's CSV reader (in C, on every
     core: 2.4 million rows in under a second), or None where it cannot give
     what :func:`_read_text` gives, which then reads it with its checks: no
     pyarrow, runs of spaces as the delimiter, a row of the wrong length, a
     repeated column name, no rows, blank lines or newlines inside quotes (the
-    rows' line numbers), or a column read as anything but numbers or text
-    (dates, booleans: pandas reads them as text), an odd number of quotes
-    (one not closed), bytes that are not UTF-8."""
+    rows' line numbers), or a column read as anything but numbers, text or
+    times of day (dates, booleans: pandas reads them as text), an odd number
+    of quotes (one not closed), bytes that are not UTF-8. The `text`
+    columns are read as text, missing only when empty."""
     import pandas as pd
 
     if delimiter == " " or raw.count(b'"') % 2:
@@ -349,14 +605,20 @@ def _read_arrow(raw: bytes, delimiter: str, label: str) -> pd.DataFrame | None:
         import pyarrow.csv as pacsv
     except ImportError:
         return None
+    header = raw[: raw.find(b"\n") if b"\n" in raw else len(raw)]
+    raw_names = next(csv.reader([header.decode("utf-8", "replace").rstrip("\r")],
+                                delimiter=delimiter), [])  # fmt: skip
+    as_text = {n: pa.string() for n in raw_names if _clean_name(n) in text}
     try:
         table = pacsv.read_csv(
             io.BytesIO(raw),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
                 null_values=list(NA_VALUES),
-                strings_can_be_null=True,
+                strings_can_be_null=False,  # text is missing by the rules below
                 quoted_strings_can_be_null=False,
+                column_types=as_text,
+                decimal_point=decimal,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -366,11 +628,17 @@ def _read_arrow(raw: bytes, delimiter: str, label: str) -> pd.DataFrame | None:
     rows = table.num_rows
     if len(set(names)) < len(names) or not rows or lines != rows + 1:
         return None
+    missing = {True: pa.array([""]), False: pa.array(NA_VALUES)}
     columns = {}
     for name, column in zip(names, table.columns, strict=True):
         kind = column.type
+        if pa.types.is_time(kind):  # 00:10:00: as text, hours for an x column
+            column, kind = pc.cast(column, pa.string()), pa.string()
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):
             column = pc.utf8_trim_whitespace(column)
+            empty = pc.is_in(column, value_set=missing[name in text])
+            if pc.any(empty).as_py():
+                column = pc.if_else(empty, pa.scalar(None, kind), column)
         elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
             if not pa.types.is_null(kind):  # an empty column is missing values
                 return None
@@ -379,7 +647,7 @@ def _read_arrow(raw: bytes, delimiter: str, label: str) -> pd.DataFrame | None:
     frame = pa.table(columns).to_pandas(
         types_mapper={pa.string(): pd.StringDtype(na_value=float("nan"))}.get
     )
-    frame.attrs["source"] = label
+    _record(frame, label, decimal)
     frame.attrs["lines"] = range(2, table.num_rows + 2)
     return frame
 
@@ -406,6 +674,138 @@ def _read_parquet(path: Path, label: str) -> pd.DataFrame:
         raise InputError(f"{label}: not a readable Parquet file ({message})") from None
     table.attrs["source"] = label
     return table
+
+
+def _read_excel(
+    data: bytes, label: str, sheet: str | int | None, text: Sequence[str]
+) -> pd.DataFrame:
+    """A sheet of an .xlsx workbook (by openpyxl, cached formula values),
+    rows numbered as the sheet numbers them; see :func:`read_table`."""
+    try:
+        import openpyxl
+    except ImportError:
+        raise InputError(f"{label}: {NO_OPENPYXL}") from None
+    if not data.startswith(b"PK\x03\x04"):
+        reason, hint = _not_zip(data)
+        raise InputError(f"{label}: not a readable .xlsx workbook ({reason}){hint}")
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile's, openpyxl's, XML parsers' errors
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"{label}: not a readable .xlsx workbook ({message})"
+        ) from None
+    try:
+        title = _sheet_name(book.sheetnames, sheet, label)
+        where = f"{label}, sheet {title!r}"
+        worksheet = book[title]
+        if not hasattr(worksheet, "iter_rows"):
+            raise InputError(f"{where}: a chart, not a table")
+        rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
+        return _sheet_table(rows, where, frozenset(text))
+    finally:
+        book.close()
+
+
+def _not_zip(data: bytes) -> tuple[str, str]:
+    """Why bytes named .xlsx are not a workbook, and a hint at what they are."""
+    if data.startswith(OLE2):
+        reason = "an old .xls workbook, or one with a password"
+        return reason, "; save it as .xlsx (without a password) or CSV"
+    try:
+        data[:SNIFF_CHARS].decode("utf-8")
+    except UnicodeDecodeError:
+        return "not a zip file", ""
+    return "not a zip file", "; is it CSV text? give it the extension .csv"
+
+
+def _sheet_name(names: Sequence[str], sheet: str | int | None, label: str) -> str:
+    """The sheet `sheet` names: a name, else a position counted from 1."""
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, str) and sheet in names:
+        return sheet
+    listed = ", ".join(map(repr, names))
+    number = str(sheet).strip()
+    if isinstance(sheet, Integral) or number.isdigit():
+        if 1 <= int(number) <= len(names):
+            return names[int(number) - 1]
+        raise InputError(
+            f"{label}: no sheet {int(number)}; it has {len(names)}: {listed}"
+        )
+    guess = _did_you_mean(str(sheet), names)
+    hint = f" (did you mean {guess!r}?)" if guess else ""
+    raise InputError(f"{label}: no sheet {sheet!r}{hint}; the sheets are: {listed}")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _sheet_table(
+    rows: Iterator[tuple[int, tuple[Any, ...]]], where: str, text: frozenset[str]
+) -> pd.DataFrame:
+    """The table of a sheet's rows (number, values): the first row that is
+    not blank is the header; blank rows are skipped."""
+    import pandas as pd
+    from openpyxl.utils import get_column_letter
+
+    first = next(((n, row) for n, row in rows if not all(map(_blank, row))), None)
+    if first is None:
+        raise InputError(f"{where}: the sheet is empty")
+    header = first[1]
+    width = max(i for i, v in enumerate(header) if not _blank(v)) + 1
+    names = [_clean_name("" if v is None else str(v)) for v in header[:width]]
+    for i, col in enumerate(names):
+        if col in names[:i]:
+            raise InputError(
+                f"{where}: the header names the column {col!r} twice (columns "
+                f"{get_column_letter(names.index(col) + 1)} and "
+                f"{get_column_letter(i + 1)})"
+            )
+    cells, lines = [], []
+    for number, row in rows:
+        if all(map(_blank, row)):
+            continue
+        beyond = next((i for i in range(width, len(row)) if not _blank(row[i])), None)
+        if beyond is not None:
+            raise InputError(
+                f"{where}: row {number} has a value in column "
+                f"{get_column_letter(beyond + 1)}, beyond the header's {width} columns"
+            )
+        cells.append(tuple(row[:width]) + (None,) * (width - len(row)))
+        lines.append(number)
+    if not cells:
+        raise InputError(f"{where}: no data rows (only a header: {', '.join(names)})")
+    columns = zip(*cells, strict=True)
+    table = pd.DataFrame(
+        {n: _sheet_column(c, n in text) for n, c in zip(names, columns, strict=True)}
+    )
+    _record(table, where)
+    table.attrs["lines"] = tuple(lines)
+    return table
+
+
+def _sheet_column(values: Sequence[Any], label: bool) -> pd.Series:
+    """A column of cells with their own types: numbers as numbers, text
+    stripped (a label's missing only when empty, others' by
+    :data:`NA_VALUES`), a mix as objects."""
+    import numpy as np
+    import pandas as pd
+
+    missing = ("",) if label else NA_VALUES
+    cells = [
+        None if v is None or (isinstance(v, str) and v.strip() in missing)
+        else v.strip() if isinstance(v, str) else v
+        for v in values
+    ]  # fmt: skip
+    given = [v for v in cells if v is not None]
+    if given and all(isinstance(v, str) for v in given):
+        return pd.Series(cells, dtype=pd.StringDtype(na_value=np.nan))
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in given)
+    if given and numbers:
+        return pd.Series([np.nan if v is None else v for v in cells])
+    return pd.Series(cells, dtype=object)
 
 
 # ------------------------------------------------------------------ columns
@@ -440,7 +840,12 @@ def _did_you_mean(name: str, columns: Sequence[str]) -> str | None:
 
 
 def column(
-    df: pd.DataFrame, name: str, *, role: str = "column", numeric: bool = True
+    df: pd.DataFrame,
+    name: str,
+    *,
+    role: str = "column",
+    numeric: bool = True,
+    times: bool = False,
 ) -> pd.Series:
     """The column `name` of `df`, as float64 unless `numeric` is False.
 
@@ -456,20 +861,29 @@ def column(
         ``"x column"``, ``"weights column"`` ...
     numeric : bool, optional
         Convert to float64 (default), or return the column as it is.
+    times : bool, optional
+        An x (time) column: when its first value is a time as plate readers
+        write it, ``h:mm:ss`` or ``d.hh:mm:ss`` (BioTek Gen5, Tecan; a
+        :class:`datetime.time` or :class:`datetime.timedelta` cell of a
+        workbook), the column is read as hours; durations (``timedelta64``)
+        are hours too.
 
     Returns
     -------
     pandas.Series
         Float64 when `numeric`, with missing values as NaN; strings such as
-        ``" 3.5"``, ``"1e-3"``, ``"NaN"``, ``"inf"``, ``"-inf"`` and ``""``
-        (missing) are numbers.
+        ``" 3.5"``, ``"1e-3"``, ``"NaN"``, ``"inf"``, ``"-inf"`` and the
+        missing-value tokens (:data:`NA_VALUES`: ``""``, ``"NA"`` ...) are
+        numbers; in a table read with decimal commas (``df.attrs["decimal"]``
+        is ``","``), ``"1,5"`` is 1.5 and ``"2.500"`` is not a number.
 
     Raises
     ------
     InputError
         No such column (the message suggests a close name and lists them
         all), or, when `numeric`, a value that is not a number (the message
-        names its row).
+        names its row, with a hint at a decimal comma), or, with `times`, a
+        column mixing times and numbers (naming the first row of each).
 
     Examples
     --------
@@ -499,28 +913,164 @@ def column(
         return values
     if values.dtype.kind in "iuf":  # also the nullable Int64, Float64
         return values.astype(np.float64)
-    # Text (or objects): pandas converts most; each value it cannot is tried
-    # with float(), which also takes " 3.5", "infinity"; "" is missing.
-    # Booleans, dates and complex numbers are not numbers.
+    if times and values.dtype.kind == "m":  # durations
+        hours = values.dt.total_seconds().to_numpy(dtype=np.float64) / 3600
+        return pd.Series(hours, index=values.index, name=name)
+    return _numbers(df, values, f"{_prefix(df)}{role} {name!r}", times=times)
+
+
+#: A time of day or a duration as plate readers write it (BioTek Gen5,
+#: Tecan): ``h:mm:ss`` or ``d.hh:mm:ss``, seconds maybe with a fraction.
+_TIME = re.compile(r"(?:(\d+)\.)?(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")
+
+
+#: Excel's day 0, and the first day its serial numbers and dates part
+#: (its 29 February 1900): openpyxl gives a time cell of a day or more in a
+#: clock format (``h:mm:ss``, not ``[h]:mm:ss``) as a date in between.
+_EXCEL_DAY_0 = datetime.datetime(1899, 12, 31)
+_EXCEL_LEAP = datetime.datetime(1900, 3, 1)
+
+
+def _hours(value: Any) -> float | None:
+    """A time (``1.02:30:00``, a :class:`datetime.time` or
+    :class:`datetime.timedelta` cell, a workbook's time of a day or more) in
+    hours; None for anything else."""
+    if isinstance(value, datetime.timedelta):  # also pandas' Timedelta
+        return value.total_seconds() / 3600
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None and _EXCEL_DAY_0 <= value < _EXCEL_LEAP:
+            return (value - _EXCEL_DAY_0).total_seconds() / 3600
+        return None
+    if isinstance(value, datetime.time):
+        seconds = 3600 * value.hour + 60 * value.minute + value.second
+        return (seconds + value.microsecond / 1e6) / 3600
+    match = _TIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    days, hours, minutes, seconds = match.groups()
+    whole = 86400 * int(days or 0) + 3600 * int(hours) + 60 * int(minutes)
+    return (whole + float(seconds)) / 3600
+
+
+def _number(value: Any, comma: bool) -> float:
+    """`value` as a number: text with surrounding spaces, ``infinity``, a
+    missing-value token (:data:`NA_VALUES`: NaN), a decimal comma when
+    `comma`. Booleans, dates and complex numbers are not numbers.
+
+    Raises
+    ------
+    TypeError, ValueError
+    """
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_ | complex | np.complexfloating):
+        raise TypeError(value)
+    if isinstance(value, str):
+        value = value.strip()
+        if value in NA_VALUES:
+            return math.nan
+        if comma:
+            if "." in value:
+                raise ValueError(value)
+            value = value.replace(",", ".")
+    return float(value)
+
+
+def _not_a_number(where: str, value: Any, comma: bool) -> str:
+    """``'2.500' is not a number`` with a hint at the decimal separator."""
+    shown = repr(value) if isinstance(value, str) else str(value)
+    hint = ""
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and comma and "." in text:
+        with contextlib.suppress(ValueError):
+            float(text)
+            hint = " (the decimal separator of this table is a comma)"
+    elif text is not None and not comma and re.fullmatch(_COMMA_NUMBER, text):
+        hint = " (a decimal comma? pass --decimal ,)"
+    return f"{where}: {shown} is not a number{hint}"
+
+
+def _numbers(
+    df: pd.DataFrame, values: pd.Series, where: str, *, times: bool
+) -> pd.Series:
+    """Text (or objects) as float64; see :func:`column`. pandas converts
+    most (not with a decimal comma: it would read ``2.500`` as 2.5); each
+    value it cannot is converted by :func:`_number`. With `times`, a column
+    whose first value is a time is read as hours, and a mix of times and
+    numbers is an error."""
+    import numpy as np
+    import pandas as pd
+
+    comma = df.attrs.get("decimal") == ","
     converted = np.full(len(values), np.nan)
-    if values.dtype.kind == "O":
+    if values.dtype.kind == "O" and not comma:
         with contextlib.suppress(TypeError, ValueError):
             numbers = pd.to_numeric(values, errors="coerce")
             converted = np.asarray(numbers, dtype=np.float64).copy()
-    for i in np.flatnonzero(np.isnan(converted) & values.notna().to_numpy()):
+    given = values.notna().to_numpy()
+    if times and given.any():
+        first = int(np.argmax(given))
+        if _hours(values.iloc[first]) is not None:
+            return _times(df, values, where, first)
+    for i in np.flatnonzero(np.isnan(converted) & given):
         value = values.iloc[i]
-        text = value.strip() if isinstance(value, str) else value
         try:
-            if isinstance(text, bool | np.bool_ | complex | np.complexfloating):
-                raise TypeError
-            converted[i] = float(text) if text != "" else np.nan
+            converted[i] = _number(value, comma)
         except (TypeError, ValueError):
             row = _row(df, values.index[i])
-            shown = repr(value) if isinstance(value, str) else str(value)
+            if times and isinstance(value, datetime.date):
+                raise InputError(_a_date(f"{where}, {row}", value)) from None
+            if times and _hours(value) is not None:
+                first = int(np.argmax(given))
+                shown = repr(value.strip()) if isinstance(value, str) else value
+                raise InputError(
+                    f"{where}, {row}: {shown} is a time, but "
+                    f"{_row(df, values.index[first])} is a number "
+                    f"({str(values.iloc[first]).strip()}): one format per column"
+                ) from None
+            raise InputError(_not_a_number(f"{where}, {row}", value, comma)) from None
+    return pd.Series(converted, index=values.index, name=values.name)
+
+
+def _times(df: pd.DataFrame, values: pd.Series, where: str, first: int) -> pd.Series:
+    """A column of times (its value at `first` is one) in hours; a number
+    or anything else among them is an error naming its row."""
+    import numpy as np
+    import pandas as pd
+
+    hours = np.full(len(values), np.nan)
+    for i in np.flatnonzero(values.notna().to_numpy()):
+        value = values.iloc[i]
+        hour = _hours(value)
+        if hour is not None:
+            hours[i] = hour
+            continue
+        row = _row(df, values.index[i])
+        shown = repr(value) if isinstance(value, str) else str(value)
+        try:
+            if math.isnan(_number(value, df.attrs.get("decimal") == ",")):
+                continue  # a missing-value token
+        except (TypeError, ValueError):
+            if isinstance(value, datetime.date):
+                raise InputError(_a_date(f"{where}, {row}", value)) from None
             raise InputError(
-                f"{_prefix(df)}{role} {name!r}, {row}: {shown} is not a number"
+                f"{where}, {row}: {shown} is not a number or a time (h:mm:ss or "
+                "d.hh:mm:ss)"
             ) from None
-    return pd.Series(converted, index=values.index, name=name)
+        raise InputError(
+            f"{where}, {row}: {shown} is a number, but "
+            f"{_row(df, values.index[first])} is a time "
+            f"({str(values.iloc[first]).strip()}): one format per column"
+        )
+    return pd.Series(hours, index=values.index, name=values.name)
+
+
+def _a_date(where: str, value: Any) -> str:
+    """A date (and time) where times since the start are read."""
+    return (
+        f"{where}: {value} is a date, not a time (h:mm:ss or d.hh:mm:ss): give "
+        "times since the start"
+    )
 
 
 # ------------------------------------------------------------------ selecting
@@ -638,58 +1188,223 @@ def weights_to_multipliers(
 WELL, VALUE = "well", "value"
 
 
-def wide_to_long(df: pd.DataFrame, x: str, *, keep: Sequence[str] = ()) -> pd.DataFrame:
+#: A well's name: its row, A to Z then AA to AF, and its column, 1 to 48
+#: (maybe zero-padded): plates of 6 to 1536 wells.
+_WELL = re.compile(r"([A-Za-z]{1,2})0*([1-9][0-9]?)")
+#: The wells named in messages.
+WELL_NAMES = "A1 ... AF48"
+
+
+def well_position(name: Any) -> tuple[int, int] | None:
+    """Row and column (from 0) of a well named like ``A1``, ``h12``,
+    ``B07`` or ``AF48`` (plates up to 1536 wells: rows A to AF, columns 1
+    to 48); None for anything else.
+
+    Examples
+    --------
+    >>> from scurve.io import well_position
+    >>> well_position("B07"), well_position("H12"), well_position("AF48")
+    ((1, 6), (7, 11), (31, 47))
+    >>> well_position("T° 600"), well_position("A49"), well_position("AG1")
+    (None, None, None)
+    """
+    match = _WELL.fullmatch(str(name).strip())
+    if match is None:
+        return None
+    letters, number = match.group(1).upper(), int(match.group(2))
+    if len(letters) == 2 and letters[0] != "A":
+        return None
+    row = ord(letters[-1]) - ord("A") + (26 if len(letters) == 2 else 0)
+    return (row, number - 1) if row < 32 and number <= 48 else None
+
+
+def plate_wells(
+    df: pd.DataFrame,
+    x: str,
+    *,
+    wells: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] = (),
+    keep: Sequence[str] = (),
+) -> tuple[list[str], list[str]]:
+    """The well columns of a plate-reader table, and notes on the columns
+    left out.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The wide table.
+    x : str
+        Its time column (never a well).
+    wells : str or sequence of str, optional
+        The wells to fit, comma-separated or as a sequence: a column's name,
+        or a rectangular range of wells such as ``A1:H12`` (the columns
+        named like wells inside it). Default: the columns named like wells
+        (:func:`well_position`); the others are left out, with a note.
+    exclude : str or sequence of str, optional
+        Columns not fitted, comma-separated or as a sequence.
+    keep : sequence of str, optional
+        Columns carried along, not fitted (a blank well).
+
+    Returns
+    -------
+    wells : list of str
+        In the order of the table.
+    notes : list of str
+        ``"plate.csv: left out 1 column not named like wells (A1 ... AF48):
+        'T° 600'; choose the wells with --wells"``.
+
+    Raises
+    ------
+    InputError
+        No well column, or a column of `wells` or `exclude` that the table
+        does not have.
+    OptionError
+        An item of `wells` that is neither a column nor a range of wells, a
+        range that matches no column, or the x column.
+    """
+    out = set(_items(exclude)) | set(keep) | {x}
+    for name in _items(exclude):
+        column(df, name, role="--exclude column", numeric=False)
+    others = [str(c) for c in df.columns if str(c) not in out]
+    if wells is not None:
+        return _chosen_wells(df, x, _items(wells), others), []
+    named = [c for c in others if well_position(c) is not None]
+    left = [c for c in others if well_position(c) is None]
+    if not named:
+        detail = (
+            f"none of {', '.join(map(repr, left))} is named like a well "
+            f"({WELL_NAMES}); name them with --wells"
+            if left
+            else f"it has only {', '.join(map(repr, map(str, df.columns)))}"
+        )
+        raise InputError(
+            f"{_prefix(df)}a wide table needs well columns besides {x!r}: {detail}"
+        )
+    if not left:
+        return named, []
+    count = f"{len(left)} column{'s' if len(left) > 1 else ''}"
+    return named, [
+        f"{_prefix(df)}left out {count} not named like wells ({WELL_NAMES}): "
+        f"{', '.join(map(repr, left))}; choose the wells with --wells"
+    ]
+
+
+def _items(names: str | Sequence[str]) -> list[str]:
+    """``"A1:H12,blank"`` or ``["A1:H12", "C3"]`` -> its items, stripped."""
+    parts = [names] if isinstance(names, str) else list(names)
+    return [
+        item.strip() for part in parts for item in str(part).split(",") if item.strip()
+    ]
+
+
+def _chosen_wells(
+    df: pd.DataFrame, x: str, items: Sequence[str], others: Sequence[str]
+) -> list[str]:
+    """The columns of `others` that `items` (names, ranges) choose."""
+    chosen: set[str] = set()
+    for item in items:
+        if ":" not in item:
+            column(df, item, role="--wells column", numeric=False)
+            if item == x:
+                raise OptionError("wells", f"{item!r} is the x column")
+            chosen.add(item)
+            continue
+        ends = [well_position(end) for end in item.split(":")]
+        if len(ends) != 2 or None in ends:
+            raise OptionError(
+                "wells", f"{item!r} is not a well (A1) or a range of wells (A1:H12)"
+            )
+        (r0, c0), (r1, c1) = ends  # type: ignore[misc]
+        inside = [
+            c
+            for c in others
+            if (at := well_position(c)) is not None
+            and min(r0, r1) <= at[0] <= max(r0, r1)
+            and min(c0, c1) <= at[1] <= max(c0, c1)
+        ]
+        if not inside:
+            source = df.attrs.get("source") or "the table"
+            raise OptionError("wells", f"{item} matches no column of {source}")
+        chosen.update(inside)
+    return [c for c in others if c in chosen]
+
+
+def wide_to_long(
+    df: pd.DataFrame,
+    x: str,
+    *,
+    keep: Sequence[str] = (),
+    wells: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] = (),
+) -> pd.DataFrame:
     """A plate-reader table (a time column, one column per well) as a long one.
 
     Parameters
     ----------
     df : pandas.DataFrame
         One row per reading time: the `x` column, then one numeric column per
-        well (any names).
+        well, and maybe others (a temperature, as BioTek's ``T° 600``).
     x : str
-        The time (x) column.
+        The time (x) column: numbers, or times ``h:mm:ss`` / ``d.hh:mm:ss``
+        read as hours (:func:`column`).
     keep : sequence of str
         Columns that are not wells but are carried along on every row (a
         blank well subtracted per time point, say).
+    wells, exclude : str or sequence of str, optional
+        Which columns are wells (:func:`plate_wells`): by default those
+        named like wells (``A1`` ... ``AF48``, ``B07``), the others left out
+        with a note in ``attrs["notes"]``.
 
     Returns
     -------
     pandas.DataFrame
         Columns `x`, ``well`` (the well's column name, in the table's
         order), ``value`` and the `keep` columns; well by well.
+        ``attrs["notes"]`` says which columns were left out.
 
     Raises
     ------
     InputError
         No `x` column, no well column, or a well with text in it (the message
-        names the well and the row).
+        names the well and the row); see :func:`plate_wells`.
 
     Examples
     --------
     >>> import io
-    >>> plate = read_table(io.StringIO("time,A1,A2\\n0,0.1,0.2\\n1,0.3,0.4\\n"))
+    >>> text = "time,A1,A2,Temp\\n0,0.1,0.2,37\\n1,0.3,0.4,37\\n"
+    >>> plate = read_table(io.StringIO(text), name="plate.csv")
     >>> long = wide_to_long(plate, "time")
     >>> long["well"].tolist(), long["value"].tolist()
     (['A1', 'A1', 'A2', 'A2'], [0.1, 0.3, 0.2, 0.4])
+    >>> print(*long.attrs["notes"])
+    plate.csv: left out 1 column not named like wells (A1 ... AF48): 'Temp'; \
+choose the wells with --wells
     """
     import pandas as pd
 
-    times = column(df, x, role="time column")
+    times = column(df, x, role="time column", times=True)
     extra = {name: column(df, name, role="column") for name in keep}
-    wells = [c for c in df.columns if c != x and c not in extra]
-    if not wells:
-        raise InputError(
-            f"{_prefix(df)}a wide table needs well columns besides {x!r}: "
-            f"it has only {', '.join(map(repr, df.columns))}"
-        )
-    parts = []
-    for well in wells:
-        values = column(df, str(well), role="well column")
-        part = pd.DataFrame({x: times, WELL: str(well), VALUE: values, **extra})
-        parts.append(part)
-    long = pd.concat(parts, ignore_index=True)
+    chosen, notes = plate_wells(df, x, wells=wells, exclude=exclude, keep=list(extra))
+    import numpy as np
+
+    # one frame, not one per well: a 384-well plate in milliseconds
+    values = [column(df, well, role="well column") for well in chosen]
+    count = len(chosen)
+
+    def repeated(series: pd.Series) -> pd.Series:
+        return pd.concat([series] * count, ignore_index=True)
+
+    long = pd.DataFrame(
+        {
+            x: repeated(times),
+            WELL: np.repeat(np.array(chosen, dtype=object), len(df)),
+            VALUE: pd.concat(values, ignore_index=True),
+            **{name: repeated(v) for name, v in extra.items()},
+        }
+    )
     long.attrs.update(df.attrs)
     long.attrs.pop("lines", None)  # row numbers of the wide table no longer apply
+    long.attrs["notes"] = (*df.attrs.get("notes", ()), *notes)
     return long
 
 
@@ -769,10 +1484,12 @@ def select(
     df : pandas.DataFrame
         The table, typically from :func:`read_table`.
     x, y : str
-        Names of the numeric x and y columns.
+        Names of the numeric x and y columns; x may hold plate-reader times
+        (``h:mm:ss``, ``d.hh:mm:ss``), read as hours (see :func:`column`).
     by : str or sequence of str, optional
-        Group key columns, of any type. Rows with a missing key are kept (a
-        group of their own).
+        Group key columns, of any type (read them as text:
+        ``read_table(..., text=by)``). Rows with a missing (empty) key are
+        kept, a group of their own, with a note.
     weights : str, optional
         A column of per-point uncertainties, of the kind `weights_kind` says;
         stored as the residual multiplier (:func:`weights_to_multipliers`).
@@ -790,6 +1507,8 @@ def select(
     Returns
     -------
     Selection
+        Its notes start with those of the table (``df.attrs["notes"]``:
+        the columns a plate left out).
 
     Raises
     ------
@@ -831,7 +1550,10 @@ def select(
                 "the name is taken by the fitted data; rename the column"
             )
     frame = pd.DataFrame(
-        {out: column(df, name, role=role) for out, (name, role) in numbers.items()}
+        {
+            out: column(df, name, role=role, times=out == "x")
+            for out, (name, role) in numbers.items()
+        }
     )
     for key in keys:
         frame[key] = column(df, key, role="group column", numeric=False)
@@ -840,7 +1562,7 @@ def select(
     finite = np.isfinite(frame[list(numbers)].to_numpy())
     keep = finite.all(axis=1)
     dropped = int(keep.size - keep.sum())
-    notes = []
+    notes = list(df.attrs.get("notes", ()))
     if dropped:
         i = int(np.argmin(keep))
         out = list(numbers)[int(np.argmin(finite[i]))]
@@ -878,7 +1600,23 @@ def select(
         )
     if trials is not None:
         _check_counts(frame, first_bad)
+    notes += _empty_keys(frame, keys)
     return Selection(frame=frame, dropped=dropped, notes=notes, keys=keys)
+
+
+def _empty_keys(frame: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    """A note per group column with empty (missing) keys: their rows are
+    fitted as one group, keyed as missing."""
+    notes = []
+    for key in keys:
+        empty = int(frame[key].isna().sum())
+        if empty:
+            rows = "row" if empty == 1 else "rows"
+            notes.append(
+                f"{_prefix(frame)}group column {key!r}: {empty} {rows} with an "
+                "empty key, fitted as one group keyed as missing"
+            )
+    return notes
 
 
 def _check_counts(frame: pd.DataFrame, first_bad: Callable[..., str]) -> None:
@@ -904,15 +1642,109 @@ def _check_counts(frame: pd.DataFrame, first_bad: Callable[..., str]) -> None:
 
 # ------------------------------------------------------------------ writing
 
+#: The table formats :func:`write_table` writes, by extension.
+TABLE_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "xlsx",
+}
+#: The formats also written gzip-compressed, as ``.csv.gz`` ...
+GZIP_FORMATS = ("csv", "tsv", "json")
+TABLE_EXTENSIONS = (
+    ".csv, .tsv, .txt, .json, .parquet, .pq, .xlsx, or gzip-compressed "
+    ".csv.gz, .tsv.gz, .txt.gz, .json.gz"
+)
+_FORMAT_HINTS = {
+    ".xls": "Excel 97-2003 is not written: use .xlsx",
+    ".parquet.gz": "Parquet is compressed already",
+    ".pq.gz": "Parquet is compressed already",
+    ".xlsx.gz": "an Excel workbook is compressed already",
+}
+#: Rows and columns of an Excel sheet, at most.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+#: The longest file name, in bytes, most file systems take (NAME_MAX).
+NAME_MAX = 255
+#: Signals that end the process while a file is written: the temporary file
+#: is removed first (Ctrl-C, SIGINT, raises KeyboardInterrupt, which does).
+TERMINATING = ("SIGTERM", "SIGHUP")
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    """How a table file is written, as its extension says.
+
+    Attributes
+    ----------
+    kind : {"csv", "tsv", "json", "parquet", "xlsx"}
+    gzip : bool
+        Compressed (the extension ends in ``.gz``).
+    """
+
+    kind: str
+    gzip: bool = False
+
+
+def table_format(path: str | os.PathLike[str]) -> TableFormat:
+    """The format of a table file, from its extension (:data:`TABLE_FORMATS`,
+    with ``.gz`` after a text format for gzip).
+
+    Raises
+    ------
+    InputError
+        No extension, or one naming no format written here; the message
+        lists the extensions that are.
+
+    Examples
+    --------
+    >>> from scurve.io import table_format
+    >>> table_format("fits.csv.gz")
+    TableFormat(kind='csv', gzip=True)
+    >>> table_format("fits.xls")
+    Traceback (most recent call last):
+    ...
+    scurve.errors.InputError: fits.xls: cannot write a table as '.xls': give it \
+one of the extensions .csv, .tsv, .txt, .json, .parquet, .pq, .xlsx, or \
+gzip-compressed .csv.gz, .tsv.gz, .txt.gz, .json.gz (Excel 97-2003 is not \
+written: use .xlsx)
+    """
+    label = os.fspath(path)
+    name = Path(path).name.lower()
+    packed = name.endswith(".gz")
+    suffix = Path(name.removesuffix(".gz")).suffix
+    kind = TABLE_FORMATS.get(suffix)
+    if kind is not None and (not packed or kind in GZIP_FORMATS):
+        return TableFormat(kind, packed)
+    shown = suffix + (".gz" if packed else "")
+    if not shown:
+        raise InputError(
+            f"{label}: no extension to say the table's format: give it one of the "
+            f"extensions {TABLE_EXTENSIONS}"
+        )
+    hint = _FORMAT_HINTS.get(shown)
+    raise InputError(
+        f"{label}: cannot write a table as {shown!r}: give it one of the extensions "
+        f"{TABLE_EXTENSIONS}" + (f" ({hint})" if hint else "")
+    )
+
 
 def _create_temporary(path: Path) -> tuple[Path, int]:
     """Create a new hidden file beside `path`; return it and its descriptor.
 
     Made with ``os.open(..., 0o666)`` rather than :mod:`tempfile` so that the
-    final file gets the umask's usual permissions, not 0o600.
+    final file gets the umask's usual permissions, not 0o600. Its name is
+    `path`'s, shortened if need be to stay within :data:`NAME_MAX` bytes.
     """
     while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        token = secrets.token_hex(4)
+        name = path.name
+        while len(os.fsencode(f".{name}.{token}.tmp")) > NAME_MAX:
+            name = name[:-1]
+        tmp = path.with_name(f".{name}.{token}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
@@ -931,6 +1763,72 @@ def _check_directory(path: str | os.PathLike[str]) -> None:
         raise InputError(f"{os.fspath(path)}: {str(parent)!r} is not a directory")
 
 
+# -- temporary files removed when the process is terminated
+
+
+#: Temporary files being written by :func:`atomic_write` in this process.
+_WRITING: dict[Path, None] = {}
+#: The handlers :func:`_terminated` replaced, by signal number.
+_REPLACED: dict[int, Any] = {}
+_LOCK = threading.Lock()
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """A terminating signal while files are written: their temporary files
+    are removed, then the signal does what it did before (by default, end
+    the process, which still dies of the signal)."""
+    for tmp in list(_WRITING):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    previous = _REPLACED.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+        return
+    signal.signal(signum, previous)
+    signal.raise_signal(signum)
+
+
+def _catch_terminating() -> None:
+    """Install :func:`_terminated` for :data:`TERMINATING` (main thread only;
+    a signal ignored, or handled outside Python, is left alone)."""
+    for name in TERMINATING:
+        signum = getattr(signal, name, None)
+        if signum is None or signum in _REPLACED:
+            continue
+        current = signal.getsignal(signum)
+        if current is None or current == signal.SIG_IGN:
+            continue
+        _REPLACED[signum] = current
+        signal.signal(signum, _terminated)
+
+
+def _release_terminating() -> None:
+    """Put back the handlers :func:`_catch_terminating` replaced."""
+    for signum, previous in _REPLACED.items():
+        if signal.getsignal(signum) is _terminated:
+            signal.signal(signum, previous)
+    _REPLACED.clear()
+
+
+@contextlib.contextmanager
+def _removed_if_terminated(tmp: Path) -> Iterator[None]:
+    """While the block runs, SIGTERM or SIGHUP removes `tmp` before the
+    process ends. Signal handlers belong to the main thread: writes in
+    other threads are covered only while the main thread writes too."""
+    main = threading.current_thread() is threading.main_thread()
+    with _LOCK:
+        if main:
+            _catch_terminating()
+        _WRITING[tmp] = None
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _WRITING.pop(tmp, None)
+            if main and not _WRITING:
+                _release_terminating()
+
+
 @contextlib.contextmanager
 def atomic_write(
     path: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8"
@@ -940,8 +1838,9 @@ def atomic_write(
     The stream writes to a new temporary file beside `path`; when the
     ``with`` block ends normally the file is flushed, synced to disk and
     moved over `path` with :func:`os.replace` (atomic on POSIX and Windows).
-    When the block raises, the temporary file is removed and `path` is left
-    as it was.
+    When the block raises (Ctrl-C too), the temporary file is removed and
+    `path` is left as it was; SIGTERM and SIGHUP remove it too, before the
+    process ends of them as it would have.
 
     Parameters
     ----------
@@ -981,16 +1880,174 @@ def atomic_write(
     _check_directory(path)
     path = Path(path)
     tmp, fd = _create_temporary(path)
+    with _removed_if_terminated(tmp):
+        try:
+            binary = mode == "wb"
+            with os.fdopen(fd, mode, encoding=None if binary else encoding) as stream:
+                yield stream
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write `text` (UTF-8) to `path` atomically (:func:`atomic_write`),
+    gzip-compressed when `path` ends in ``.gz``. Nothing is checked: see
+    :func:`check_output`.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+    """
+    path = Path(path)
+    if not path.name.lower().endswith(".gz"):
+        with atomic_write(path) as stream:
+            stream.write(text)
+        return path
+    with (
+        atomic_write(path, "wb") as raw,
+        gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw) as packed,
+    ):
+        packed.write(text.encode("utf-8"))
+    return path
+
+
+# -- outputs checked before any work
+
+
+def output_file(path: str | os.PathLike[str]) -> Path:
+    """`path` as the name of a file to write.
+
+    Raises
+    ------
+    InputError
+        It is empty, or ends in a path separator: it names a directory.
+    """
+    text = os.fspath(path)
+    if not text:
+        raise InputError("an empty name is not a file: name one")
+    if text.endswith(tuple(filter(None, ("/", os.sep, os.altsep)))):
+        raise InputError(
+            f"{text}: names a directory (it ends in {text[-1]!r}); give a file name"
+        )
+    return Path(text)
+
+
+def _status(path: Path) -> os.stat_result | None:
+    """`path`'s status (links followed), None when there is no such file."""
     try:
-        binary = mode == "wb"
-        with os.fdopen(fd, mode, encoding=None if binary else encoding) as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        return path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _same_file(status: os.stat_result, other: str | os.PathLike[str]) -> bool:
+    with contextlib.suppress(OSError, ValueError):
+        theirs = os.stat(other)
+        return (status.st_dev, status.st_ino) == (theirs.st_dev, theirs.st_ino)
+    return False
+
+
+def _is_stdin(status: os.stat_result) -> bool:
+    """Whether standard input reads the file of `status`."""
+    try:
+        theirs = os.fstat(sys.stdin.fileno())
+    except (AttributeError, ValueError, OSError):  # closed, replaced, none
+        return False
+    return (status.st_dev, status.st_ino) == (theirs.st_dev, theirs.st_ino)
+
+
+def _check_not_input(
+    path: Path, label: str, inputs: Sequence[str | os.PathLike[str]]
+) -> None:
+    """Refuse an output that is an input: the same file by any spelling or
+    link, standard input's file (input ``-``), or a file in an input
+    directory (a Parquet dataset, whose every file is read as data)."""
+    target = path.resolve()
+    status = _status(path)
+    for source in inputs:
+        if os.fspath(source) == "-":
+            if status is not None and _is_stdin(status):
+                raise InputError(
+                    f"{label}: is an input file (standard input reads it); "
+                    "refusing to overwrite it"
+                )
+            continue
+        given = Path(source)
+        directory = given.is_dir()
+        if target == given.resolve() or (
+            status is not None and _same_file(status, given)
+        ):
+            what = "the input directory" if directory else "an input file"
+            raise InputError(f"{label}: is {what}; refusing to overwrite it")
+        if not directory:
+            continue
+        if target.is_relative_to(given.resolve()):
+            raise InputError(
+                f"{label}: is inside the input directory {os.fspath(source)!r}, "
+                "whose files are read as data; write it elsewhere"
+            )
+        if status is not None and status.st_nlink > 1:  # a hard link into it?
+            twin = next((p for p in given.rglob("*") if _same_file(status, p)), None)
+            if twin is not None:
+                raise InputError(
+                    f"{label}: is an input file (the same file as {str(twin)!r}); "
+                    "refusing to overwrite it"
+                )
+
+
+def _check_writable(path: Path, label: str, probed: set[Path]) -> None:
+    """Create and remove a temporary file beside `path`, as
+    :func:`atomic_write` will: a directory that cannot be written to is
+    found now, not after the work. `probed`: directories already tried."""
+    parent = path.parent
+    if parent in probed:
+        return
+    try:
+        tmp, fd = _create_temporary(path)
+    except OSError as exc:
+        raise InputError(
+            f"{label}: cannot write in the directory {str(parent)!r} "
+            f"({exc.strerror or exc})"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+    probed.add(parent)
+
+
+def _check_output(
+    path: str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]],
+    force: bool,
+    probed: set[Path],
+) -> Path:
+    label = os.fspath(path)  # as the user spelled it
+    path = output_file(path)
+    try:
+        _check_not_input(path, label, inputs)
+        if path.is_dir():
+            raise InputError(f"{label}: is a directory")
+        if path.exists() and not path.is_file():
+            # the atomic write renames a new file over the target, which
+            # would replace a device such as /dev/null, or a pipe, by a
+            # regular file
+            raise InputError(
+                f"{label}: not a regular file (a device or a pipe); "
+                "refusing to replace it"
+            )
+        if path.exists() and not force:
+            raise InputError(f"{label}: exists; use --force to overwrite")
+        _check_directory(label)
+        _check_writable(path, label, probed)
+    except OSError as exc:  # a name too long, a loop of links ...
+        reason = exc.strerror or exc
+        raise InputError(f"{label}: cannot be written ({reason})") from None
+    return path
 
 
 def check_output(
@@ -1006,8 +2063,9 @@ def check_output(
     path : str or os.PathLike
         The output file.
     inputs : sequence of str or os.PathLike, optional
-        The files read (``"-"``, standard input, is ignored). An output that
-        is one of them, by any spelling, symbolic or hard link, is refused
+        The files and directories read; ``"-"`` is standard input. An output
+        that is one of them (by any spelling, symbolic or hard link), the
+        file standard input reads, or inside an input directory, is refused
         even with `force`.
     force : bool, optional
         Allow replacing an existing file.
@@ -1020,8 +2078,14 @@ def check_output(
     Raises
     ------
     InputError
-        `path` is an input, a directory, a device or pipe, exists (unless
-        `force`), or its directory does not exist.
+        `path` is an input or inside an input directory, names a directory
+        (an existing one, or it ends in ``/``), is a device or pipe, exists
+        (unless `force`), its directory does not exist or cannot be written
+        to (a temporary file is created and removed there to find out).
+
+    See Also
+    --------
+    check_outputs : every output of a command, and that they are distinct.
 
     Examples
     --------
@@ -1031,28 +2095,67 @@ def check_output(
     ...
     scurve.errors.InputError: results.csv: is an input file; refusing to overwrite it
     """
-    label = os.fspath(path)  # as the user spelled it
-    path = Path(path)
-    for source in inputs:
-        if os.fspath(source) == "-":
-            continue
-        same = Path(source).resolve() == path.resolve()
-        with contextlib.suppress(OSError):
-            same = same or os.path.samefile(source, path)
-        if same:
-            raise InputError(f"{label}: is an input file; refusing to overwrite it")
-    if path.is_dir():
-        raise InputError(f"{label}: is a directory")
-    if path.exists() and not path.is_file():
-        # the atomic write renames a new file over the target, which would
-        # replace a device such as /dev/null, or a pipe, by a regular file
-        raise InputError(
-            f"{label}: not a regular file (a device or a pipe); refusing to replace it"
-        )
-    if path.exists() and not force:
-        raise InputError(f"{label}: exists; use --force to overwrite")
-    _check_directory(label)
-    return path
+    return _check_output(path, inputs, force, set())
+
+
+def check_outputs(
+    outputs: Iterable[str | os.PathLike[str] | None],
+    *,
+    inputs: Sequence[str | os.PathLike[str]] = (),
+    force: bool = False,
+) -> list[Path]:
+    """Check every output of one command before any work: each may be
+    written (:func:`check_output`: never an input, ...), and no two are the
+    same file (by any spelling or link).
+
+    Parameters
+    ----------
+    outputs : iterable of str, os.PathLike or None
+        The files the command writes; None (an output not asked for) is
+        skipped.
+    inputs, force
+        As for :func:`check_output`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The outputs, Nones left out.
+
+    Raises
+    ------
+    InputError
+        As :func:`check_output`, or one file given as two outputs.
+
+    Examples
+    --------
+    >>> from scurve.io import check_outputs
+    >>> check_outputs(["fits.csv", None, "./fits.csv"])
+    Traceback (most recent call last):
+    ...
+    scurve.errors.InputError: ./fits.csv: the same file as the output 'fits.csv'; \
+give each output its own name
+    """
+    probed: set[Path] = set()
+    given = [p for p in outputs if p is not None]
+    paths = [_check_output(p, inputs, force, probed) for p in given]
+    seen: dict[Any, str] = {}
+    for spelled, path in zip(given, paths, strict=True):
+        label = os.fspath(spelled)
+        keys: list[Any] = [os.path.normcase(path.resolve())]
+        status = _status(path)
+        if status is not None:
+            keys.append((status.st_dev, status.st_ino))
+        for key in keys:
+            if key in seen:
+                raise InputError(
+                    f"{label}: the same file as the output {seen[key]!r}; "
+                    "give each output its own name"
+                )
+        seen.update(dict.fromkeys(keys, label))
+    return paths
+
+
+# -- tables and documents
 
 
 def jsonable(obj: Any) -> Any:
@@ -1094,7 +2197,8 @@ def write_json(
     inputs: Sequence[str | os.PathLike[str]] = (),
     force: bool = False,
 ) -> Path:
-    """Write `obj` as strict JSON (RFC 8259), atomically.
+    """Write `obj` as strict JSON (RFC 8259), atomically; gzip-compressed
+    for ``.json.gz``.
 
     NaN becomes ``null`` and the infinities the strings ``"inf"`` and
     ``"-inf"`` (strict JSON has neither); numpy scalars and arrays become
@@ -1122,10 +2226,41 @@ def write_json(
         A value JSON cannot hold.
     """
     path = check_output(path, inputs=inputs, force=force)
-    text = _dumps(obj)
-    with atomic_write(path) as stream:
-        stream.write(text)
-    return path
+    return write_text(_dumps(obj), path)
+
+
+def _write_excel(df: pd.DataFrame, path: Path) -> None:
+    """`df` as the one sheet ("results") of an Excel workbook (openpyxl)."""
+    rows, columns = df.shape
+    if rows + 1 > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS:
+        size = (
+            f"{rows} rows and a header"
+            if rows + 1 > EXCEL_MAX_ROWS
+            else f"{columns} columns"
+        )
+        most = (
+            f"{EXCEL_MAX_ROWS} rows"
+            if rows + 1 > EXCEL_MAX_ROWS
+            else f"{EXCEL_MAX_COLUMNS} columns"
+        )
+        raise InputError(
+            f"{path}: {size} do not fit in an Excel sheet ({most} at most); "
+            "write .csv or .parquet"
+        )
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise InputError(
+            f"{path}: writing .xlsx needs openpyxl: pip install openpyxl"
+        ) from None
+    try:
+        with atomic_write(path, "wb") as stream:
+            df.to_excel(stream, sheet_name="results", index=False, engine="openpyxl")
+    except (ValueError, TypeError) as exc:  # a value Excel cannot hold
+        reason = " ".join(str(exc).split())
+        raise InputError(
+            f"{path}: cannot be written as Excel ({reason}); write .csv or .parquet"
+        ) from None
 
 
 def write_table(
@@ -1135,13 +2270,17 @@ def write_table(
     inputs: Sequence[str | os.PathLike[str]] = (),
     force: bool = False,
 ) -> Path:
-    """Write a table, atomically, in the format its extension names.
+    """Write a table, atomically, in the format its extension names
+    (:func:`table_format`).
 
-    ``.tsv``: tab-separated; ``.json``: a list of records (one object per
-    row, NaN as ``null``, infinities as ``"inf"``/``"-inf"``, numbers at
-    full precision); ``.parquet`` or ``.pq``: Parquet (needs pyarrow);
-    anything else: CSV. Text tables are UTF-8, without the index; missing
-    values are empty cells and numbers keep every digit.
+    ``.csv`` or ``.txt``: CSV; ``.tsv``: tab-separated; ``.json``: a list of
+    records (one object per row, NaN as ``null``, infinities as
+    ``"inf"``/``"-inf"``, numbers at full precision); ``.parquet`` or
+    ``.pq``: Parquet; ``.xlsx``: an Excel workbook of one sheet,
+    ``results`` (needs openpyxl); ``.csv.gz``, ``.tsv.gz``, ``.txt.gz``,
+    ``.json.gz``: gzip-compressed. Any other extension is refused. Text
+    tables are UTF-8, without the index; missing values are empty cells and
+    numbers keep every digit.
 
     Parameters
     ----------
@@ -1160,7 +2299,8 @@ def write_table(
     Raises
     ------
     InputError
-        As :func:`check_output`; or Parquet without pyarrow.
+        As :func:`check_output`; an extension naming no format written here;
+        Parquet without pyarrow; a table too large for an Excel sheet.
 
     Examples
     --------
@@ -1173,23 +2313,21 @@ def write_table(
     [{"group": "a","ec50": 1.25},{"group": "b","ec50": null}]
     """
     path = check_output(path, inputs=inputs, force=force)
-    suffix = path.suffix.lower()
-    if suffix in PARQUET_SUFFIXES:
+    kind = table_format(path).kind
+    if kind == "parquet":
         try:
             with atomic_write(path, "wb") as stream:
                 df.to_parquet(stream)
         except ImportError:
             message = NO_PYARROW.replace("reading", "writing")
             raise InputError(f"{path}: {message}") from None
-    elif suffix == ".json":
+    elif kind == "xlsx":
+        _write_excel(df, path)
+    elif kind == "json":
         records = df.astype(object).where(df.notna(), None).to_dict("records")
-        text = _dumps(records)
-        with atomic_write(path) as stream:
-            stream.write(text)
+        write_text(_dumps(records), path)
     else:
-        text = delimited_text(df, "\t" if suffix == ".tsv" else ",")
-        with atomic_write(path) as stream:
-            stream.write(text)
+        write_text(delimited_text(df, "\t" if kind == "tsv" else ","), path)
     return path
 
 
@@ -1408,3 +2546,11 @@ def run_starts(frame: pd.DataFrame, keys: Sequence[str]) -> NDArray[np.intp]:
             values = column.array
             change[1:] |= np.asarray(values[1:] != values[:-1], dtype=bool)
     return np.flatnonzero(change)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where known)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

@@ -44,12 +44,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gzip
 import numbers
 import os
 import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -78,6 +80,7 @@ __all__ = [
     "import_dask",
     "parquet_rows",
     "screen",
+    "stream_format",
     "write_dask",
     "write_screen",
 ]
@@ -93,8 +96,9 @@ STREAM_ROWS = 1_000_000
 #: Problem groups (status not ok) kept, with their messages, for the report.
 KEEP_PROBLEMS = 10
 NO_DASK = "fitting with Dask needs dask and distributed: pip install 'scurve[dask]'"
-#: The output formats written chunk by chunk.
-STREAM_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".txt")
+#: The output formats written chunk by chunk (:func:`scurve.io.table_format`
+#: kinds; the text ones gzip-compressed too, as ``.csv.gz``).
+STREAM_FORMATS = ("parquet", "csv", "tsv")
 
 _DROPPED = re.compile(
     r"dropped (\d+) rows? with missing or infinite values \(first: (.*)\)$"
@@ -188,19 +192,23 @@ def write_screen(
     import pyarrow.parquet as pq
 
     path = Path(path)
-    writer = None
-    try:
-        for begin in range(0, curves, chunk_curves):
-            part = screen(min(chunk_curves, curves - begin), seed=seed, start=begin)
-            table = pa.Table.from_pandas(part, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
-            if progress is not None:
-                progress(begin + len(part) // 24)
-    finally:
-        if writer is not None:
-            writer.close()
+    with io.atomic_write(path, "wb") as stream:  # whole, or not at all
+        writer = None
+        try:
+            for begin in range(0, curves, chunk_curves):
+                part = screen(min(chunk_curves, curves - begin), seed=seed, start=begin)
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(stream, table.schema)
+                writer.write_table(table)
+                if progress is not None:
+                    progress(begin + len(part) // 24)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:  # no curves: an empty table, with its columns
+            empty = pa.Table.from_pandas(screen(0, seed=seed), preserve_index=False)
+            pq.write_table(empty, stream)
     return path
 
 
@@ -211,10 +219,12 @@ class TableWriter:
     """Results tables appended one after another to one file, atomically.
 
     ``.parquet``/``.pq``: Parquet (one row group per table written, the
-    schema of the first); ``.tsv``: tab-separated; anything else: CSV, as
-    :func:`scurve.io.write_table` writes them. The file is written under a
-    temporary name beside `path` and renamed into place by :meth:`close`;
-    :meth:`abort` (or leaving the ``with`` block by an exception) removes it.
+    schema of the first); ``.tsv``: tab-separated; ``.csv``, ``.txt``: CSV,
+    as :func:`scurve.io.write_table` writes them; the text formats
+    gzip-compressed with ``.gz`` after them (:data:`STREAM_FORMATS`). The
+    file is written under a temporary name beside `path` and renamed into
+    place by :meth:`close`; :meth:`abort` (or leaving the ``with`` block by
+    an exception) removes it.
 
     Examples
     --------
@@ -232,9 +242,9 @@ class TableWriter:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        self.parquet = suffix in io.PARQUET_SUFFIXES
-        self.sep = "\t" if suffix == ".tsv" else ","
+        fmt = stream_format(self.path)
+        self.parquet = fmt.kind == "parquet"
+        self.sep = "\t" if fmt.kind == "tsv" else ","
         self.rows = 0
         self._tables = 0
         self._writer: Any = None
@@ -245,8 +255,15 @@ class TableWriter:
             except ImportError:
                 message = io.NO_PYARROW.replace("reading", "writing")
                 raise InputError(f"{self.path}: {message}") from None
-        self._context = io.atomic_write(self.path, "wb" if self.parquet else "w")
+        binary = self.parquet or fmt.gzip
+        self._context = io.atomic_write(self.path, "wb" if binary else "w")
         self._stream = self._context.__enter__()
+        self._packed: gzip.GzipFile | None = None
+        if fmt.gzip:
+            self._packed = gzip.GzipFile(
+                filename=self.path.name, mode="wb", fileobj=self._stream
+            )
+            self._stream = TextIOWrapper(self._packed, encoding="utf-8", newline="")
 
     def write(self, table: pd.DataFrame) -> None:
         """Append `table` (the columns of the first table written)."""
@@ -282,6 +299,8 @@ class TableWriter:
             import pandas as pd
 
             pd.DataFrame().to_parquet(self._stream)
+        if self._packed is not None:
+            self._stream.close()  # and the gzip stream, not the file under it
         self._context.__exit__(None, None, None)
         return self.path
 
@@ -290,6 +309,9 @@ class TableWriter:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 self._writer.close()
+        if self._packed is not None:
+            with contextlib.suppress(Exception):
+                self._stream.close()
         exc = exc or RuntimeError("aborted")
         with contextlib.suppress(BaseException):
             self._context.__exit__(type(exc), exc, exc.__traceback__)
@@ -304,16 +326,32 @@ class TableWriter:
             self.abort(exc)
 
 
+def stream_format(output: str | os.PathLike[str]) -> io.TableFormat:
+    """The format of a results file written chunk by chunk
+    (:data:`STREAM_FORMATS`).
+
+    Raises
+    ------
+    scurve.errors.InputError
+        A format that cannot be appended to (JSON, Excel), or none.
+    """
+    fmt = io.table_format(output)
+    if fmt.kind not in STREAM_FORMATS:
+        what = "an Excel workbook" if fmt.kind == "xlsx" else "JSON"
+        raise InputError(
+            f"{os.fspath(output)}: results written chunk by chunk go to .parquet, "
+            f".csv or .tsv (.csv.gz and .tsv.gz compressed), not {what}"
+        )
+    return fmt
+
+
 def check_stream_output(
     output: str | os.PathLike[str], inputs: Sequence[Any], force: bool
 ) -> Path:
-    """:func:`scurve.io.check_output`, and a format that can be appended to."""
+    """:func:`scurve.io.check_output`, and a format that can be appended to
+    (:func:`stream_format`)."""
     path = io.check_output(output, inputs=inputs, force=force)
-    if path.suffix.lower() == ".json":
-        raise InputError(
-            f"{output}: results written chunk by chunk go to .parquet, .csv or "
-            ".tsv, not JSON"
-        )
+    stream_format(output)
     return path
 
 
@@ -599,7 +637,8 @@ def fit_parquet(
         path; None, the default, uses the cores).
     output : str or os.PathLike
         The results: ``.parquet`` or ``.pq`` Parquet, ``.tsv`` tab-separated,
-        anything else CSV (not JSON). Written under a temporary name and
+        ``.csv`` or ``.txt`` CSV, the text ones gzip-compressed with ``.gz``
+        after them (not JSON, nor Excel). Written under a temporary name and
         renamed into place at the end; an error or interruption leaves no
         output. Never an input file; an existing file only with `force`.
     by : str or sequence of str

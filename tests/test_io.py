@@ -118,7 +118,8 @@ def test_not_utf8() -> None:
     with pytest.raises(InputError) as excinfo:
         read_table("data.csv")
     assert message(excinfo) == (
-        "data.csv: not UTF-8 text (byte 0xe9 at offset 31, line 3); save it as UTF-8"
+        "data.csv: not UTF-8 text (byte 0xe9 at offset 31, line 3: 'é' in cp1252); "
+        "pass --encoding cp1252 if it is Windows text, or save it as UTF-8"
     )
 
 

@@ -180,7 +180,7 @@ def message_of(call) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ("text", r"y column 'response', row 200: 'n/a' is not a number"),
+        ("text", r"y column 'response', row 200: 'twelve' is not a number"),
         ("negative", r"x column 'dose', row 150: -1 is negative; x must be >= 0"),
         ("missing", r"y column 'response', row 130: missing value"),
     ],
@@ -191,7 +191,8 @@ def test_bad_values_are_named_by_their_global_row(
     frame = scale.screen(10, seed=2)
     if change == "text":
         frame["response"] = frame["response"].map(repr)  # numbers as text
-        frame.loc[200, "response"] = "n/a"
+        # ('n/a' would be a missing value, as in CSV, and dropped with nan="drop")
+        frame.loc[200, "response"] = "twelve"
     elif change == "negative":
         frame.loc[150, "dose"] = -1.0
     else:

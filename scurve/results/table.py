@@ -663,147 +663,82 @@ class ResultTable:
         force: bool = False,
     ) -> Path:
         """Write the table atomically in the format its extension names:
-        ``.json`` the JSON document, ``.parquet``/``.pq`` Parquet, ``.tsv``
-        tab-separated, anything else CSV (:func:`scurve.io.write_table`).
+        ``.json`` (or ``.json.gz``) the JSON document, any other table format
+        the frame (:func:`scurve.io.write_table`: CSV, TSV, Parquet, Excel).
 
         Raises
         ------
         scurve.errors.InputError
-            As :func:`scurve.io.check_output`.
+            As :func:`scurve.io.check_output`, or an extension naming no
+            table format (:func:`scurve.io.table_format`).
         """
         from scurve import io
 
-        if Path(path).suffix.lower() == ".json":
-            target = io.check_output(path, inputs=inputs, force=force)
-            text = self.json_text()
-            with io.atomic_write(target) as stream:
-                stream.write(text)
-            return target
-        return io.write_table(self.frame(), path, inputs=inputs, force=force)
+        target = io.check_output(path, inputs=inputs, force=force)
+        if io.table_format(target).kind == "json":
+            return io.write_text(self.json_text(), target)
+        return io.write_table(self.frame(), target, inputs=inputs, force=force)
 
     # -- loading -------------------------------------------------------------
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], label: str = "") -> ResultTable:
         """The table of a JSON document written by :meth:`write` (or
-        :meth:`to_dict`), validated against its model: every parameter the
-        model has, no parameter it lacks, numbers where numbers belong.
+        :meth:`to_dict`, or one group's entry), validated against its model
+        (:func:`scurve.results.saved.check_document`): every parameter the
+        model has with a finite value, none it lacks, valid options, a
+        covariance of the varied parameters, numbers where numbers belong.
 
         Raises
         ------
-        ValueError
-            A document that is not such a table, with what and where.
+        scurve.errors.InputError
+            A document that is not such a table, or has lost its meaning,
+            in one line naming `label`, the group and the key.
         """
-        from scurve.models.registry import get_model
+        from scurve.results.saved import check_document
 
-        where = f"{label}: " if label else ""
-        groups = document.get("groups") if isinstance(document, Mapping) else None
-        if not isinstance(groups, list):
-            raise ValueError(
-                f"{where}not the JSON of 'scurve fit -o FILE.json' (no \"groups\" list)"
-            )
-        fitted = [g for g in groups if isinstance(g, Mapping) and g.get("params")]
-        if not groups:
-            raise ValueError(f"{where}no groups")
-        first = fitted[0] if fitted else groups[0]
-        try:
-            model = get_model(str(first["name"]), **dict(first.get("options") or {}))
-        except (KeyError, TypeError, ValueError) as exc:
-            message = exc.args[0] if exc.args else exc
-            raise ValueError(f"{where}group 1: {message}") from None
+        document, model = check_document(document, label or "<document>")
+        groups = document["groups"]
+        fitted = [g for g in groups if "params" in g]
+        first = fitted[0] if fitted else {"level": 0.95, "ci": "delta"}
         names = list(model.curve_params)
-        keys = list(dict.fromkeys(k for g in groups for k in (g.get("group") or {})))
-        derived_names: list[str] = []
-        for g in fitted:
-            for q in g.get("derived") or {}:
-                if q not in derived_names:
-                    derived_names.append(q)
+        keys = list(groups[0]["group"])
+        derived_names = list(
+            dict.fromkeys(q for g in fitted for q in g.get("derived") or {})
+        )
         quantities = names + derived_names
         b, q = len(groups), len(quantities)
         arrays = {f: np.full((b, q), math.nan) for f in _FIELDS}
-        vary = np.ones(len(names), dtype=bool)
         stats = {s: np.full(b, math.nan) for s in STAT_NAMES}
-        converged = np.zeros(b, dtype=bool)
-        status = np.full(b, "failed", dtype=object)
-        message = np.full(b, "", dtype=object)
-        cov_names: list[str] = []
-        covs: list[NDArray[np.float64] | None] = []
-        level, ci = 0.95, "delta"
-        for i, g in enumerate(groups):
-            at = f"{where}group {i + 1}: "
-            if not isinstance(g, Mapping):
-                raise ValueError(f"{at}not an object")
-            converged[i] = bool(g.get("converged", False))
-            status[i] = str(g.get("status", "failed"))
-            message[i] = str(g.get("message", ""))
-            params = g.get("params")
-            if not params:
-                covs.append(None)
-                continue
-            if g.get("name") != model.name:
-                raise ValueError(
-                    f"{at}the model {g.get('name')!r} is not {model.name!r}"
-                )
-            unknown = [n for n in params if n not in names]
-            if unknown:
-                raise ValueError(f"{at}{model.label} has no parameter {unknown[0]!r}")
-            missing = [n for n in names if n not in params]
-            if missing:
-                raise ValueError(
-                    f"{at}the parameter {missing[0]!r} of {model.label} is missing"
-                )
-            entries = {**params, **(g.get("derived") or {})}
-            for j, name in enumerate(quantities):
-                entry = entries.get(name)
-                if entry is None:
-                    continue
-                if not isinstance(entry, Mapping):
-                    raise ValueError(f"{at}{name}: not an object")
-                for f in _FIELDS:
-                    arrays[f][i, j] = _number(entry.get(f), f"{at}{name} {f}")
-                if j < len(names):
-                    vary[j] = bool(entry.get("vary", True))
-            for s, v in (g.get("stats") or {}).items():
-                if s in stats:
-                    stats[s][i] = _number(v, f"{at}stats {s}")
-            level = _number(g.get("level", level), f"{at}level")
-            ci = str(g.get("ci", ci))
-            covariance = g.get("covariance")
-            if covariance:
-                got = [str(n) for n in covariance.get("names", [])]
-                matrix = (
-                    np.array(
-                        [
-                            [_number(v, f"{at}covariance") for v in row]
-                            for row in covariance.get("matrix", [])
-                        ],
-                        dtype=np.float64,
-                    ).reshape(-1, len(got))
-                    if got
-                    else np.empty((0, 0))
-                )
-                if matrix.shape != (len(got), len(got)) or not set(got) <= set(names):
-                    raise ValueError(
-                        f"{at}the covariance does not match the parameters"
-                    )
-                cov_names = cov_names or got
-                if got != cov_names:
-                    raise ValueError(f"{at}the covariance names differ from group 1's")
-                covs.append(matrix)
-            else:
-                covs.append(None)
+        cov_names = list(next(
+            (g["covariance"]["names"] for g in fitted if g["covariance"]), []
+        ))  # fmt: skip
         k = len(cov_names)
         covariance = np.full((b, k, k), math.nan)
         has = np.zeros(b, dtype=bool)
-        for i, m in enumerate(covs):
-            if m is not None:
-                covariance[i], has[i] = m, True
+        robust: list[Any] = [None] * b
+        for i, g in enumerate(groups):
+            if "params" not in g:
+                continue
+            entries = {**g["params"], **(g.get("derived") or {})}
+            for j, name in enumerate(quantities):
+                for f in _FIELDS:
+                    arrays[f][i, j] = _number(entries.get(name, {}).get(f))
+            for s in STAT_NAMES:
+                stats[s][i] = _number(g["stats"][s])
+            if g["covariance"]:
+                covariance[i] = [
+                    [_number(v) for v in r] for r in g["covariance"]["matrix"]
+                ]
+                has[i] = True
+            robust[i] = g.get("robust")
+        vary = np.array([g["params"][n]["vary"] for g in fitted[:1] for n in names])
+        vary = vary if fitted else np.ones(len(names), dtype=bool)
         hints = model.make_params()
-        bounds = np.array([[hints[n].min, hints[n].max] for n in names])
         return cls(
             model=model,
             keys=keys,
-            groups=[tuple((g.get("group") or {}).get(k) for k in keys) for g in groups],
+            groups=[tuple(g["group"][k] for k in keys) for g in groups],
             quantities=quantities,
             value=arrays["value"],
             stderr=arrays["stderr"],
@@ -812,29 +747,24 @@ class ResultTable:
             vary=vary,
             profiled=np.zeros(q, dtype=bool),
             stats=stats,
-            converged=converged,
-            status=status,
-            message=message,
+            converged=np.array([g["converged"] for g in groups], dtype=bool),
+            status=np.array([g["status"] for g in groups], dtype=object),
+            message=np.array([g.get("message") or "" for g in groups], dtype=object),
             covariance=covariance,
             covariance_names=cov_names,
             has_covariance=has,
-            level=level,
-            ci=ci,
+            level=float(first["level"]),
+            ci=str(first["ci"]),
             objective=stats["rss"].copy(),
-            bounds=bounds,
+            bounds=np.array([[hints[n].min, hints[n].max] for n in names]),
             nfev=np.zeros(b, dtype=np.int64),
             start=arrays["value"][:, : len(names)].copy(),
-            shared=list(document.get("shared") or []),
+            shared=list(document["shared"]),
+            sections={"robust": robust} if any(r is not None for r in robust) else {},
         )
 
 
-def _number(value: Any, where: str) -> float:
-    """A number of our JSON: null is NaN, "inf" and "-inf" are infinities."""
-    if value is None:
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{where}: not a number ({value!r})")
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{where}: not a number ({value!r})") from None
+def _number(value: Any) -> float:
+    """A number of our checked JSON: null is NaN, "inf" and "-inf" are
+    infinities."""
+    return math.nan if value is None else float(value)
