@@ -194,19 +194,19 @@ def test_fixed_and_bounded_parameters() -> None:
     assert (fast["bottom"].dropna() == 0.5).all()
     assert (fast["bottom_stderr"].dropna() == 0).all()
     # lmfit (MINPACK through the sin transform) stops on the bound, or
-    # within 1e-3 of it, with the other parameters short of their best: on
-    # 9 to 12 of these 40 curves (which ones moves with the last bit of the
-    # curve's arithmetic) its sum of squares is up to 4 times the fast
-    # path's, whose Jacobian (exact derivatives, the transform's slope over
-    # lmfit's step) lets the others go on. Every other curve: the same
-    # minimum.
-    trapped = (fast["rss"] < slow["rss"] * (1 - 1e-6)).to_numpy()
-    assert trapped.sum() >= 5
-    assert (slow["top"][trapped] >= 3.0 - 1e-3).all()
-    assert slow["status"][fast["rss"] < slow["rss"] * (1 - 0.3)].eq("at_bound").all()
-    fitted = slow["status"].isin(["ok", "at_bound", "singular"]).to_numpy()
-    share = (fitted & ~trapped).sum() / fitted.sum()
-    assert_same_table(fast, slow, model, same_share=share)
+    # within 1e-3 of it, with the other parameters short of their best; the
+    # test of the optimum (issue 20: Gauss-Newton steps in the parameters,
+    # the bound's holding ones left out) takes them on to it: both paths
+    # reach the same minimum, but on the few curves that one of them leaves
+    # not converged
+    both_done = (fast["status"] != "not_converged") & (
+        slow["status"] != "not_converged"
+    )
+    assert both_done.sum() >= 35
+    assert fast["rss"][both_done].to_numpy() == pytest.approx(
+        slow["rss"][both_done].to_numpy(), rel=1e-6
+    )
+    assert_same_table(fast, slow, model)
 
 
 def test_log_scale_fits_agree() -> None:

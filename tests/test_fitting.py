@@ -345,12 +345,15 @@ def test_weighted_fit_equals_plain_lmfit(data: tuple) -> None:
     w = 1 / np.linspace(0.5, 2.0, x.size)
     ours = fit_curve(LOGISTIC, x, y, weights=w)
     theirs = lmfit.Model(LOGISTIC.function).fit(y, LOGISTIC.guess(y, x), x=x, weights=w)
+    # lmfit stops where its forward-difference Jacobian (1e-5 off) says the
+    # gradient vanishes, 3e-7 from the optimum that scurve certifies with an
+    # accurate one (issue 20), and takes its standard errors from it (1e-5)
     for name in PARAMS:
         assert ours.params[name].value == pytest.approx(
-            theirs.params[name].value, rel=1e-9
+            theirs.params[name].value, rel=1e-6
         )
         assert ours.params[name].stderr == pytest.approx(
-            theirs.params[name].stderr, rel=1e-9
+            theirs.params[name].stderr, rel=5e-5
         )
 
 

@@ -96,13 +96,32 @@ def fit_groups(
     that cannot be fitted gets a row with status ``failed`` and the reason;
     the others are fitted.
 
+    numpy's floating-point warnings (overflow, invalid values) are not
+    passed on: a fit's numeric trouble is its status and message.
+
     Raises
     ------
     FitError
         Options that do not apply to the model; for a joint fit, a group
         that cannot be fitted.
     """
-    options = _options(options, fields)
+    with np.errstate(all="ignore"):
+        return _fit_groups(
+            model, groups, keys, _options(options, fields),
+            progress=progress, grouped=grouped,
+        )  # fmt: skip
+
+
+def _fit_groups(
+    model: SCurveModel,
+    groups: Groups,
+    keys: Sequence[str],
+    options: FitOptions,
+    *,
+    progress: Callable[[int], None] | None = None,
+    grouped: bool,
+) -> GroupFits:
+    """:func:`fit_groups`, its options gathered into `options`."""
     options.check(model)
     likelihood = likelihood_of(model, trials=options.trials, loss=options.loss)
     keys = list(keys)
@@ -113,11 +132,22 @@ def fit_groups(
     if route.path == "joint":
         return _joint(model, likelihood, groups, keys, options, expressions, bounds)
     points, refused = clean_many(groups, order)
+    if route.path != "glm":  # Fisher scoring starts from the data alone
+        _refuse_starts(model, options, points, refused, grouped=grouped)
     tables: list[ResultTable] = []
     extras: dict[tuple, dict[str, Any]] = {}
     notes: dict[tuple, str] = {}
     one_by_one = [key for key in order if key in points]
     done = 0
+    if route.path == "glm" and one_by_one:
+        tables.extend(
+            _glm(model, likelihood, points, one_by_one, keys, options, varied,
+                 bounds, expressions, refused)
+        )  # fmt: skip
+        one_by_one = []
+        done = len(order)
+        if progress is not None:
+            progress(done)
     if route.path == "vectorized" and one_by_one:
         from scurve.fitters.vectorized import fit_vectorized  # loaded when used
 
@@ -164,6 +194,8 @@ def fit_groups(
                     expressions=expressions,
                 )  # fmt: skip
                 table = _rows(model, summary, keys, [key], varied, bounds, options)
+                if single.note:
+                    note = f"; {single.note}{note}"
                 if note:
                     table.message = np.array([table.message[0] + note], dtype=object)
                 if single.extras:
@@ -205,6 +237,66 @@ def fit_groups(
     position = {key: i for i, key in enumerate(table.groups)}
     table = table.take([position[key] for key in order])
     return GroupFits(table, points, likelihood, extras=extras)
+
+
+def _glm(
+    model: SCurveModel,
+    likelihood: Likelihood,
+    points: dict[tuple, Points],
+    order: list[tuple],
+    keys: list[str],
+    options: FitOptions,
+    varied: NDArray,
+    bounds: NDArray,
+    expressions: Expressions,
+    refused: dict[tuple, str],
+) -> list[ResultTable]:
+    """The table rows of the groups `order` by Fisher scoring (the ``glm``
+    path, :mod:`scurve.fitters.glm`); the groups the checks refuse go to
+    `refused`."""
+    from scurve.fitters.glm import fit_glm  # loaded when used
+
+    if not order:
+        return []
+    fitted = fit_glm(model, likelihood, points, order, options, varied)
+    messages = refusals(model, fitted.x, fitted.y, fitted.mask, len(varied))
+    for key, message in zip(order, messages, strict=True):
+        if message:
+            refused[key] = message
+    rows = [i for i, message in enumerate(messages) if not message]
+    if not rows:
+        return []
+    summary = summarize(
+        fitted, level=options.level, ci=options.ci, expressions=expressions
+    )
+    return [
+        _rows(model, summary, keys, [order[i] for i in rows], varied, bounds,
+              options, rows)
+    ]  # fmt: skip
+
+
+def _refuse_starts(
+    model: SCurveModel,
+    options: FitOptions,
+    points: dict[tuple, Points],
+    refused: dict[tuple, str],
+    *,
+    grouped: bool,
+) -> None:
+    """Move the groups whose start the user's fix, init or bounds make
+    unusable (:meth:`FitOptions.check_starts`) from `points` to `refused`;
+    one curve (not `grouped`) raises instead.
+
+    Raises
+    ------
+    OptionError
+        For one curve, the option that makes its start unusable.
+    """
+    for key, refusal in options.check_starts(model, points).items():
+        if not grouped:
+            raise refusal
+        refused[key] = str(refusal)
+        del points[key]
 
 
 def _robust(table: ResultTable, extras: Mapping[str, Any]) -> None:
@@ -306,6 +398,29 @@ def fit_curve(
     return fits[()]
 
 
+def _binomial_groups(cut: Mapping[tuple, Sequence[Any]]) -> dict[tuple, Any]:
+    """:func:`~scurve.inference.checks.binomial_points` of every group,
+    checked at once where all are counts (else group by group, for the
+    message naming the group's point)."""
+    parts = list(cut.values())
+    if not parts:
+        return {}
+    try:
+        whole = [np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(3)]
+        binomial_points(*whole)
+    except Exception:
+        return {key: binomial_points(*part) for key, part in cut.items()}
+    x, k, n = (np.asarray(a, dtype=np.float64) for a in whole)
+    ends = np.cumsum([len(p[0]) for p in parts]).tolist()
+    prop = k / np.where(n > 0, n, 1.0)
+    out = {}
+    for key, start, end in zip(cut, [0, *ends[:-1]], ends, strict=True):
+        xs, ps, ns = x[start:end], prop[start:end], n[start:end]
+        keep = ns > 0
+        out[key] = (xs, ps, ns) if keep.all() else (xs[keep], ps[keep], ns[keep])
+    return out
+
+
 def fit_frame(
     model: SCurveModel,
     frame: pd.DataFrame,
@@ -343,7 +458,7 @@ def fit_frame(
     groups: dict[tuple, tuple[Any, Any, Any]]
     cut = split_groups(frame, list(keys), columns)
     if options.trials:
-        groups = {key: binomial_points(*parts) for key, parts in cut.items()}
+        groups = _binomial_groups(cut)
     elif "weights" in frame:
         groups = cut  # type: ignore[assignment]
     else:

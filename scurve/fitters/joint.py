@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from scurve.core import stacked
 from scurve.errors import FitError
 from scurve.fitters.options import FitOptions
-from scurve.inference import verdicts
+from scurve.inference import hessian, verdicts
 from scurve.inference.checks import Points
 from scurve.inference.intervals import profile_interval
 from scurve.inference.likelihoods import Likelihood
@@ -37,6 +37,96 @@ __all__ = ["fit_joint", "suffix"]
 def suffix(i: int) -> str:
     """The suffix of the i-th group's own parameters in the joint fit."""
     return f"_g{i}"
+
+
+def _fisher_covariance(
+    model: SCurveModel,
+    likelihood: Likelihood,
+    points: Mapping[tuple, Points],
+    mapping: Mapping[tuple, Mapping[str, str]],
+    out: lmfit.minimizer.MinimizerResult,
+    place: Mapping[str, int],
+) -> NDArray[np.float64] | None:
+    """The inverse of the joint expected information (the groups'
+    informations, :meth:`~scurve.inference.likelihoods.Likelihood.
+    information`, placed at their parameters), for a model whose
+    ``covariance`` is ``"fisher"``; None where the likelihood has none or
+    the information is singular."""
+    info = np.zeros((len(place), len(place)))
+    for key, (x, _, w) in points.items():
+        own = [p for p, j in mapping[key].items() if j in place]
+        values = {p: out.params[j].value for p, j in mapping[key].items()}
+        part = likelihood.information(model, values, own, x, w)
+        if part is None:
+            return None
+        cols = [place[mapping[key][p]] for p in own]
+        info[np.ix_(cols, cols)] += part
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return None
+
+
+def _hessian_covariance(
+    model: SCurveModel,
+    likelihood: Likelihood,
+    points: Mapping[tuple, Points],
+    mapping: Mapping[tuple, Mapping[str, str]],
+    out: lmfit.minimizer.MinimizerResult,
+    covar: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """drc's covariance :math:`2 s^2 H^{-1}` of a joint fit, as single and
+    ``by`` fits have it (:func:`~scurve.inference.hessian.
+    hessian_covariance`), for a model that asks for it; else, or where the
+    Hessian is not positive definite, lmfit's `covar`.
+
+    The joint sum of squares is the groups' sums, each of the shared
+    parameters and its own: its Hessian is the sum of the groups' Hessians
+    (:func:`~scurve.inference.hessian.numeric_hessian`, steps of
+    :data:`~scurve.inference.hessian.HESSIAN_STEP` standard errors), placed
+    at their parameters' rows and columns."""
+    if model.covariance not in ("hessian", "fisher"):
+        return covar
+    names = list(out.var_names)
+    place = {n: i for i, n in enumerate(names)}
+    if model.covariance == "fisher":
+        fisher = _fisher_covariance(model, likelihood, points, mapping, out, place)
+        if fisher is not None:
+            return fisher
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(covar))
+    hess = np.zeros_like(covar)
+    for key, (x, y, w) in points.items():
+        own = [p for p, j in mapping[key].items() if j in place]
+        cols = [place[mapping[key][p]] for p in own]
+        base = {p: out.params[j].value for p, j in mapping[key].items()}
+        lower = np.array([out.params[mapping[key][p]].min for p in own])
+        upper = np.array([out.params[mapping[key][p]].max for p in own])
+
+        def rss(trial: NDArray, rows: NDArray, x=x, y=y, w=w, own=own, base=base,
+                lower=lower, upper=upper) -> NDArray:  # fmt: skip
+            sums = np.empty(len(trial))
+            for i, row in enumerate(np.clip(trial, lower, upper)):
+                values = base | dict(zip(own, row, strict=True))
+                r = likelihood.residual(model, values, x, y, w)
+                sums[i] = float(np.dot(r, r))
+            return sums
+
+        values = np.array([[base[p] for p in own]])
+        steps = hessian.HESSIAN_STEP * se[cols][None]
+        with np.errstate(all="ignore"):
+            part = hessian.numeric_hessian(
+                lambda trial, rss=rss: rss(trial, np.arange(len(trial))),
+                values,
+                steps,
+            )
+        hess[np.ix_(cols, cols)] += part[0]
+    dof = np.array([float(out.nfree)])
+    stats = {"rss": np.array([float(out.chisqr)]), "dof": dof}
+    new, _ = hessian.hessian_covariance(
+        hess[None], covar[None], dof > 0, likelihood.dispersion(stats)
+    )
+    return new[0]
 
 
 def fit_joint(
@@ -117,7 +207,14 @@ def fit_joint(
     if n <= nvarys:
         raise FitError(f"{n} points for {nvarys} free parameters in the joint fit")
     with np.errstate(all="ignore"):
-        out = lmfit.minimize(residual, joint)
+        out = lmfit.minimize(
+            residual,
+            joint,
+            # a known dispersion (binomial): the covariance is not scaled by
+            # the residual variance (the deviance per degree of freedom)
+            scale_covar=not likelihood.known_dispersion,
+            **model.solver_options,
+        )
     varied = np.array(
         [i for i, n in enumerate(names) if out.params[mapping[keys[0]][n]].vary],
         dtype=np.intp,
@@ -127,7 +224,14 @@ def fit_joint(
     joint_names = list(out.var_names)
     covariance = None
     if out.covar is not None:
-        covariance = np.array(out.covar, dtype=np.float64)
+        covariance = _hessian_covariance(
+            model,
+            likelihood,
+            points,
+            mapping,
+            out,
+            np.array(out.covar, dtype=np.float64),
+        )
     values = np.array(
         [[out.params[mapping[key][n]].value for n in names] for key in keys]
     )
@@ -186,6 +290,12 @@ def fit_joint(
         errorbars=np.array([bool(out.errorbars) and covariance is not None]),
         exact=np.array([False]),
         nfev=np.array([int(out.nfev)]),
+        notes={
+            mapping[key][p]: words
+            for key in keys
+            for p, words in model.bound_notes.items()
+            if p in mapping[key]
+        },
     )
     rss_groups = np.sum(
         np.where(mask, (w2 * (model.scale(fit) - model.scale(y2))) ** 2, 0.0), axis=1
@@ -196,7 +306,10 @@ def fit_joint(
         target = mapping[keys[c]][name]
         trial = best.copy()
         trial[target].stderr = stderr
-        return profile_interval(residual, trial, target, level, nfree=int(out.nfree))
+        return profile_interval(
+            residual, trial, target, level, nfree=int(out.nfree),
+            known_dispersion=likelihood.known_dispersion,
+        )  # fmt: skip
 
     fitted_stack = Fitted(
         model=model,

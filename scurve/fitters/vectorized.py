@@ -49,23 +49,30 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scurve.core import stacked
+from scurve.fitters import lm
 from scurve.fitters.lm import (
     CREEP,
     CREEP_WINDOW,
     LMFIT_FTOL,
     MAX_ITERATIONS,
+    OFFSET_TOL,
     RESUME_ITERATIONS,
+    SAME_OPTIMUM,
     Bounds,
+    LMSolution,
+    certified_covariance,
     evaluation_budget,
     jacobian_covariance,
     levenberg_marquardt,
+    polish,
 )
-from scurve.fitters.options import FitOptions
+from scurve.fitters.options import FitOptions, inside
 from scurve.inference import verdicts
 from scurve.inference.checks import Points, refusals
 from scurve.inference.derived import Expressions
 from scurve.inference.likelihoods import Likelihood
 from scurve.inference.summary import Fitted, HessianPoints, Summary, summarize
+from scurve.io import available_cores  # re-exported: benchmarks/batch.py
 from scurve.models.base import SCurveModel
 
 __all__ = [
@@ -227,7 +234,11 @@ _REASONS = {
         f"the sum of squares fell by less than {CREEP:g} (relative) over "
         f"{CREEP_WINDOW} iterations: the fit creeps along a valley, so some "
         "parameters are not identifiable from these data"
-    )
+    ),
+    "offset": (
+        f"the relative offset stayed above {OFFSET_TOL:g}: not a stationary "
+        "point of the sum of squares"
+    ),
 }
 
 
@@ -383,31 +394,63 @@ class _Solver:
             # stop where the lmfit path stops.
             own = model.solver_options.get("ftol")
             ftol = (own or LMFIT_FTOL) if final else min(1e-10, own or 1.0)
-            sol = levenberg_marquardt(
-                residual,
-                u0,
-                ftol=ftol,
-                xtol=ftol,
-                max_iterations=MAX_ITERATIONS
-                if max_iterations is None
-                else max_iterations,
-                max_nfev=evaluation_budget(varied.size) - spent if final else None,
-                creep=CREEP if final else 0.0,
-                jacobian=jacobian if analytic else None,
-                joint=joint if linear else None,
-                exact_at_solution=unbounded,
-                on_bound=None if unbounded else on_bound,
-                step_limit=None
-                if not periodic.any()
-                else np.where(periodic, 1.0, np.inf),
-                constant=pure,
-            )
+
+            def run(u: NDArray) -> LMSolution:
+                return levenberg_marquardt(
+                    residual,
+                    u,
+                    ftol=ftol,
+                    xtol=ftol,
+                    max_iterations=MAX_ITERATIONS
+                    if max_iterations is None
+                    else max_iterations,
+                    max_nfev=evaluation_budget(varied.size) - spent if final else None,
+                    creep=CREEP if final else 0.0,
+                    jacobian=jacobian if analytic else None,
+                    joint=joint if linear else None,
+                    exact_at_solution=unbounded,
+                    on_bound=None if unbounded else on_bound,
+                    step_limit=None
+                    if not periodic.any()
+                    else np.where(periodic, 1.0, np.inf),
+                    constant=pure,
+                )
+
+            sol = run(u0)
+            if model.oriented and not final:
+                _other_orientation(
+                    sol, run, model, start, stack, varied, bnds, self.options
+                )
             if final:
                 sol.nfev += spent
             values = full(sol.x, everyone)
-            fit = evaluate(values, x)
         n = mask.sum(axis=1).astype(np.float64)
         _, covar, has = jacobian_covariance(sol.jacobian, sol.x, bnds, sol.rss, n)
+
+        def residual_ext(fitted_values: NDArray, rows: NDArray) -> NDArray:
+            values = start[rows].copy()
+            values[:, varied] = fitted_values
+            return residual_at(values, rows)
+
+        def jacobian_ext(fitted_values: NDArray, r: NDArray, rows: NDArray) -> NDArray:
+            values = start[rows].copy()
+            values[:, varied] = fitted_values
+            columns = {n: values[:, k : k + 1] for k, n in enumerate(names)}
+            d = model.partials(xl[rows], **columns)
+            scale = 1.0 if plain else wl[rows]
+            if model.log_y:
+                scale = scale / np.maximum(evaluate(values, xl[rows]), tiny)
+            shape = (len(rows), varied.size, xl.shape[1])
+            return _columns_t(d, fitted, scale, shape).transpose(0, 2, 1)
+
+        with np.errstate(all="ignore"):
+            offset = _certify(
+                sol, values, covar, has, residual_ext,
+                jacobian_ext if analytic else None,
+                lower, upper, n, pure, bnds, unbounded, varied,
+                scale=np.einsum("bn,bn->b", w * target, w * target),
+            )  # fmt: skip
+            fit = evaluate(values, x)
         reason = sol.reason
         creeping = reason == "creeping"
         fitted_stack = Fitted(
@@ -430,7 +473,9 @@ class _Solver:
             why=[_REASONS.get(r, f"the fast path stopped: {r}") for r in reason],
             nfev=sol.nfev,
             start=np.array([c.start if c.origin is None else c.origin for c in curves]),
-            wandered=np.isin(reason, ["iteration limit", "stalled", "creeping"]),
+            wandered=np.isin(
+                reason, ["iteration limit", "stalled", "creeping", "offset"]
+            ),
             creeping=creeping,
             hessian_points=HessianPoints(
                 xl,
@@ -439,6 +484,7 @@ class _Solver:
                 residuals=sol.residual,
                 centre=sol.jacobian if unbounded else None,
             ),
+            offset=offset,
         )
         with np.errstate(all="ignore"):
             summary = summarize(
@@ -449,6 +495,112 @@ class _Solver:
             )
         refused = np.isnan(summary.stats["n"])
         return _Solved(summary, reason, values, refused)
+
+
+def _other_orientation(
+    sol: LMSolution,
+    run: Callable[[NDArray], LMSolution],
+    model: SCurveModel,
+    start: NDArray[np.float64],
+    stack: _Stack,
+    varied: NDArray[np.intp],
+    bnds: Bounds,
+    options: FitOptions,
+) -> None:
+    """Fit a chunk of a curve with two orientations again from the mirror
+    image of its starts (:meth:`SCurveModel.flipped`, moved inside the
+    bounds), and keep, curve by curve, the better (in place): a converged
+    fit over one that is not, else the lower sum of squares."""
+    names = list(model.curve_params)
+    values = model.flipped({n: start[:, k] for k, n in enumerate(names)})
+    other = start.copy()
+    for name in model.orientation:
+        k = names.index(name)
+        if k in varied and name not in options.init:
+            other[:, k] = inside(values[name], stack.lower[:, k], stack.upper[:, k])
+    mirror = run(bnds.to_internal(other[:, varied]))
+    # a clearly lower sum of squares (a symmetric curve's mirror image is
+    # the same curve: the first start is kept)
+    lower = mirror.rss < sol.rss * (1 - SAME_OPTIMUM)
+    better = mirror.converged & (~sol.converged | lower)
+    for name in ("x", "residual", "rss", "jacobian", "converged", "reason"):
+        getattr(sol, name)[better] = getattr(mirror, name)[better]
+    sol.nfev += mirror.nfev
+
+
+def _certify(
+    sol: LMSolution,
+    values: NDArray[np.float64],
+    covar: NDArray[np.float64],
+    has: NDArray[np.bool_],
+    residual: Callable[[NDArray, NDArray], NDArray],
+    jacobian: Callable[[NDArray, NDArray, NDArray], NDArray] | None,
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    n: NDArray[np.float64],
+    pure: NDArray[np.float64] | None,
+    bnds: Bounds,
+    unbounded: bool,
+    varied: NDArray[np.intp],
+    *,
+    scale: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """The lmfit path's test of an optimum, on the converged curves of a
+    chunk, in place (returns each curve's relative offset, NaN where not
+    tested): :func:`~scurve.fitters.lm.polish` takes them to the
+    optimum and tests them there; those it moves get their new values,
+    residuals and sums of squares, every tested one the certified
+    covariance, and those whose relative offset stays above
+    :data:`~scurve.fitters.lm.OFFSET_TOL` stop (reason ``offset``: not
+    converged, as on the lmfit path)."""
+    offset = np.full(len(sol.converged), np.nan)
+    floor = 1e-26 * scale
+    exact = sol.converged & ~(sol.rss > floor)  # through every point
+    offset[exact] = 0.0
+    rows = np.flatnonzero(sol.converged & ~exact)
+    if rows.size == 0 or not lm.CERTIFY:
+        return offset
+    constant = 0.0 if pure is None else pure[rows]
+
+    def some(fitted_values: NDArray, at: NDArray) -> NDArray:
+        return residual(fitted_values, rows[at])
+
+    def some_jacobian(fitted_values: NDArray, r: NDArray, at: NDArray) -> NDArray:
+        assert jacobian is not None
+        return jacobian(fitted_values, r, rows[at])
+
+    def held(fitted_values: NDArray, at: NDArray) -> NDArray:
+        return verdicts.at_bound(fitted_values, lower[rows[at]], upper[rows[at]])
+
+    done = polish(
+        some,
+        values[rows][:, varied],
+        lower[rows],
+        upper[rows],
+        jacobian=None if jacobian is None else some_jacobian,
+        held=held,
+        floor=floor[rows],
+        constant=constant,
+    )
+    sol.nfev[rows] += done.nfev
+    moved = done.rss + constant < sol.rss[rows]
+    moving = rows[moved]
+    values[np.ix_(moving, varied)] = done.x[moved]
+    sol.residual[moving] = done.r[moved]
+    sol.rss[moving] = done.rss[moved] + (0.0 if pure is None else pure[moving])
+    sol.x[moving] = (
+        done.x[moved] if unbounded else bnds.take(moving).to_internal(done.x[moved])
+    )
+    if unbounded:
+        sol.jacobian[rows] = done.jacobian
+    covar[rows], has[rows] = certified_covariance(
+        done, n[rows], covar[rows], has[rows], constant
+    )
+    off = rows[~(done.offset <= OFFSET_TOL)]
+    sol.converged[off] = False
+    sol.reason[off] = "offset"
+    offset[rows] = done.offset
+    return offset
 
 
 # ------------------------------------------------------------ the work
@@ -529,7 +681,7 @@ class _Part:
                     start[rows, j] = value
                 else:
                     clipped = np.clip(guess[p], self.hints[p].min, self.hints[p].max)
-                    start[rows, j] = np.clip(clipped, self.lower[j], self.upper[j])
+                    start[rows, j] = inside(clipped, self.lower[j], self.upper[j])
         found = ok & np.all(np.isfinite(start), axis=1)
         for k in np.flatnonzero(ok & ~found):
             bad = [names[j] for j in np.flatnonzero(~np.isfinite(start[k]))]
@@ -607,11 +759,20 @@ class _Part:
         failed = (status == "failed") & ~refused
         limit = np.isin(solved.reason, ["iteration limit", "creeping"])
         more = limit & ~flat & ~failed if not final else np.zeros(len(chunk), bool)
-        finished = summary.converged | flat | refused | (limit & final)
-        lost = ~more & (failed | ~finished)
+        # stopped short of a stationary point by the test of an optimum: the
+        # lmfit path would stop there too (the same test)
+        short = solved.reason == "offset"
+        finished = summary.converged | flat | refused | (limit & final) | short
+        # from the user's start to a singular point: the lmfit path tries
+        # the self-start too
+        given = bool(self.options.init) & (status == "singular")
+        lost = ~more & (failed | ~finished | given)
         kept = ~more & ~lost
         for k in np.flatnonzero(lost):
-            self.fallback[chunk[k]] = _why(solved.reason[k], status[k])
+            why = _why(solved.reason[k], status[k])
+            if given[k]:
+                why = "the fit from the given start is singular"
+            self.fallback[chunk[k]] = why
         ks = np.flatnonzero(kept).tolist()
         self.adopt([_Settled(summary, [chunk[k] for k in ks], ks)])
         return [chunk[k] for k in np.flatnonzero(more)]
@@ -661,16 +822,6 @@ def _chunks(members: list[tuple]) -> list[list[tuple]]:
 def _halves(chunk: list[tuple]) -> list[list[tuple]]:
     middle = (len(chunk) + 1) // 2
     return [chunk[:middle], chunk[middle:]]
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where known)."""
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 #: Fewer curves than this are fitted in one process (a pool costs more).

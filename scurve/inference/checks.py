@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from scurve.errors import FitError
 from scurve.models.base import SCurveModel
 
-__all__ = ["binomial_points", "clean", "clean_many", "refusals"]
+__all__ = ["MAGNITUDES", "binomial_points", "clean", "clean_many", "refusals"]
 
 Points = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]
 
@@ -83,6 +83,8 @@ def clean_many(
     )
     if plain and all(np.isfinite(np.concatenate(a)).all() for a in (xs, ys)):
         return dict(zip(keys, zip(xs, ys, ws, strict=True), strict=True)), {}
+    if _positive_weights(xs, ys, ws):  # binomial trials: checked at once
+        return dict(zip(keys, zip(xs, ys, ws, strict=True), strict=True)), {}
     cleaned, refused = {}, {}
     for key, group in zip(keys, data, strict=True):
         try:
@@ -90,6 +92,24 @@ def clean_many(
         except FitError as exc:
             refused[key] = str(exc)
     return cleaned, refused
+
+
+def _positive_weights(xs: Sequence, ys: Sequence, ws: Sequence) -> bool:
+    """Every group three finite 1-D float arrays of one length, weights > 0
+    (what :func:`clean` keeps as they are)."""
+    arrays = (*xs, *ys, *ws)
+    if not xs or set(map(type, arrays)) != {np.ndarray}:
+        return False
+    if set(map(attrgetter("dtype"), arrays)) != {np.dtype(np.float64)}:
+        return False
+    if set(map(attrgetter("ndim"), arrays)) != {1}:
+        return False
+    sizes = list(map(len, xs))
+    if sizes != list(map(len, ys)) or sizes != list(map(len, ws)):
+        return False
+    x, y, w = (np.concatenate(a) for a in (xs, ys, ws))
+    finite = np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(w).all()
+    return bool(finite and np.all(w > 0))
 
 
 def refusals(
@@ -100,8 +120,9 @@ def refusals(
     nvarys: int,
 ) -> NDArray[np.object_]:
     """Why each curve of a stack cannot be fitted, or ``""``, the first
-    reason in this order: no points; responses <= 0 on the log scale; what
-    the model refuses (:meth:`~scurve.models.base.SCurveModel.check_data`);
+    reason in this order: no points; responses <= 0 on the log scale; data
+    beyond the magnitudes a fit handles (:data:`MAGNITUDES`); what the model
+    refuses (:meth:`~scurve.models.base.SCurveModel.check_data`);
     no more points than free parameters; all x equal; constant y."""
     b = len(x)
     out = np.full(b, "", dtype=object)
@@ -115,6 +136,8 @@ def refusals(
                 f"log_y needs positive responses: {int(bad[c].sum())} of {n[c]} are "
                 f"<= 0 (the smallest is {low:g})"
             )
+    for c in _maybe_out_of_range(model, x, y, mask, out):
+        out[c] = _out_of_range(model, x[c][mask[c]], y[c][mask[c]])
     todo = np.flatnonzero(out == "")
     if todo.size:
         own = model.check_data(x[todo], y[todo], mask[todo])
@@ -138,6 +161,50 @@ def refusals(
         elif same_y[c]:
             out[c] = f"y is constant ({y[c, 0]:g}): there is no S-curve to fit"
     return out
+
+
+#: The magnitudes (largest absolute value) of x and y a fit handles: beyond
+#: them sums of squares overflow or underflow. x on a log axis (doses) is
+#: fitted on the log scale, at any magnitude.
+MAGNITUDES = (1e-100, 1e100)
+
+
+def _maybe_out_of_range(
+    model: SCurveModel,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    mask: NDArray[np.bool_],
+    out: NDArray[np.object_],
+) -> NDArray[np.intp]:
+    """The curves not yet refused whose data may be beyond
+    :data:`MAGNITUDES` (:func:`_out_of_range` says), found for the stack at
+    once."""
+    low, high = MAGNITUDES
+    suspect = np.zeros(len(x), dtype=bool)
+    for axis, values in (("x", x), ("y", y)):
+        if axis == "x" and model.log_x:
+            continue
+        size = np.max(np.where(mask, np.abs(values), 0.0), axis=1, initial=0.0)
+        suspect |= (size != 0) & ~((low <= size) & (size <= high))
+    return np.flatnonzero(suspect & (out == ""))
+
+
+def _out_of_range(
+    model: SCurveModel, x: NDArray[np.float64], y: NDArray[np.float64]
+) -> str:
+    """Why data of one curve are beyond :data:`MAGNITUDES`, or ``""``:
+    tiny data are not constant, they are to be rescaled."""
+    low, high = MAGNITUDES
+    for axis, values in (("x", x), ("y", y)):
+        if (axis == "x" and model.log_x) or not values.size:
+            continue
+        size = float(np.max(np.abs(values)))
+        if size and not low <= size <= high:
+            return (
+                f"{axis} reaches {size:g} in magnitude, beyond the range a fit "
+                f"handles ({low:g} to {high:g}): rescale {axis} (other units)"
+            )
+    return ""
 
 
 def binomial_points(

@@ -45,6 +45,7 @@ class Expressions:
     def __init__(self, model: SCurveModel, extra: Mapping[str, str] | None = None):
         self.exprs = dict(model.derived) | dict(extra or {})
         self.mapped = frozenset(model.mapped_intervals)
+        self.positive = frozenset(model.positive_derived) - self.mapped
         table = model.make_params()._asteval.symtable
         self.namespace = {k: v for k, v in table.items() if not k.startswith("_")}
         self.namespace["__builtins__"] = {}

@@ -28,11 +28,15 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from scurve.errors import OptionError
+
 __all__ = [
     "CI",
     "LEVEL",
+    "check_level",
     "curve_band",
     "dependencies",
+    "log_scale_ends",
     "profile_interval",
     "t_quantiles",
 ]
@@ -41,6 +45,42 @@ __all__ = [
 LEVEL = 0.95
 
 CI = Literal["delta", "profile", "none"]
+
+
+def check_level(level: Any, option: str = "level") -> float:
+    """`level` as a confidence level: a number strictly between 0 and 1.
+
+    Raises
+    ------
+    OptionError
+        NaN, infinite, 0, 1, a percentage (95), anything not a number.
+    """
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and 0.0 < value < 1.0):
+        raise OptionError(option, f"must be between 0 and 1, got {level}")
+    return value
+
+
+def log_scale_ends(
+    value: NDArray[np.float64], half: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The delta interval of a positive quantity taken on the log scale:
+    ``value * exp(-+ half / value)`` for a `half` width (t times the
+    standard error) on the quantity's own scale; it never crosses 0. At a
+    value of 0 (its bound) the interval is ``[0, half]``; a negative value
+    has none (NaN)."""
+    value = np.asarray(value, dtype=np.float64)
+    half = np.asarray(half, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        ratio = half / value
+        lower = np.where(value > 0, value * np.exp(-ratio), math.nan)
+        upper = np.where(value > 0, value * np.exp(ratio), math.nan)
+    lower = np.where(value == 0, 0.0, lower)
+    upper = np.where(value == 0, half, upper)
+    return lower, upper
 
 
 def t_quantiles(level: float, dof: ArrayLike) -> NDArray[np.float64]:
@@ -70,6 +110,7 @@ def profile_interval(
     args: tuple = (),
     kws: Mapping[str, Any] | None = None,
     nfree: int,
+    known_dispersion: bool = False,
 ) -> tuple[float, float]:
     r"""Profile-likelihood interval of one parameter of a least-squares fit.
 
@@ -78,11 +119,16 @@ def profile_interval(
     squares minimized over the other parameters with this one held at
     :math:`\theta`, and :math:`s^2 = S_{min}/\nu`. Each end is bracketed by
     stepping out in multiples of the standard error and found by Brent's
-    method; an end that runs into a bound is that bound, and one that never
-    closes is infinite.
+    method; an end that runs into a bound is that bound, one that never
+    closes is infinite, and one where the profile jumps over the level (no
+    root: an inner fit that failed) or is not finite is unknown (NaN),
+    never a made-up bound.
 
     `residual(params, *args, **kws)` gives the residuals of lmfit
-    Parameters `params` (at the optimum).
+    Parameters `params` (at the optimum). With `known_dispersion` (a
+    likelihood whose scale is known, the binomial: residuals whose sum of
+    squares is the deviance) :math:`s^2 = 1` and the limit is
+    :math:`\chi^2_1(\text{level})`, as ``MASS::confint.glm``.
     """
     import lmfit
     from scipy import optimize, stats
@@ -95,23 +141,60 @@ def profile_interval(
 
     best = params.copy()
     s_min = rss(best)
-    s2 = s_min / nfree
-    crit = float(stats.f.ppf(level, 1, nfree))
+    s2 = 1.0 if known_dispersion else s_min / nfree
+    crit = (
+        float(stats.chi2.ppf(level, 1))
+        if known_dispersion
+        else float(stats.f.ppf(level, 1, nfree))
+    )
     v0 = best[name].value
     step0 = best[name].stderr or max(abs(v0) * 0.1, 1e-8)
     others = [n for n, p in best.items() if p.vary and not p.expr and n != name]
     cache: dict[float, float] = {}
+    solved: dict[float, lmfit.Parameters] = {v0: best}
+
+    def fit_at(v: float, start: lmfit.Parameters) -> tuple[float, lmfit.Parameters]:
+        trial = start.copy()
+        trial[name].set(value=v, vary=False)
+        try:
+            with np.errstate(all="ignore"):
+                if others:
+                    trial = lmfit.minimize(residual, trial, args=args, kws=kws)
+                    trial = trial.params
+                return rss(trial), trial
+        except (ValueError, RuntimeError, ArithmeticError):
+            return math.nan, trial  # an inner fit that cannot be made
 
     def excess(v: float) -> float:
+        # the inner fit from the nearest point profiled (a warm start: where
+        # the profile rises unevenly, a start from the optimum strays to
+        # another valley: DNase run 3's gompertz mu_m); restarted from the
+        # optimum too, the lower kept, when that fit fails or rises unevenly:
+        # more than twice the quadratic rise of the delta method, z^2
         if v not in cache:
-            trial = best.copy()
-            trial[name].set(value=v, vary=False)
-            if others:
-                out = lmfit.minimize(residual, trial, args=args, kws=kws)
-                cache[v] = (rss(out.params) - s_min) / s2 - crit
-            else:
-                cache[v] = (rss(trial) - s_min) / s2 - crit
+            near = min(solved, key=lambda u: abs(u - v))
+            tries = [fit_at(v, solved[near])]
+            z2 = ((v - v0) / step0) ** 2
+            rise = (tries[0][0] - s_min) / s2
+            if near != v0 and not (math.isfinite(rise) and rise <= 2 * z2 + crit):
+                tries.append(fit_at(v, best))
+            finite = [t for t in tries if math.isfinite(t[0])]
+            if not finite:
+                cache[v] = math.nan
+                return cache[v]
+            low, solved[v] = min(finite, key=lambda t: t[0])
+            cache[v] = (low - s_min) / s2 - crit
         return cache[v]
+
+    def root(a: float, b: float) -> float:
+        # Brent's root of the excess between a and b; NaN where it is no
+        # root (the excess jumps across 0: an inner fit that failed) or
+        # Brent's method cannot bracket one (the excess not finite)
+        try:
+            end = optimize.brentq(excess, *sorted((a, b)), xtol=step0 * 1e-4)
+        except (ValueError, RuntimeError, ArithmeticError):
+            return math.nan
+        return end if abs(excess(end)) <= 0.1 * crit else math.nan
 
     ends = []
     for sign in (-1.0, 1.0):
@@ -121,16 +204,13 @@ def profile_interval(
             outer = v0 + sign * step
             if (sign < 0 and outer <= bound) or (sign > 0 and outer >= bound):
                 outer = bound
-                end = bound if excess(bound) <= 0 else None
-                if end is None:
-                    end = optimize.brentq(
-                        excess, *sorted((inner, bound)), xtol=step0 * 1e-4
-                    )
+                end = bound if excess(bound) <= 0 else root(inner, bound)
+                break
+            if math.isnan(excess(outer)):
+                end = math.nan
                 break
             if excess(outer) > 0:
-                end = optimize.brentq(
-                    excess, *sorted((inner, outer)), xtol=step0 * 1e-4
-                )
+                end = root(inner, outer)
                 break
             inner, step = outer, step * 2
         ends.append(end if end is not None else sign * math.inf)

@@ -125,6 +125,20 @@ class Likelihood:
         with np.errstate(all="ignore"):
             return stats["rss"] / stats["dof"]
 
+    def information(
+        self,
+        model: SCurveModel,
+        values: Mapping[str, Any],
+        names: list[str],
+        x: NDArray[np.float64],
+        w: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64] | None:
+        """The expected (Fisher) information of the parameters `names` of
+        one curve at `values`, for a model whose ``covariance`` is
+        ``"fisher"``; None where this likelihood has none in closed form
+        (the Hessian's covariance is used)."""
+        return None
+
     def flat(
         self,
         model: SCurveModel,
@@ -198,7 +212,6 @@ class Binomial(Likelihood):
 
     name = "binomial"
     known_dispersion = True
-    profiles = False
 
     def residual(
         self,
@@ -258,6 +271,28 @@ class Binomial(Likelihood):
     def dispersion(self, stats: Stats) -> NDArray[np.float64]:
         return np.ones_like(stats["rss"])
 
+    def information(
+        self,
+        model: SCurveModel,
+        values: Mapping[str, Any],
+        names: list[str],
+        x: NDArray[np.float64],
+        w: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64] | None:
+        r""":math:`\sum_i n_i \nabla p_i \nabla p_i^\top / (p_i (1 - p_i))`
+        from the model's partial derivatives (None without them): the
+        covariance R's ``glm`` reports is its inverse. For the logit link it
+        equals the observed information; for the others it differs from it
+        in the third digit."""
+        curve = {n: values[n] for n in model.curve_params}
+        partials = model.partials(x, **curve)
+        if partials is None:
+            return None
+        n = np.ones_like(x) if w is None else np.asarray(w, np.float64)
+        p = np.clip(_curve(model, x, values), _TINY, 1 - _EPS)
+        grads = np.array([np.broadcast_to(partials[k], x.shape) for k in names])
+        return (grads * (n / (p * (1 - p)))) @ grads.T
+
     def check_fit(
         self,
         x: NDArray[np.float64],
@@ -313,13 +348,13 @@ class Binomial(Likelihood):
         if df < 1:
             return out
         ratio = self.null_deviance(y, w, mask) - stats["rss"]
-        for c in range(len(out)):
-            p = float(distributions.chi2.sf(ratio[c], df)) if ratio[c] > 0 else 1.0
-            if p > FLAT_P:
-                out[c] = (
-                    f"no S-curve: the fit explains no more than one proportion "
-                    f"(likelihood ratio {ratio[c]:.3g} on {df} df, p = {p:.2g})"
-                )
+        with np.errstate(invalid="ignore"):
+            p = np.where(ratio > 0, distributions.chi2.sf(ratio, df), 1.0)
+        for c in np.flatnonzero(~(p <= FLAT_P)):
+            out[c] = (
+                f"no S-curve: the fit explains no more than one proportion "
+                f"(likelihood ratio {ratio[c]:.3g} on {df} df, p = {p[c]:.2g})"
+            )
         return out
 
 

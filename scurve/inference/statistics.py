@@ -18,6 +18,7 @@ with a mask of the real points); one curve is a stack of one.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +30,7 @@ __all__ = [
     "flat_messages",
     "information_criteria",
     "least_squares",
+    "stats_text",
 ]
 
 #: The statistics of a results table, in its column order.
@@ -99,6 +101,16 @@ def least_squares(
             "loglik": loglik,
             **information_criteria(loglik, nvarys + 1, n),
         }
+
+
+def stats_text(
+    stats: Mapping[str, float], names: Sequence[str], sep: str = "  "
+) -> str:
+    """``n=24  dof=20  rss=1.23 ...``: the statistics `names` of one fit to 6
+    significant digits, those it does not define (NaN: a quantal fit's rmse,
+    the AICc of a fit with too few points) left out."""
+    shown = ((name, float(stats[name])) for name in names)
+    return sep.join(f"{name}={v:.6g}" for name, v in shown if not math.isnan(v))
 
 
 def flat_messages(

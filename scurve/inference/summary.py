@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from scurve.inference import hessian, verdicts
 from scurve.inference.derived import Expressions, derived_with_errors, mapped_ends
-from scurve.inference.intervals import CI, t_quantiles
+from scurve.inference.intervals import CI, log_scale_ends, t_quantiles
 from scurve.inference.likelihoods import LeastSquares, Likelihood, Robust
 from scurve.inference.statistics import STAT_NAMES, Stats
 from scurve.models.base import SCurveModel
@@ -105,6 +105,10 @@ class Fitted:
         of a fit apply).
     profile : callable, optional
         The profile interval of a fitted parameter of one curve.
+    offset : ndarray, optional
+        The relative offset of each curve at its optimum (the convergence
+        test's value, :func:`scurve.fitters.lm.relative_offset`), reported
+        in the message of a good fit; NaN where not taken.
     """
 
     model: SCurveModel
@@ -133,6 +137,7 @@ class Fitted:
     final_covariance: bool = False
     verdict: verdicts.Verdicts | None = None
     profile: Profiler | None = field(default=None, repr=False)
+    offset: NDArray[np.float64] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -180,12 +185,36 @@ def _symbols(f: Fitted) -> dict[str, NDArray[np.float64]]:
     return {n: f.values[:, k] for k, n in enumerate(f.names)} | span
 
 
+def _fisher_covariance(f: Fitted, errorbars: NDArray) -> NDArray | None:
+    """The inverse expected information of each curve (the likelihood's
+    :meth:`~scurve.inference.likelihoods.Likelihood.information`), a curve
+    whose information is singular keeping its covariance; None where the
+    likelihood has none."""
+    covar = f.covar.copy()
+    fitted = [f.names[k] for k in f.varied]
+    for c in np.flatnonzero(errorbars):
+        m = f.mask[c]
+        values = dict(zip(f.names, f.values[c], strict=True))
+        info = f.likelihood.information(f.model, values, fitted, f.x[c][m], f.w[c][m])
+        if info is None:
+            return None
+        try:
+            covar[c] = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            continue
+    return covar
+
+
 def _finish_covariance(f: Fitted, stats: Stats, errorbars: NDArray) -> NDArray:
-    """drc's Hessian covariance for models that ask for it (a robust loss
-    keeps Huber's)."""
+    """drc's Hessian covariance, or the Fisher information's, for models
+    that ask for it (a robust loss keeps Huber's)."""
     model, covar = f.model, f.covar
-    if f.final_covariance or model.covariance != "hessian":
+    if f.final_covariance or model.covariance not in ("hessian", "fisher"):
         return covar
+    if model.covariance == "fisher" and len(f.varied):
+        fisher = _fisher_covariance(f, errorbars)
+        if fisher is not None:
+            return fisher
     if isinstance(f.likelihood, Robust):
         return covar
     if not errorbars.any() or not len(f.varied):
@@ -322,9 +351,13 @@ def summarize(
         errorbars=errorbars,
         exact=f.objective <= 1e-28 * scale,
         nfev=f.nfev,
+        notes=model.bound_notes,
     )
     converged = verdict.converged.copy()
     status, message = verdict.status.copy(), verdict.message.copy()
+    if f.offset is not None:
+        for c in np.flatnonzero((status == "ok") & np.isfinite(f.offset)):
+            message[c] += f" (relative offset {f.offset[c]:.1e})"
     if f.creeping is not None:
         for c in np.flatnonzero(f.creeping & (status == "ok")):
             # a valley the covariance does not show as singular: say so
@@ -404,10 +437,21 @@ def summarize(
                 lower[:, j], upper[:, j] = mapped_ends(
                     expressions, symbols, name, deps[0], *ends
                 )
+            elif name in expressions.positive:
+                lower[:, j], upper[:, j] = log_scale_ends(value[:, j], t * stderr[:, j])
         if ci == "profile" and f.profile is not None:
             profiled = _profiles(
-                f, expressions, symbols, quantities, stderr, lower, upper, level
-            )
+                f, expressions, symbols, quantities, stderr, lower, upper, level,
+                skip=status == "singular",
+            )  # fmt: skip
+    # a singular fit has no standard errors, and no intervals from them, of
+    # anything estimated (whatever the method: a profile along a direction
+    # the data do not determine closes nowhere, or anywhere)
+    estimated = np.ones(len(quantities), dtype=bool)
+    estimated[: len(names)] = ~fixed
+    for c in np.flatnonzero(status == "singular"):
+        for array in (stderr, lower, upper):
+            array[c, estimated] = math.nan
     lower[:, : len(names)][:, fixed] = f.values[:, fixed]
     upper[:, : len(names)][:, fixed] = f.values[:, fixed]
     stderr[:, : len(names)][:, fixed] = 0.0
@@ -450,17 +494,18 @@ def _profiles(
     lower: NDArray[np.float64],
     upper: NDArray[np.float64],
     level: float,
+    skip: NDArray[np.bool_],
 ) -> NDArray[np.bool_]:
     """Profile intervals in place of the delta ones: of each fitted
     parameter, and of each derived quantity of one fitted parameter (its
     profile interval mapped through the expression); the others keep the
     delta method's. Where a standard error is not finite, the delta ends
-    stay (NaN)."""
+    stay (NaN); the curves to `skip` (singular) are not profiled."""
     assert f.profile is not None
     names, fitted = f.names, f.fitted_names
     profiled = np.zeros(len(quantities), dtype=bool)
     ends: dict[tuple[int, str], tuple[float, float]] = {}
-    for c in range(len(f.values)):
+    for c in np.flatnonzero(~skip):
         for j, name in enumerate(quantities):
             if j < len(names):
                 dep = name if name in fitted else None

@@ -10,7 +10,8 @@ lmfit's, joint fits) hands its curves here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +22,7 @@ from scurve.core import stacked
 
 __all__ = [
     "MAX_CONDITION",
+    "STATUSES",
     "Status",
     "Verdicts",
     "assess",
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 Status = Literal["ok", "at_bound", "singular", "flat", "not_converged", "failed"]
+#: Every status, from the best to the worst.
+STATUSES: tuple[Status, ...] = typing.get_args(Status)
 
 #: A correlation matrix whose condition number exceeds this is singular in
 #: practice: some combination of parameters is not determined by the data.
@@ -125,6 +129,7 @@ def assess(
     errorbars: NDArray[np.bool_],
     exact: NDArray[np.bool_],
     nfev: NDArray[np.int64],
+    notes: Mapping[str, str] | None = None,
 ) -> Verdicts:
     """The status of each fitted curve of a stack; the worst finding wins.
 
@@ -150,6 +155,10 @@ def assess(
         The curve passes through every point (no error to estimate).
     nfev : ndarray of int
         Function evaluations, for the message of a good fit.
+    notes : mapping, optional
+        What a parameter on its bound means for the model, ``{name: words}``
+        (:attr:`~scurve.models.base.SCurveModel.bound_notes`), added to the
+        message in parentheses.
     """
     b = len(values)
     hits = at_bound(values, lower, upper)
@@ -180,6 +189,7 @@ def assess(
         converged[c] = True
         bounds = [
             f"{name} is at its {side} bound {bound:g}"
+            + (f" ({notes[name]})" if notes and name in notes else "")
             for j, name in enumerate(names)
             if hits[c, j]
             for bound, side in ((lower[c, j], "lower"), (upper[c, j], "upper"))

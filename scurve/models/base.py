@@ -78,13 +78,20 @@ class SCurveModel(lmfit.Model):
         ``x_max``).
     log_x : bool
         Draw x on a log axis (dose-response).
-    covariance : {"jacobian", "hessian"}
-        Standard errors from lmfit's :math:`s^2 (J^T J)^{-1}` or from the full
-        Hessian of the residual sum of squares, :math:`2 s^2 H^{-1}` (R's drc).
+    covariance : {"jacobian", "hessian", "fisher"}
+        Standard errors from lmfit's :math:`s^2 (J^T J)^{-1}`, from the full
+        Hessian of the residual sum of squares, :math:`2 s^2 H^{-1}` (R's drc),
+        or from the likelihood's expected (Fisher) information where it has
+        one (:meth:`~scurve.inference.likelihoods.Likelihood.information`; R's
+        ``glm``), else the Hessian's.
     mapped_intervals : frozenset of str
         Derived quantities of one parameter whose delta interval is that
         parameter's interval mapped through the expression (``ec50`` from
         ``log_ec50``: asymmetric, positive).
+    positive_derived : frozenset of str
+        Derived quantities that are >= 0 wherever the parameters are within
+        their bounds (a rate, a level above a zero baseline): their delta
+        intervals are taken on the log scale, so that they never cross 0.
     solver_options : mapping
         Extra keywords for the optimizer (leastsq's ``xtol``, ``ftol``); the
         vectorized path honours ``ftol``.
@@ -96,6 +103,17 @@ class SCurveModel(lmfit.Model):
     option_names : tuple of str
         The keyword options of the constructor (:func:`~scurve.models.
         registry.get_model` refuses others, naming the models that take them).
+    bound_notes : mapping
+        What a parameter on its bound means for the curve, ``{param:
+        words}``, added to the ``at_bound`` message (Baranyi's h0 at 0: no
+        lag phase, the logistic). None by default.
+    orientation : mapping
+        How to start the curve's other orientation (its other branch) from a
+        start on one: ``{param: rule}``, the rule ``"negate"`` or the name
+        of the parameter to swap with (an asymmetric sigmoid's mirror image:
+        bottom and top swapped, scale negated). Every fit of a model that
+        declares one (:attr:`oriented`) starts from both and keeps the
+        better. None by default.
     quantal : bool
         Whether the curve is a probability that binomial (k of n) data can be
         fitted to (``trials=``): the dose-response models.
@@ -106,12 +124,15 @@ class SCurveModel(lmfit.Model):
     hints: ClassVar[Mapping[str, Mapping[str, float]]] = {}
     derived: Mapping[str, str] = {}
     log_x: ClassVar[bool] = False
-    covariance: ClassVar[Literal["jacobian", "hessian"]] = "jacobian"
+    covariance: ClassVar[Literal["jacobian", "hessian", "fisher"]] = "jacobian"
     mapped_intervals: ClassVar[frozenset[str]] = frozenset()
+    positive_derived: ClassVar[frozenset[str]] = frozenset()
     solver_options: ClassVar[Mapping[str, float]] = {}
     linear_params: ClassVar[tuple[str, ...]] = ()
     option_names: ClassVar[tuple[str, ...]] = ("log_y",)
     quantal: ClassVar[bool] = False
+    orientation: ClassVar[Mapping[str, str]] = {}
+    bound_notes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, *, log_y: bool = False, **kws: Any) -> None:
         self.log_y = bool(log_y)
@@ -306,6 +327,21 @@ class SCurveModel(lmfit.Model):
             raise FitError(f"the self-start found no value for {', '.join(bad)}")
         params = self.make_params(**values)
         return lmfit.models.update_param_vals(params, self.prefix, **kws)
+
+    @property
+    def oriented(self) -> bool:
+        """Whether the curve has two orientations worth starting both (see
+        :attr:`orientation`): those that declare one, by default."""
+        return bool(self.orientation)
+
+    def flipped(self, start: Mapping[str, Any]) -> dict[str, Any]:
+        """The start of the other orientation from `start` (``{param:
+        value}``, values or ``(b,)`` arrays), by :attr:`orientation`'s rules;
+        `start` itself if the curve has none."""
+        flipped = dict(start)
+        for name, rule in self.orientation.items():
+            flipped[name] = -start[name] if rule == "negate" else start[rule]
+        return flipped
 
     def check_data(
         self, x: NDArray[np.float64], y: NDArray[np.float64], mask: NDArray[np.bool_]

@@ -53,7 +53,16 @@ class SigmoidModel(SCurveModel):
 
     name = "sigmoid"
     formula = "bottom + (top - bottom) * S((x - center) / scale)"
+    #: A probability for binomial (k of n) data on a linear covariate: the
+    #: GLMs of :mod:`scurve.analysis.binary` (logit, probit, cloglog ...).
+    quantal = True
     hints: ClassVar[dict[str, dict[str, float]]] = {}
+    #: An asymmetric shape's mirror image: the same S on the other branch.
+    orientation: ClassVar[dict[str, str]] = {
+        "bottom": "top",
+        "top": "bottom",
+        "scale": "negate",
+    }
     #: The shape, and the fixed parameters of shapes that have some (``nu``).
     option_names: ClassVar[tuple[str, ...]] = (
         "shape",
@@ -66,6 +75,11 @@ class SigmoidModel(SCurveModel):
         self.curve = self.shape.unit
         self.shape_params = {k: kws.pop(k) for k in list(kws) if k in self.curve.params}
         super().__init__(**kws)
+
+    @property
+    def oriented(self) -> bool:
+        """Only an asymmetric shape (no odd form) has two orientations."""
+        return self.shape.odd is None
 
     @property
     def label(self) -> str:

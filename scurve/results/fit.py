@@ -23,8 +23,9 @@ import numpy as np
 from lmfit.model import ModelResult
 from numpy.typing import ArrayLike, NDArray
 
-from scurve.inference.intervals import CI, curve_band
+from scurve.inference.intervals import CI, check_level, curve_band
 from scurve.inference.likelihoods import Likelihood, Robust
+from scurve.inference.statistics import stats_text
 from scurve.models.base import add_symbols
 from scurve.results.table import ResultTable
 
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["CurveData", "FitResult", "JointFit"]
+
+#: The statistics of a result's text report (:meth:`FitResult.summary`).
+SHOWN_STATS = ("n", "dof", "rss", "sigma", "r2", "aic")
 
 
 @dataclass
@@ -79,11 +83,16 @@ class FitResult(ModelResult):
         The group's key (``()`` for a single curve).
     joint : JointFit or None
         The joint fit this group is part of (``share=``).
+    axis_labels : (str, str)
+        The names of x and y: the columns fitted (``("x", "y")`` for
+        arrays), the default axis labels of plots.
 
     Notes
     -----
     A new result is returned by every fit; the input data are not modified.
     """
+
+    axis_labels: tuple[str, str] = ("x", "y")
 
     def __init__(
         self,
@@ -156,6 +165,9 @@ class FitResult(ModelResult):
         if self._loaded or table.shared:  # not lmfit's count of the residuals
             dof = table.stats["dof"][row]
             self.nfree = int(dof) if math.isfinite(dof) else self.nfree
+        if self._loaded and math.isfinite(table.stats["dof"][row]):
+            # and the pseudo-observations of priors, as lmfit counts them
+            self.nfree += self.model.penalty(self.params.valuesdict()).size
         self.redchi = self.chisqr / self.nfree if self.nfree > 0 else math.nan
         for j, name in enumerate(table.quantities):
             if name in self.params:
@@ -241,8 +253,14 @@ class FitResult(ModelResult):
         self, level: float | None = None, ci: CI | None = None
     ) -> pd.DataFrame:
         """The table of :attr:`table` at another `level` or interval method
-        (``delta``, ``profile``, ``none``), by the engine's one rule."""
-        level = self.level if level is None else float(level)
+        (``delta``, ``profile``, ``none``), by the engine's one rule.
+
+        Raises
+        ------
+        OptionError
+            A `level` that is not strictly between 0 and 1.
+        """
+        level = self.level if level is None else check_level(level)
         return self._table_at(level, self.ci if ci is None else ci).quantity_table(0)
 
     def _table_at(self, level: float, ci: CI) -> ResultTable:
@@ -333,6 +351,7 @@ class FitResult(ModelResult):
             args=(np.asarray(self.data, dtype=np.float64), self.weights),
             kws={"x": self.x},
             nfree=self.nfree,
+            known_dispersion=self.likelihood.known_dispersion,
         )
 
     def predict(self, x: ArrayLike) -> NDArray[np.float64]:
@@ -383,7 +402,16 @@ class FitResult(ModelResult):
         log: bool,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """`curve` of the parameters with its band, at the fit's degrees of
-        freedom (infinite for a known dispersion) and `level` (the fit's)."""
+        freedom (infinite for a known dispersion) and `level` (the fit's).
+
+        Raises
+        ------
+        OptionError
+            A `level` that is not strictly between 0 and 1; a prediction
+            band of a quantal fit, or of a fit without a residual sigma.
+        """
+        if kind == "prediction":
+            self._check_prediction()
         return curve_band(
             curve,
             self.params,
@@ -392,9 +420,22 @@ class FitResult(ModelResult):
             math.inf if self.known_dispersion else self.nfree,
             self.stats["sigma"],
             kind,
-            self.level if level is None else level,
+            self.level if level is None else check_level(level),
             log,
         )
+
+    def _check_prediction(self) -> None:
+        """A prediction band needs a residual variance: quantal (binomial)
+        fits have none, and a saved fit may lack its sigma."""
+        from scurve.errors import OptionError
+
+        if self.known_dispersion:
+            raise OptionError(
+                "kind", "a quantal (binomial) fit has no prediction band: its "
+                "observations are counts, with no residual variance",
+            )  # fmt: skip
+        if not math.isfinite(self.stats["sigma"]):
+            raise OptionError("kind", "no residual sigma, so no prediction band")
 
     # -- robust fits ---------------------------------------------------------
 
@@ -448,13 +489,13 @@ class FitResult(ModelResult):
     def summary(self) -> str:
         """A text report: the table, the statistics and the status."""
         table = self.table[["value", "stderr", "lower", "upper"]]
-        st = self.stats
+        # a known dispersion (binomial: 1) is no estimate of the scatter
+        names = [s for s in SHOWN_STATS if s != "sigma" or not self.known_dispersion]
+        shown = stats_text(self.stats, names, sep=", ")
         lines = [
-            f"{self.model.label} fit: n={st['n']:.0f}, dof={st['dof']:.0f}, "
-            f"rss={st['rss']:.6g}, sigma={st['sigma']:.6g}, r2={st['r2']:.6f}, "
-            f"aic={st['aic']:.6g}",
+            f"{self.model.label} fit: {shown}",
             f"{self.level:.0%} intervals by the {self.ci} method",
-            table.to_string(float_format=lambda v: f"{v:.6g}"),
+            table.to_string(float_format=lambda v: f"{v:.6g}", na_rep=""),
             f"status: {self.status} ({self.message})",
         ]
         return "\n".join(lines)
@@ -469,13 +510,12 @@ class FitResult(ModelResult):
         return f"<FitResult {self.model.label}: {values}; status={self.status}>"
 
     def _repr_html_(self, show_correl: bool = True, min_correl: float = 0.1) -> str:
-        st = self.stats
+        shown = stats_text(self.stats, ("n", "rss", "r2", "aic"), sep=", ")
         head = (
-            f"<p><b>{self.model.label}</b>: n={st['n']:.0f}, "
-            f"rss={st['rss']:.6g}, r<sup>2</sup>={st['r2']:.6f}, aic={st['aic']:.6g}, "
-            f"status <b>{self.status}</b> ({self.message})</p>"
+            f"<p><b>{self.model.label}</b>: {shown.replace('r2=', 'r<sup>2</sup>=')}"
+            f", status <b>{self.status}</b> ({self.message})</p>"
         )
-        table = self.table.to_html(float_format=lambda v: f"{v:.6g}")
+        table = self.table.to_html(float_format=lambda v: f"{v:.6g}", na_rep="")
         lmfit_html = super()._repr_html_(show_correl=show_correl, min_correl=min_correl)
         return (
             f"{head}{table}<details><summary>lmfit report</summary>"
