@@ -42,9 +42,13 @@ TABLES = {
 RICHARDS_NU = (0.05, 0.5, 1.0, 3.0)
 METHODS = ("value", "derivative", "antiderivative")
 # forms that the API defines as another shape's: logistic.odd = tanh.odd,
-# hard_sigmoid.odd = hard_clip.odd
-SAME_ODD_AS = {"logistic": "tanh", "hard_sigmoid": "hard_clip"}
-PIECEWISE = {"hard_clip", "cubic", "hard_sigmoid"}
+# hard_sigmoid.odd = hard_sigmoid_classic.odd = hard_clip.odd
+SAME_ODD_AS = {
+    "logistic": "tanh",
+    "hard_sigmoid": "hard_clip",
+    "hard_sigmoid_classic": "hard_clip",
+}
+PIECEWISE = {"hard_clip", "cubic", "hard_sigmoid", "hard_sigmoid_classic"}
 
 
 def _cases():

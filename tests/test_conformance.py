@@ -275,6 +275,16 @@ EXAMPLES: dict[str, list[Example]] = {
             edges=(-0.3, -12.0, 12.0),
         ),
     ],
+    "brain_cousens": [
+        Example(
+            "brain_cousens",
+            {},
+            {"bottom": 0.5, "top": 10.0, "log_xb": 0.3, "hill": -2.0, "hormesis": 4.0},
+            np.repeat([0.0, 0.1, 0.3, 1.0, 2.0, 4.0, 10.0, 30.0, 100.0], 3),
+            edges=(0.0, 2.0, 1e-9, 1e9),
+            noise=0.01,
+        ),
+    ],
     "logistic": [
         Example(
             "logistic",
@@ -334,6 +344,27 @@ EXAMPLES: dict[str, list[Example]] = {
             np.arange(0.0, 30.5, 0.5),
             edges=(11.0, -60.0, 200.0),
             noise=0.003,
+        ),
+    ],
+    # predictive microbiology's curve: counts over decades on the log scale
+    # (growthrates' transform = "log"), optical densities on the linear one
+    "baranyi": [
+        Example(
+            "baranyi-log_y",
+            {"log_y": True},
+            {"y0": 1e3, "mumax": 0.8, "K": 1e9, "h0": 3.0},
+            HOURS,
+            edges=(0.0, 3.0 / 0.8, 200.0),
+            noise=0.05,
+            errors="multiplicative",
+        ),
+        Example(
+            "baranyi",
+            {},
+            {"y0": 0.02, "mumax": 0.45, "K": 0.9, "h0": 2.0},
+            HOURS,
+            edges=(0.0, 2.0 / 0.45, 200.0),
+            noise=0.01,
         ),
     ],
     # additive noise of a few % of the range, the series cut where the

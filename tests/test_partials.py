@@ -83,6 +83,23 @@ CASES = {
             {"m": 5.0, "p": 0.05, "q": 1e-6, "launch": 0.3, "period": 0.5},
         ],
     ),
+    # Baranyi: h0 at its bound 0 (the logistic), a long lag, y0 near K
+    "baranyi": (
+        np.array([0.0, 0.5, 2.0, 5.0, 8.0, 12.0, 20.0, 60.0]),
+        [
+            {"y0": 0.01, "mumax": 0.6, "K": 1.2, "h0": 0.0},
+            {"y0": 0.02, "mumax": 0.3, "K": 0.9, "h0": 3.0},
+            {"y0": 0.5, "mumax": 1.5, "K": 0.6, "h0": 0.4},
+        ],
+    ),
+    # Brain-Cousens: with and without stimulation, falling (drc's b > 0)
+    "brain_cousens": (
+        np.array([0.0, 1e-3, 0.05, 0.3, 1.0, 3.0, 30.0, 1e3]),
+        [
+            {"bottom": 0.0, "top": 1.0, "log_xb": 0.0, "hill": -1.3, "hormesis": 1.6},
+            {"bottom": 0.2, "top": 5.0, "log_xb": 0.7, "hill": -2.5, "hormesis": 0.0},
+        ],
+    ),
 }
 # the Hill family on the cloglog unit curve (drc's W2.4): the same points
 CASES["weibull2"] = CASES["hill"]
@@ -91,6 +108,7 @@ OPTIONS = {
     "logistic": [{}, {"baseline": True}],
     "gompertz": [{}, {"baseline": True}],
     "richards": [{}, {"baseline": True}],
+    "baranyi": [{}, {"log_y": True}],
     "bass": [
         {"adoptions": "cumulative"},
         {"adoptions": "per-period"},

@@ -78,6 +78,7 @@ FINITE_RAILS: dict[str, dict[str, float]] = {
     "hard_clip": {"odd": 1.0, "unit": 1.0},
     "cubic": {"odd": 1.5, "unit": 1.5},
     "hard_sigmoid": {"odd": 1.0, "unit": 3.0},
+    "hard_sigmoid_classic": {"odd": 1.0, "unit": 2.5},
 }
 
 

@@ -16,6 +16,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -31,23 +32,33 @@ from scurve.fitters.engine import fit_curve, fit_groups
 from scurve.fitters.options import FitOptions
 from scurve.inference.checks import binomial_points
 from scurve.inference.intervals import LEVEL, profile_interval
+from scurve.io import Selection, split_groups
 from scurve.models.base import SCurveModel
 from scurve.models.dose import LN10 as _LN10
-from scurve.models.dose import HillModel
+from scurve.models.dose import BrainCousensModel, Hill5Model, HillModel
 from scurve.models.registry import REGISTRY, get_model
 from scurve.results.fit import FitResult
 from scurve.results.groups import GroupFits
 from scurve.results.table import ResultTable
 
 __all__ = [
+    "EC_METHODS",
     "check_ec",
+    "check_ec_ci",
     "ec",
     "ec_table",
+    "fieller",
     "fit_quantal",
+    "hormesis",
+    "hormesis_table",
     "inverse_predict",
+    "join_controls",
     "lack_of_fit",
+    "nesting",
+    "normalize",
     "relative_potency",
     "same_ec50",
+    "shared_test",
 ]
 
 
@@ -95,9 +106,14 @@ def check_ec(
     model: SCurveModel,
     levels: float | Sequence[float],
     kind: Literal["relative", "absolute"] = "relative",
-) -> HillModel:
+    *,
+    trials: bool = False,
+) -> SCurveModel:
     """Refuse ECx that `model` cannot give, before anything is fitted: a
-    model outside the dose-response (Hill) family, a relative level outside
+    model outside the dose-response (Hill) family, unless fitted to quantal
+    data (`trials`) with a curve that is a probability it can invert
+    (``sigmoid``: the covariate at probability x,
+    :func:`scurve.analysis.binary.ec_table`); a relative level outside
     (0, 100), an unknown `kind`.
 
     Raises
@@ -105,8 +121,18 @@ def check_ec(
     scurve.errors.OptionError
         Naming ``ec`` (its flag on the command line is ``--ec``).
     """
-    if not isinstance(model, HillModel):
-        raise OptionError("ec", _not_dose_response("ECx", model))
+    quantal = trials and model.quantal and model.invertible
+    if not (isinstance(model, HillModel) or quantal):
+        takers = ", ".join(
+            n
+            for n, f in REGISTRY.items()
+            if f().quantal and f().invertible and not isinstance(f(), HillModel)
+        )
+        raise OptionError(
+            "ec",
+            f"{_not_dose_response('ECx', model)} (or {takers} with quantal data: "
+            "trials)",
+        )
     if kind not in ("relative", "absolute"):
         raise OptionError("ec", f"kind must be relative or absolute, not {kind!r}")
     if kind == "relative":
@@ -160,7 +186,9 @@ def ec(
         ``log``: the same on the log-dose scale, mapped back (asymmetric and
         positive, like ``ec50``'s interval in the fit's table).
         ``profile``: the profile-likelihood interval of log ECx, mapped to
-        doses (asymmetric); FitResult only.
+        doses (asymmetric); independent least-squares fits only (an
+        :class:`~scurve.errors.OptionError` for shared parameters or quantal
+        data).
     level : float, optional
         Confidence level; default the fit's.
 
@@ -180,6 +208,7 @@ def ec(
     (x/(100 - x))^{1/|h|}`.
     """
     model = check_ec(fitted.model, levels, kind)
+    check_ec_ci(ci, shared=fitted.joint is not None, quantal=fitted.known_dispersion)
     conf = fitted.level if level is None else float(level)
     values, names, cov, dof = _estimates(fitted)
     if fitted.known_dispersion:
@@ -212,8 +241,6 @@ def ec(
                 "log",
             )
         elif ci == "profile" and math.isfinite(se):
-            if fitted.joint is not None:
-                raise ValueError("profile ECx intervals need an independent fit")
             lower, upper = _profile_ecx(fitted, model, mark, kind, conf, se / value)
             method = "profile"
         rows[label] = {
@@ -259,7 +286,292 @@ def _profile_ecx(
     return math.exp(lo), math.exp(hi)
 
 
+# ------------------------------------------------------------------ hormesis
+
+#: What :func:`hormesis` reports: the test of f = 0, then drc's ``MAX``.
+HORMESIS_ROWS = ("hormesis", "max_dose", "max_response", "stimulation")
+
+
+def _hormesis_test(
+    value: float, stderr: float, dof: float, level: float
+) -> dict[str, Any]:
+    """The t test of ``hormesis`` = 0 (drc's summary line for f), in words."""
+    t = value / stderr if stderr > 0 else math.nan
+    p = float(2 * stats.t.sf(abs(t), dof)) if math.isfinite(t) else math.nan
+    alpha = 1 - level
+    if not math.isfinite(p):
+        verdict = "not tested (no standard error)"
+    elif p < alpha and value > 0:
+        verdict = f"stimulation at the {alpha:.0%} level"
+    elif p < alpha:
+        verdict = f"a low-dose fall, not stimulation, at the {alpha:.0%} level"
+    else:
+        verdict = f"no significant stimulation at the {alpha:.0%} level"
+    text = f"hormesis (f) = 0: t = {t:.4g}, p = {p:.4g} ({dof:g} dof): {verdict}"
+    return {"t": t, "p": p, "dof": dof, "text": text}
+
+
+def _check_hormesis(fitted: FitResult) -> None:
+    if not isinstance(fitted.model, BrainCousensModel):
+        raise InputError(
+            f"the hormesis test needs a brain_cousens fit, not {fitted.model.label}"
+        )
+
+
+def hormesis(fitted: FitResult) -> pd.DataFrame:
+    r"""Hormesis in a Brain-Cousens fit: the t test of ``hormesis`` (drc's
+    f) = 0, and the maximal stimulation (drc's ``MAX``, here with intervals).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``hormesis`` (f), ``max_dose`` (the dose of the largest
+        response), ``max_response`` and ``stimulation`` (its excess over the
+        zero-dose response ``top``); columns value, stderr, lower, upper (the
+        fit's delta intervals), and for ``hormesis`` t and p (two-sided, on
+        the residual degrees of freedom). ``attrs["test"]`` says the verdict
+        in words. The maximum is NaN when the curve has none (f <= 0).
+
+    Raises
+    ------
+    scurve.errors.InputError
+        A fit of another model.
+    """
+    _check_hormesis(fitted)
+    quantities = fitted.table
+    fields = ["value", "stderr", "lower", "upper"]
+    rows = {n: quantities.loc[n, fields].astype(float).to_dict() for n in HORMESIS_ROWS}
+    f = rows["hormesis"]
+    test = _hormesis_test(f["value"], f["stderr"], float(fitted.nfree), fitted.level)
+    f["t"], f["p"] = test["t"], test["p"]
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.attrs["test"] = test["text"]
+    return table
+
+
+def hormesis_table(result: FitResult | GroupFits) -> ResultTable:
+    """The results table of a Brain-Cousens fit with the test of hormesis =
+    0 for every curve: a quantity ``hormesis_p`` (its value the p-value, in
+    the CSV) and a section ``hormesis_test`` (t, p, dof and the verdict, in
+    the JSON and the report). Other models' tables come back as they are."""
+    table = result.result_table
+    if not isinstance(result.model, BrainCousensModel):
+        return table
+    fits = [result] if isinstance(result, FitResult) else list(result.values())
+    p = np.full((len(fits), 1), math.nan)
+    section: list[Any] = [None] * len(fits)
+    for i, one in enumerate(fits):
+        f = one.params["hormesis"]
+        if one.status not in ("ok", "at_bound") or f.stderr is None:
+            continue
+        section[i] = _hormesis_test(f.value, f.stderr, float(one.nfree), one.level)
+        p[i, 0] = section[i]["p"]
+    blank = np.full_like(p, math.nan)
+    out = table.with_quantities(["hormesis_p"], p, blank, blank, blank)
+    return dataclasses.replace(out, sections={**out.sections, "hormesis_test": section})
+
+
+# ------------------------------------------------------------------ nesting
+
+
+def nesting(reduced: SCurveModel, full: SCurveModel) -> str | None:
+    """The restriction under which `full` is `reduced` (``"asymmetry = 1"``:
+    the 5PL is the 4PL there), or None when `reduced` is not nested in
+    `full`: the Hill curve (logistic, on the same dose scale) within the
+    5PL and within the Brain-Cousens curve. Nested fits to the same data
+    have an extra-sum-of-squares F test (``scurve.f_test``)."""
+    if type(reduced) is not HillModel or reduced.shape.name != "logistic":
+        return None
+    if reduced.name != "hill" or reduced.log_y != full.log_y:
+        return None
+    if isinstance(full, Hill5Model) and full.log_dose == reduced.log_dose:
+        return "asymmetry = 1"
+    if isinstance(full, BrainCousensModel) and not reduced.log_dose:
+        return "hormesis = 0"
+    return None
+
+
+# ------------------------------------------------------------------ controls
+
+
+def _group_name(keys: Sequence[str], key: tuple) -> str:
+    return ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True))
+
+
+def _control_keys(
+    groups: Mapping[tuple, NDArray[np.float64]], controls: str | None
+) -> list[tuple]:
+    """The control groups: the one named `controls`, else every group whose
+    doses are all zero (none when every group is)."""
+    if controls is None:
+        zero = [key for key, x in groups.items() if x.size and np.all(x == 0)]
+        return zero if len(zero) < len(groups) else []
+    named = [k for k in groups if ", ".join(map(str, k)) == str(controls)]
+    if not named:
+        known = ", ".join(", ".join(map(str, k)) for k in groups)
+        raise OptionError("controls", f"no group {controls!r} (the groups: {known})")
+    doses = groups[named[0]]
+    if np.any(doses != 0):
+        raise OptionError(
+            "controls",
+            f"group {controls!r} is not a control group: its doses are not all "
+            f"zero (they go up to {float(np.max(doses)):g})",
+        )
+    return named
+
+
+def join_controls(
+    selection: Selection,
+    model: SCurveModel,
+    controls: str | None = None,
+) -> Selection:
+    """Shared zero-dose controls (drc's "Control measurements detected"): a
+    group whose doses are all zero, or the group named `controls`, is no
+    curve of its own: its rows join every other group's fit, and a note
+    says so. Other selections, and models that are not dose-response on
+    doses (``log_dose``), come back as they are.
+
+    Parameters
+    ----------
+    selection : scurve.io.Selection
+        The rows to fit, with group keys.
+    model : SCurveModel
+    controls : str, optional
+        The control group's key (comma-joined for several keys).
+
+    Raises
+    ------
+    scurve.errors.OptionError
+        Naming ``controls``: no such group, a group with nonzero doses, or a
+        model or selection without doses and groups.
+    """
+    keys = list(selection.keys)
+    dose_model = isinstance(model, HillModel | BrainCousensModel) and not getattr(
+        model, "log_dose", False
+    )
+    if controls is not None and not dose_model:
+        raise OptionError(
+            "controls",
+            f"controls is an option of dose-response models (doses), not of "
+            f"{model.label}",
+        )
+    if controls is not None and not keys:
+        raise OptionError("controls", "needs groups: give by= as well")
+    if not keys or not dose_model:
+        return selection
+    frame = selection.frame
+    doses = {key: parts[0] for key, parts in split_groups(frame, keys, ["x"]).items()}
+    found = _control_keys(doses, controls)
+    if not found:
+        return selection
+    row_keys = pd.Series(list(zip(*(frame[k] for k in keys), strict=True)))
+    shared = frame[row_keys.isin(found).to_numpy()]
+    curves = [k for k in doses if k not in found]
+    parts = []
+    for key in curves:
+        own = frame[(row_keys == key).to_numpy()]
+        parts += [own, shared.assign(**dict(zip(keys, key, strict=True)))]
+    joined = pd.concat(parts)
+    joined.attrs = frame.attrs
+    names = ", ".join(_group_name(keys, k) for k in found)
+    source = frame.attrs.get("source")
+    what = "group" if len(found) == 1 else "groups"
+    note = (
+        f"{source + ': ' if source else ''}{what} {names} "
+        f"{'has' if len(found) == 1 else 'have'} only zero doses: "
+        f"{'its' if len(found) == 1 else 'their'} {len(shared)} rows are the "
+        f"controls of every curve ({len(curves)} curves), as drc's"
+    )
+    return dataclasses.replace(selection, frame=joined, notes=[*selection.notes, note])
+
+
+# ------------------------------------------------------------------ normalize
+
+
+def _percent_ends(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, ...]:
+    """The responses called 0% and 100% of one curve, and its end doses."""
+    levels, inverse = np.unique(x, return_inverse=True)
+    means = np.bincount(inverse, weights=y) / np.bincount(inverse)
+    first, last = float(means[0]), float(means[-1])
+    if levels[0] == 0 or first >= last:  # controls, or a falling curve
+        return last, first, float(levels[0]), float(levels[-1])
+    return first, last, float(levels[0]), float(levels[-1])
+
+
+def normalize(selection: Selection, model: SCurveModel) -> Selection:
+    """Responses as percent of each curve's range, as Prism's Normalize:
+    100% is the mean response at zero dose (the controls, shared ones
+    included), or without zero doses the larger of the mean responses at
+    the lowest and highest doses; 0% is the mean at the other end. Each
+    group is scaled on its own, and a note says so.
+
+    Raises
+    ------
+    scurve.errors.OptionError
+        Naming ``normalize``: a model that is not dose-response, quantal
+        data, or a curve with the same mean response at both ends.
+    """
+    if not isinstance(model, HillModel | BrainCousensModel):
+        raise OptionError(
+            "normalize",
+            f"normalize is an option of dose-response models, not of {model.label}",
+        )
+    frame = selection.frame
+    if "trials" in frame:
+        raise OptionError(
+            "normalize", "quantal data (trials) are proportions already: drop it"
+        )
+    keys = list(selection.keys)
+    if keys:
+        parts = split_groups(frame, keys, ["x", "y"])
+        row_keys = list(zip(*(frame[k] for k in keys), strict=True))
+    else:
+        parts = {(): (frame["x"].to_numpy(float), frame["y"].to_numpy(float))}
+        row_keys = [()] * len(frame)
+    scale = {}
+    for key, (x, y) in parts.items():
+        zero, hundred, lo, hi = _percent_ends(x, y)
+        if zero == hundred:
+            raise OptionError(
+                "normalize",
+                f"{'group ' + _group_name(keys, key) + ': ' if keys else ''}the mean "
+                f"response is {zero:g} at both ends of the doses ({lo:g} and "
+                f"{hi:g}): no range to call 0% and 100%",
+            )
+        scale[key] = (zero, hundred)
+    zero = np.array([scale[k][0] for k in row_keys])
+    hundred = np.array([scale[k][1] for k in row_keys])
+    y = frame["y"].to_numpy(float)
+    scaled = frame.assign(y=100.0 * (y - zero) / (hundred - zero))
+    scaled.attrs = frame.attrs
+    source = frame.attrs.get("source")
+    note = (
+        f"{source + ': ' if source else ''}responses normalized to percent: 100% "
+        "the mean at zero dose (or the higher end), 0% the mean at the other "
+        f"end{', per group' if keys else ''}"
+    )
+    return dataclasses.replace(selection, frame=scaled, notes=[*selection.notes, note])
+
+
 # ------------------------------------------------------------------ potency
+
+
+def fieller(
+    a: float, b: float, vaa: float, vbb: float, vab: float, q: float
+) -> tuple[float, float]:
+    r"""Fieller's interval of the ratio :math:`a/b` of two estimates with
+    variances `vaa`, `vbb` and covariance `vab`, at the quantile `q`: the
+    :math:`\rho` with :math:`(a - \rho b)^2 \le q^2 (v_{aa} - 2\rho v_{ab} +
+    \rho^2 v_{bb})`; infinite when `b` is not significantly different from
+    zero (:math:`g = q^2 v_{bb}/b^2 \ge 1`)."""
+    ratio = a / b
+    g = q**2 * vbb / b**2
+    if not g < 1:
+        return -math.inf, math.inf
+    disc = vaa - 2 * ratio * vab + ratio**2 * vbb - g * (vaa - vab**2 / vbb)
+    half = q / abs(b) * math.sqrt(max(disc, 0.0))
+    centre = ratio - g * vab / vbb
+    return (centre - half) / (1 - g), (centre + half) / (1 - g)
 
 
 def relative_potency(
@@ -273,7 +585,15 @@ def relative_potency(
     with delta and Fieller intervals (drc's ``EDcomp``).
 
     Two groups of one joint fit (``share=``) carry their covariance; two
-    independent fits are independent (their degrees of freedom add).
+    independent fits are independent (their degrees of freedom add). Quantal
+    fits (``trials``, a parallel-line assay with ``share="hill"``) take the
+    normal quantile, as drc's ``EDcomp`` (their dispersion is known).
+
+    Raises
+    ------
+    scurve.errors.InputError
+        A fit outside the Hill family, or a quantal fit against a
+        continuous one.
 
     Returns
     -------
@@ -290,6 +610,11 @@ def relative_potency(
     """
     model_a = _dose_model(first.model, "relative potency")
     model_b = _dose_model(second.model, "relative potency")
+    if first.known_dispersion != second.known_dispersion:
+        raise InputError(
+            "relative potency compares two quantal fits (trials) or two "
+            "continuous ones, not one of each"
+        )
     va, na, ca, dfa = _estimates(first)
     vb, nb, cb, dfb = _estimates(second)
     if ca is None or cb is None:
@@ -331,15 +656,10 @@ def relative_potency(
     ratio = a / b
     g_ratio = ga / b - gb * a / b**2
     se = math.sqrt(max(float(g_ratio @ cov @ g_ratio), 0.0))
+    if first.known_dispersion:  # binomial: the normal quantile, as drc's
+        dof = math.inf
     t = float(stats.t.ppf(0.5 + level / 2, dof))
-    g = t**2 * vbb / b**2
-    if g < 1:
-        disc = vaa - 2 * ratio * vab + ratio**2 * vbb - g * (vaa - vab**2 / vbb)
-        half = t / b * math.sqrt(max(disc, 0.0))
-        centre = ratio - g * vab / vbb
-        f_lo, f_hi = (centre - half) / (1 - g), (centre + half) / (1 - g)
-    else:
-        f_lo, f_hi = -math.inf, math.inf
+    f_lo, f_hi = fieller(a, b, vaa, vbb, vab, t)
     return pd.DataFrame.from_dict(
         {
             "delta": {
@@ -393,27 +713,67 @@ def same_ec50(fits: GroupFits) -> dict[str, float]:
     The reduced model shares ``log_ec50`` (besides the parameters `fits`
     already share) in one joint fit; the extra-sum-of-squares F statistic
     :math:`F = \frac{(S_0 - S_1)/(\nu_0 - \nu_1)}{S_1/\nu_1}` compares it to
-    `fits`. A small p-value says the EC50s differ.
+    `fits`. A small p-value says the EC50s differ. For quantal fits
+    (``trials``) the reduced fit is binomial too and the test is the
+    likelihood ratio's, :math:`\chi^2 = D_0 - D_1` on :math:`\nu_0 - \nu_1`
+    df (drc's ``anova`` for binomial data).
 
     Returns
     -------
     dict
-        ``F``, ``df1``, ``df2``, ``p_value``, ``rss_separate``,
-        ``rss_common``.
+        ``test`` (its name), ``F``, ``df1``, ``df2``, ``p_value``,
+        ``rss_separate``, ``rss_common``; for quantal fits ``test``,
+        ``chi2``, ``df``, ``p_value``, ``deviance_separate``,
+        ``deviance_common``.
     """
     model = _dose_model(fits.model, "a test of equal EC50s")
     groups, fixed = _group_data(fits)
-    reduced = fit_groups(
-        model,
-        groups,
-        fits.by,
-        FitOptions(share=(*fits.shared, "log_ec50"), fix=fixed, ci="none"),
+    quantal = any(f.known_dispersion for f in fits.values())
+    options = FitOptions(
+        share=(*fits.shared, "log_ec50"), fix=fixed, ci="none", trials=quantal
     )
-    s1, d1 = _rss_dof(fits)
-    s0, d0 = _rss_dof(reduced)
+    reduced = fit_groups(model, groups, fits.by, options)
+    return shared_test(fits, reduced)
+
+
+def shared_test(separate: GroupFits, shared: GroupFits) -> dict[str, Any]:
+    r"""Shared parameters against fewer shared (drc's ``anova`` of two
+    fits to the same groups): the extra-sum-of-squares F test,
+    :math:`F = \frac{(S_0 - S_1)/(\nu_0 - \nu_1)}{S_1/\nu_1}`, or for
+    quantal fits the likelihood-ratio chi-square test, :math:`\chi^2 = D_0 -
+    D_1` on :math:`\nu_0 - \nu_1` df; `shared` is the reduced model.
+
+    Returns
+    -------
+    dict
+        As :func:`same_ec50`'s.
+
+    Raises
+    ------
+    scurve.errors.InputError
+        When `shared` has no fewer free parameters than `separate`.
+    """
+    quantal = any(f.known_dispersion for f in separate.values())
+    s1, d1 = _rss_dof(separate)
+    s0, d0 = _rss_dof(shared)
     df1 = d0 - d1
+    if df1 <= 0:
+        raise InputError(
+            "the shared fit must have fewer free parameters than the separate one"
+        )
+    if quantal:
+        chi2 = s0 - s1
+        return {
+            "test": "likelihood ratio (chi-square)",
+            "chi2": chi2,
+            "df": df1,
+            "p_value": float(stats.chi2.sf(chi2, df1)),
+            "deviance_separate": s1,
+            "deviance_common": s0,
+        }
     f = ((s0 - s1) / df1) / (s1 / d1)
     return {
+        "test": "F (extra sum of squares)",
         "F": f,
         "df1": df1,
         "df2": d1,
@@ -564,41 +924,77 @@ def inverse_predict(
 # ------------------------------------------------------------------ reports
 
 
+#: How each ``ci`` of :func:`ec` computes its intervals, as reports say it.
+EC_METHODS: dict[str, str] = {
+    "delta": "delta method on the dose scale",
+    "log": "delta method on the log-dose scale, mapped back",
+    "profile": "profile likelihood on the log-dose scale, mapped back",
+}
+
+
+def check_ec_ci(ci: str, *, shared: bool = False, quantal: bool = False) -> str:
+    """Refuse ECx intervals that cannot be computed, before anything is
+    fitted: an unknown method; profile intervals of a joint fit (``share``)
+    or of quantal data (the profile is of the residual sum of squares).
+
+    Raises
+    ------
+    scurve.errors.OptionError
+        Naming ``ec_ci`` (``--ec-ci`` on the command line).
+    """
+    if ci not in EC_METHODS:
+        raise OptionError("ec_ci", f"must be delta, log or profile, not {ci!r}")
+    if ci == "profile" and (shared or quantal):
+        what = "shared parameters" if shared else "quantal data (trials)"
+        raise OptionError(
+            "ec_ci", f"profile ECx intervals are not available with {what}"
+        )
+    return ci
+
+
+def _falls(fitted: FitResult) -> bool:
+    return fitted.params["hill"].value < 0
+
+
 def ec_table(
     result: FitResult | GroupFits,
     levels: Sequence[float],
     *,
-    ci: str = "delta",
+    ci: Literal["delta", "log", "profile"] = "delta",
 ) -> ResultTable:
     """The results table of `result` with ECx for every curve: a new table
     (``result``'s is unchanged) with quantities ``ecX`` (value, stderr,
-    lower, upper; NaN for a curve that failed), named ``icX`` in JSON for a
-    falling curve. Profile intervals (``ci="profile"``) for independent
-    fits; otherwise delta intervals on the log-dose scale (``ec(...,
-    ci="log")``), so that ``ec50`` is the fit's own ``ec50`` row.
+    lower, upper; NaN for a curve that failed), ``icX`` when every fitted
+    curve falls (in every format alike). Intervals as :func:`ec`'s `ci`
+    (:data:`EC_METHODS`): by default drc's, the delta method on the dose
+    scale, so the command line and ``ec`` give the same numbers.
     """
-    check_ec(result.model, levels)
-    table = result.result_table
     fits = [result] if isinstance(result, FitResult) else list(result.values())
-    names = [f"ec{v:g}" for v in levels]
+    check_ec(result.model, levels, trials=all(f.known_dispersion for f in fits))
+    if not isinstance(result.model, HillModel):  # on the covariate: sigmoid
+        from scurve.analysis import binary
+
+        return binary.ec_table(result, levels, ci=ci)
+    fits = [result] if isinstance(result, FitResult) else list(result.values())
+    check_ec_ci(ci, shared=any(f.joint is not None for f in fits))
+    table = result.result_table
+    fitted = [f for f in fits if f.status in ("ok", "at_bound")]
+    prefix = "ic" if fitted and all(_falls(f) for f in fitted) else "ec"
+    names = [f"{prefix}{v:g}" for v in levels]
     arrays = {
         f: np.full((len(fits), len(names)), math.nan)
         for f in ("value", "stderr", "lower", "upper")
     }
-    aliases = {n: np.array([n] * len(fits), dtype=object) for n in names}
-    for i, fitted in enumerate(fits):
-        if fitted.status not in ("ok", "at_bound"):
+    for i, one in enumerate(fits):
+        if one.status not in ("ok", "at_bound"):
             continue
-        method = "profile" if ci == "profile" and fitted.joint is None else "log"
-        found = ec(fitted, levels, ci=method)  # type: ignore[arg-type]
-        for j, (label, row) in enumerate(found.iterrows()):
+        found = ec(one, levels, ci=ci)
+        for j, (_, row) in enumerate(found.iterrows()):
             for f, array in arrays.items():
                 array[i, j] = float(row[f])
-            aliases[names[j]][i] = str(label).lower()
     return table.with_quantities(
-        names, arrays["value"], arrays["stderr"], arrays["lower"], arrays["upper"],
-        aliases=aliases,
-    )  # fmt: skip
+        names, arrays["value"], arrays["stderr"], arrays["lower"], arrays["upper"]
+    )
 
 
 def fit_quantal(

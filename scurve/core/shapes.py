@@ -754,6 +754,27 @@ def _hard_sigmoid_antiderivative(x):
     return np.where(x >= 3, x, s * s / 12)
 
 
+# the classic hard sigmoid, max(0, min(1, 0.2 x + 0.5)): (x + 2.5)/5 rounds
+# twice (x + 2.5 is exact near the lower kink), 0.2 x + 0.5 three times
+def _hard_sigmoid_classic(x):
+    return np.clip(x + 2.5, 0, 5) / 5
+
+
+def _hard_sigmoid_classic_derivative(x):
+    return _with_nan(x, np.where(np.abs(x) < 2.5, 0.2, 0.0))
+
+
+def _hard_sigmoid_classic_inverse(u):
+    # 2.5 (2u - 1): 2u - 1 is exact for u >= 1/4, where 5u - 2.5 is not
+    inside, v = _unit_domain(u)
+    return np.where(inside, 2.5 * (2 * v - 1), np.nan)
+
+
+def _hard_sigmoid_classic_antiderivative(x):
+    s = np.clip(x + 2.5, 0, 5)
+    return np.where(x >= 2.5, x, s * s / 10)
+
+
 def _check_nu(nu: float) -> float:
     if not np.all(np.asarray(nu) > 0):
         raise ValueError(f"richards: nu must be > 0, got {nu!r}")
@@ -1303,13 +1324,30 @@ _SHAPES = [
     ),
     _shape(
         "hard_sigmoid",
-        "Hard sigmoid relu6(x + 3)/6 of machine learning (slope 1/6)",
+        "Hard sigmoid relu6(x + 3)/6 (slope 1/6, kinks at +-3): PyTorch's "
+        "Hardsigmoid, Keras 3, MobileNetV3; the classic 0.2x + 0.5 is "
+        "hard_sigmoid_classic",
         (
             "relu6(x + 3)/6",
             _hard_sigmoid,
             _hard_sigmoid_derivative,
             _hard_sigmoid_inverse,
             _hard_sigmoid_antiderivative,
+        ),
+        ("clip(x, -1, 1)", *_HARD_CLIP_ODD),
+        native="unit",
+    ),
+    _shape(
+        "hard_sigmoid_classic",
+        "Classic hard sigmoid max(0, min(1, 0.2x + 0.5)) (slope 1/5, kinks at "
+        "+-2.5): Keras 2 (tf.keras before Keras 3), Theano, and most texts; "
+        "PyTorch's relu6(x + 3)/6 is hard_sigmoid",
+        (
+            "max(0, min(1, 0.2*x + 0.5))",
+            _hard_sigmoid_classic,
+            _hard_sigmoid_classic_derivative,
+            _hard_sigmoid_classic_inverse,
+            _hard_sigmoid_classic_antiderivative,
         ),
         ("clip(x, -1, 1)", *_HARD_CLIP_ODD),
         native="unit",

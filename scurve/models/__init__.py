@@ -11,16 +11,23 @@ from __future__ import annotations
 
 from scurve.models.base import SCurveModel
 from scurve.models.diffusion import BassGeneralizedModel, BassModel
-from scurve.models.dose import Hill5Model, HillModel
-from scurve.models.growth import GompertzModel, LogisticModel, RichardsModel
+from scurve.models.dose import BrainCousensModel, Hill5Model, HillModel
+from scurve.models.growth import (
+    BaranyiModel,
+    GompertzModel,
+    LogisticModel,
+    RichardsModel,
+)
 from scurve.models.registry import REGISTRY, get_model, models_with_option
 from scurve.models.shaper import SoftclipModel
 from scurve.models.sigmoid import SigmoidModel
 
 __all__ = [
     "REGISTRY",
+    "BaranyiModel",
     "BassGeneralizedModel",
     "BassModel",
+    "BrainCousensModel",
     "GompertzModel",
     "Hill5Model",
     "HillModel",

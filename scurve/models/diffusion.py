@@ -459,6 +459,11 @@ class BassModel(SCurveModel):
         self.period = None if period is None else float(period)
         self.share = float(share)
         self.derived = self._derived_quantities()
+        #: times from the launch, rates and counts: >= 0 (the peak at the
+        #: launch where q <= p)
+        self.positive_derived = frozenset(  # type: ignore[misc]
+            {"t_peak", "peak_rate", "peak_adopters", _share_name(self.share)}
+        )
         super().__init__(**kws)
         self.set_param_hint("launch", value=0.0, vary=launch == "fit")
         if self.adoptions == "per-period":

@@ -88,7 +88,7 @@ from scurve.core import shapes, special
 from scurve.core.stacked import masked_line
 from scurve.models.base import SCurveModel, no_messages
 
-__all__ = ["Hill5Model", "HillModel", "log_dose"]
+__all__ = ["BrainCousensModel", "Hill5Model", "HillModel", "log_dose", "peak"]
 
 LN10 = math.log(10.0)
 _RICHARDS = shapes.REGISTRY["richards"].unit
@@ -389,7 +389,8 @@ class HillModel(SCurveModel):
                     f"the response is not monotone in dose: the median goes from "
                     f"{first[r]:.4g} to {means[r, k[r]]:.4g} at dose {dose:.4g} and "
                     f"back to {last[r]:.4g}; a Hill curve cannot describe it "
-                    "(hormesis or a bell shape?)"
+                    "(hormesis or a bell shape? for low-dose stimulation, fit "
+                    "--model brain_cousens)"
                 )
         return out
 
@@ -571,3 +572,266 @@ class Hill5Model(HillModel):
         c1 = math.log(2.0) / (a * a * -np.expm1(-math.log(2.0) / a))
         u_a = np.where(u > 0, u * special.log_expit(z), 0.0)
         return {"asymmetry": span * u_a + slope * c1}
+
+
+def _peak_slope(
+    t: NDArray[np.float64], values: Mapping[str, NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    r"""The sign of a Brain-Cousens curve's slope in log dose at :math:`t =
+    \ln(x/x_b)`: :math:`f r + ((t - b)/x_b + f r)\,h\,(1 - \sigma(h t))`, with
+    :math:`r = e^t` (the slope over :math:`\sigma(h t)\,x_b`, which is > 0;
+    :math:`1 - \sigma(u) = (1 - \tanh(u/2))/2`, which neither overflows nor
+    warns)."""
+    r = np.exp(t)
+    xb = 10.0 ** values["log_xb"]
+    f, h = values["hormesis"], values["hill"]
+    span = (values["top"] - values["bottom"]) / xb
+    return f * r + (span + f * r) * h * 0.5 * (1.0 - np.tanh(0.5 * h * t))
+
+
+#: Where the maximal stimulation is sought, in ln(dose / xb): the first fall
+#: of the slope on a grid, then on ever finer grids within that cell, each
+#: of 1024 cells (five refinements reach the last bit).
+_PEAK_GRID = np.linspace(-150.0, 150.0, 1201)
+_PEAK_CELL = np.linspace(0.0, 1.0, 1025)
+
+
+def _first_fall(
+    t: NDArray[np.float64], values: Mapping[str, NDArray[np.float64]]
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
+    """Per curve (rows of `t`), whether the slope turns from up to down
+    between two points of `t`, and the first such cell's ends."""
+    slope = _peak_slope(t, values)
+    falls = (slope[:, :-1] > 0) & (slope[:, 1:] <= 0)
+    k = np.argmax(falls, axis=1)
+    rows = np.arange(len(t))
+    return falls.any(axis=1), t[rows, k], t[rows, k + 1]
+
+
+def peak(values: Mapping[str, Any]) -> tuple[NDArray[np.float64], ...]:
+    r"""The dose of a Brain-Cousens curve's maximal response and the
+    response there, for arrays of parameter `values` (one curve per
+    element): for a falling curve steeper than 1 (``hill`` < -1) with
+    ``hormesis`` > 0, the first dose where the slope in log dose turns from
+    up to down, found on a grid of :math:`\ln(x/x_b)` from -150 to 150 and then on
+    finer grids to machine precision (smooth in the parameters: its delta
+    standard errors are well defined). NaN otherwise: no stimulation
+    (``hormesis`` <= 0), or a slope too shallow (:math:`|h| \le 1`) for the
+    curve to fall back after the linear term's rise.
+
+    Returns
+    -------
+    dose, response : ndarray
+    """
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
+    shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    flat = {k: np.broadcast_to(v, shape).reshape(-1, 1) for k, v in arrays.items()}
+    with np.errstate(all="ignore"):
+        grid = np.broadcast_to(_PEAK_GRID, (flat["hill"].shape[0], _PEAK_GRID.size))
+        found, lo, hi = _first_fall(grid, flat)
+        for _ in range(5):
+            cells = lo[:, None] + (hi - lo)[:, None] * _PEAK_CELL[None, :]
+            _, lo, hi = _first_fall(cells, flat)
+        one = {n: v[:, 0] for n, v in flat.items()}
+        found &= (one["hormesis"] > 0) & (one["hill"] < -1)
+        t = np.where(found, 0.5 * (lo + hi), np.nan)
+        dose = np.exp(one["log_xb"] * LN10 + t)
+        rise = 0.5 * (1.0 + np.tanh(0.5 * one["hill"] * t))
+        response = (
+            one["bottom"] + (one["top"] - one["bottom"] + one["hormesis"] * dose) * rise
+        )
+    return dose.reshape(shape), response.reshape(shape)
+
+
+@functools.lru_cache(maxsize=32)
+def _peak_of_one(*values: float) -> tuple[float, float]:
+    """:func:`peak` of one curve, remembered: lmfit asks for the dose and the
+    response separately at the same values, at every step of a fit."""
+    names = ("bottom", "top", "log_xb", "hill", "hormesis")
+    dose, response = peak(dict(zip(names, values, strict=True)))
+    return float(dose), float(response)
+
+
+def _peak_at(values: tuple[Any, ...]) -> tuple[Any, Any]:
+    if all(np.ndim(v) == 0 for v in values):
+        return _peak_of_one(*(float(v) for v in values))
+    names = ("bottom", "top", "log_xb", "hill", "hormesis")
+    return peak(dict(zip(names, values, strict=True)))
+
+
+def _peak_dose(bottom: Any, top: Any, log_xb: Any, hill: Any, hormesis: Any) -> Any:
+    return _peak_at((bottom, top, log_xb, hill, hormesis))[0]
+
+
+def _peak_response(bottom: Any, top: Any, log_xb: Any, hill: Any, hormesis: Any) -> Any:
+    return _peak_at((bottom, top, log_xb, hill, hormesis))[1]
+
+
+class BrainCousensModel(SCurveModel):
+    r"""Hormesis: the Brain-Cousens curve (drc's BC.5), a falling log-logistic
+    curve with a stimulation linear in dose.
+
+    .. math:: y = \text{bottom} + \frac{\text{top} - \text{bottom}
+              + \text{hormesis}\;x}{1 + (x / x_b)^{-\text{hill}}}
+
+    At zero dose the response is ``top``; at large doses it falls to
+    ``bottom`` (``hill`` < 0, as ``hill``'s falling curves); ``hormesis``
+    (drc's :math:`f`) > 0 lifts the low doses above ``top`` (subtoxic
+    stimulation), and ``hormesis`` = 0 is the Hill curve (its ``xb`` is then
+    the EC50): the t test of ``hormesis`` is drc's test of hormesis.
+    ``--fix bottom=0`` is drc's BC.4. The fit runs on ``log_xb``
+    (:math:`\log_{10} x_b`, drc's :math:`\log_{10} e`, not the half-effect
+    dose); derived: ``xb``, and the maximal stimulation (drc's ``MAX``):
+    ``max_dose``, the dose of the largest response, ``max_response``, that
+    response, and ``stimulation``, its excess over ``top`` (NaN when the
+    curve has no interior maximum), each with a delta-method interval.
+
+    ==================  ======================  =============================
+    scurve              drc ``BC.5(b, c, d,     meaning
+                        e, f)``
+    ==================  ======================  =============================
+    ``bottom``          ``c``                   response at large doses
+    ``top``             ``d``                   response at zero dose
+    ``log_xb``          ``log10(e)``            (``xb`` = ``e``)
+    ``hill``            ``-b``                  slope factor (< 0: falling)
+    ``hormesis``        ``f``                   stimulation per unit dose
+    ==================  ======================  =============================
+
+    References
+    ----------
+    .. [1] P. Brain, R. Cousens, "An equation to describe dose responses
+       where there is stimulation of growth at low doses", Weed Research
+       29:93-96, 1989.
+    .. [2] P. H. van Ewijk, J. A. Hoekstra, "Calculation of the EC50 and its
+       confidence interval when subtoxic stimulus is present", Ecotoxicology
+       and Environmental Safety 25:25-32, 1993.
+    .. [3] N. Cedergreen, C. Ritz, J. C. Streibig, "Improved empirical models
+       describing hormesis", Environ. Toxicol. Chem. 24:3166-3172, 2005.
+    """
+
+    name = "brain_cousens"
+    formula = "bottom + (top - bottom + hormesis * x) / (1 + (x / xb)**(-hill))"
+    derived: ClassVar[dict[str, str]] = {
+        "xb": "10**log_xb",
+        "max_dose": "peak_dose(bottom, top, log_xb, hill, hormesis)",
+        "max_response": "peak_response(bottom, top, log_xb, hill, hormesis)",
+        "stimulation": "max_response - top",
+    }
+    mapped_intervals: ClassVar[frozenset[str]] = frozenset({"xb"})
+    covariance: ClassVar[str] = "hessian"
+    solver_options: ClassVar[dict[str, float]] = {"xtol": 1e-12, "ftol": 1e-12}
+    linear_params: ClassVar[tuple[str, ...]] = ("bottom", "top", "hormesis")
+    log_x = True
+
+    @property
+    def positive_x(self) -> bool:
+        """Doses must be >= 0."""
+        return True
+
+    def make_params(self, verbose: bool = False, **kwargs: Any) -> lmfit.Parameters:
+        """lmfit's parameters, whose expressions also know ``peak_dose`` and
+        ``peak_response`` (:func:`peak`)."""
+        params = super().make_params(verbose=verbose, **kwargs)
+        params._asteval.symtable.update(
+            {"peak_dose": _peak_dose, "peak_response": _peak_response}
+        )
+        return params
+
+    def _sigma(
+        self, x: ArrayLike, log_xb: Any, hill: Any
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """sigma(z), sigma'(z) and ln x - ln xb (0 at zero dose, where z is
+        the limit and sigma' 0)."""
+        lx = log_dose(x)
+        with np.errstate(invalid="ignore"):
+            centred = lx - log_xb * LN10
+            z = hill * centred
+        z = np.where(np.isnan(z) & (lx == -np.inf), 0.0, z)
+        s = special.expit(z)
+        zero = lx == -np.inf
+        s = np.where(zero, np.where(np.asarray(hill) < 0, 1.0, 0.0), s)
+        ds = np.where(zero, 0.0, s * special.expit(-z))
+        return s, ds, np.where(zero, 0.0, centred)
+
+    def function(  # type: ignore[override]
+        self,
+        x: NDArray[np.float64],
+        bottom: float,
+        top: float,
+        log_xb: float,
+        hill: float,
+        hormesis: float,
+    ) -> NDArray[np.float64]:
+        """The response at dose `x`."""
+        s, _, _ = self._sigma(x, log_xb, hill)
+        x = np.asarray(x, dtype=np.float64)
+        return bottom + (top - bottom + hormesis * x) * s
+
+    def partials(  # type: ignore[override]
+        self,
+        x: NDArray[np.float64],
+        bottom: Any,
+        top: Any,
+        log_xb: Any,
+        hill: Any,
+        hormesis: Any,
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""With :math:`s = \sigma(h(\ln x - \ln x_b))` and :math:`A = t - b +
+        f x`: :math:`\partial_b = 1 - s`, :math:`\partial_t = s`,
+        :math:`\partial_f = x s`, :math:`\partial_{\log x_b} = -A\,s'\,h \ln
+        10`, :math:`\partial_h = A\,s'\,(\ln x - \ln x_b)`."""
+        s, ds, centred = self._sigma(x, log_xb, hill)
+        x = np.asarray(x, dtype=np.float64)
+        slope = (top - bottom + hormesis * x) * ds
+        return {
+            "bottom": 1.0 - s,
+            "top": s,
+            "log_xb": slope * (-hill * LN10),
+            "hill": slope * centred,
+            "hormesis": x * s,
+        }
+
+    def check_data(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> NDArray[np.object_]:
+        """Refuse negative doses and curves with fewer than three distinct
+        doses (the Hill family's checks, without its refusal of a response
+        that rises before it falls: that is what this model describes)."""
+        out = no_messages(len(x))
+        for c in range(len(x)):
+            doses = x[c][mask[c]]
+            if np.any(doses < 0):
+                first = int(np.flatnonzero(doses < 0)[0])
+                out[c] = f"dose must be >= 0: {doses[first]:g} (point {first + 1})"
+            elif np.unique(doses).size < 3:
+                out[c] = (
+                    f"{np.unique(doses).size} distinct doses: a hormesis curve "
+                    "needs at least three"
+                )
+        return out
+
+    def start(
+        self, y: NDArray[np.float64], x: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Self-start: the Hill curve's (``xb`` at its EC50, a falling slope
+        of at least 1.5, where stimulation can show), then the three linear
+        parameters (``bottom``, ``top``, ``hormesis``) by least squares at
+        that ``xb`` and slope."""
+        hill = HillModel().start(y, x, mask)
+        out = {
+            "log_xb": hill["log_ec50"],
+            "hill": np.minimum(-np.abs(hill["hill"]), -1.5),
+            "bottom": hill["bottom"],
+            "top": hill["top"],
+            "hormesis": np.zeros(len(y)),
+        }
+        for c in range(len(y)):
+            if not np.isfinite(out["log_xb"][c]):
+                continue
+            xs, ys = x[c][mask[c]], y[c][mask[c]]
+            s, _, _ = self._sigma(xs, out["log_xb"][c], out["hill"][c])
+            basis = np.column_stack([1.0 - s, s, xs * s])
+            coef, *_ = np.linalg.lstsq(basis, ys, rcond=None)
+            if np.all(np.isfinite(coef)):
+                out["bottom"][c], out["top"][c], out["hormesis"][c] = coef
+        return out

@@ -1,4 +1,4 @@
-r"""Population growth: the Verhulst logistic, with Gompertz and Richards.
+r"""Population growth: the Verhulst logistic, with Gompertz, Richards and Baranyi.
 
 Verhulst's logistic is the solution of :math:`dN/dt = rN(1 - N/K)`: a
 population growing almost exponentially at rate :math:`r`, then slowing toward
@@ -25,7 +25,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import lmfit
@@ -37,9 +37,11 @@ from scurve.core.stacked import masked_line
 from scurve.models.base import SCurveModel
 
 __all__ = [
+    "BaranyiModel",
     "GompertzModel",
     "LogisticModel",
     "RichardsModel",
+    "window_lines",
 ]
 
 _LOGISTIC = shapes.REGISTRY["logistic"].unit
@@ -109,6 +111,10 @@ class _GrowthModel(SCurveModel):
 
     def __init__(self, baseline: bool = False, **kws: Any) -> None:
         self.baseline = bool(baseline)
+        if self.baseline:  # a fitted baseline may be negative, and N with it
+            self.positive_derived = frozenset(  # type: ignore[misc]
+                q for q in self.positive_derived if "N_min" not in self.derived[q]
+            )
         super().__init__(**kws)
         self.set_param_hint("N_min", value=0.0, vary=self.baseline)
 
@@ -155,7 +161,8 @@ class LogisticModel(_GrowthModel):
     growth rate, per unit of t), ``t0`` (the midpoint and inflection time),
     ``N_min`` (baseline, fixed at 0 by default). Derived, with intervals:
 
-    * ``N0`` = N(0);
+    * ``N0`` = N(t_a), the level at the first observed time :math:`t_a`
+      (not at t = 0, which calendar years put far outside the data);
     * ``doubling_time`` = ln 2 / r, of the early exponential phase;
     * ``max_rate`` = r K / 4, the slope at t0;
     * ``lag_time`` = t0 - 2/r, where the tangent at t0 meets the baseline;
@@ -189,13 +196,18 @@ class LogisticModel(_GrowthModel):
         "r": {"min": 0.0},
     }
     derived: ClassVar[dict[str, str]] = {
-        "N0": "N_min + K * expit(-r * t0)",
+        "N0": "N_min + K * expit(r * (x_min - t0))",
         "doubling_time": "log(2) / r",
         "max_rate": "r * K / 4",
         "lag_time": "t0 - 2 / r",
         "auc": "N_min * (x_max - x_min)"
         " + K * (softplus(r * (x_max - t0)) - softplus(r * (x_min - t0))) / r",
     }
+    #: >= 0 as K and r are (N0 and auc only without a baseline, which may
+    #: be negative: :meth:`_GrowthModel.__init__`).
+    positive_derived: ClassVar[frozenset[str]] = frozenset(
+        {"N0", "doubling_time", "max_rate", "auc"}
+    )
 
     def function(  # type: ignore[override]
         self, x: NDArray[np.float64], K: float, r: float, t0: float, N_min: float
@@ -352,6 +364,7 @@ class RichardsModel(_GrowthModel):
         "t_inflection": "t0 - log(nu) / r",
         "max_rate": "K * r * (1 + nu) ** (-1 / nu - 1)",
     }
+    positive_derived: ClassVar[frozenset[str]] = frozenset({"max_rate"})
 
     def function(  # type: ignore[override]
         self,
@@ -407,4 +420,215 @@ class RichardsModel(_GrowthModel):
             "t0": -intercept / slope,
             "nu": np.ones_like(slope),
             "N_min": base,
+        }
+
+
+def window_lines(
+    x: NDArray[np.float64],
+    z: NDArray[np.float64],
+    mask: NDArray[np.bool_],
+    h: int,
+) -> dict[str, NDArray[np.float64]]:
+    r"""Least-squares lines through every window of `h` consecutive points
+    of each curve of a stack (shape ``(b, n)``, `mask` False on padding, the
+    points in the order given).
+
+    Returns ``slope``, ``intercept``, ``se`` (the slope's standard error,
+    :math:`\sqrt{s^2 / \sum (x - \bar x)^2}` on h - 2 degrees of freedom),
+    ``r2`` and ``valid`` (every point of the window real), each of shape
+    ``(b, n - h + 1)``: window ``i`` holds points ``i ... i + h - 1``. The
+    sums are taken in centred form over each window, not by differences of
+    running sums, so long clocks (seconds) lose no digits.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    xs = sliding_window_view(x, h, axis=1)
+    zs = sliding_window_view(z, h, axis=1)
+    valid = sliding_window_view(mask, h, axis=1).all(axis=2)
+    with np.errstate(all="ignore"):
+        dx = xs - xs.mean(axis=2, keepdims=True)
+        dz = zs - zs.mean(axis=2, keepdims=True)
+        sxx = np.sum(dx * dx, axis=2)
+        szz = np.sum(dz * dz, axis=2)
+        slope = np.sum(dx * dz, axis=2) / sxx
+        intercept = zs.mean(axis=2) - slope * xs.mean(axis=2)
+        rss = np.maximum(szz - slope * slope * sxx, 0.0)
+        se = np.sqrt(rss / (h - 2) / sxx)
+        r2 = 1.0 - rss / szz
+    return {
+        "slope": np.where(valid, slope, np.nan),
+        "intercept": intercept,
+        "se": se,
+        "r2": r2,
+        "valid": valid,
+    }
+
+
+def _lag_terms(
+    t: Any, mumax: Any, h0: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    r"""Baranyi's adjusted time as :math:`B = \mu_{max} A(t)` with its
+    derivatives in :math:`\mu_{max}` and :math:`h_0`.
+
+    .. math:: B = \mu t - h_0 + \operatorname{softplus}(s), \quad
+              s = \operatorname{softplus}^{-1}(h_0) - \mu t
+
+    is Baranyi and Roberts' :math:`\mu A = \mu t + \ln(e^{-\mu t} + e^{-h_0}
+    - e^{-\mu t - h_0})` without cancellation: the logarithm's argument is
+    :math:`e^{-h_0}(1 + e^{s})`. At :math:`h_0 = 0`, :math:`s = -\infty`
+    and :math:`B = \mu t` (no lag: the logistic); late, :math:`B \to
+    \mu (t - h_0/\mu)`. Derivatives:
+    :math:`\partial B/\partial\mu = t\,\sigma(-s)` and
+    :math:`\partial B/\partial h_0 = (e^{-\mu t} - 1)\,\sigma(-s)`, written
+    for :math:`t < 0` as :math:`-\operatorname{expm1}(\mu t) / (e^{\mu t} +
+    \operatorname{expm1}(h_0))` so that neither side overflows.
+    """
+    mt = mumax * t
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = special.softplus_inv(h0) - mt
+        b = mt - h0 + special.softplus(s)
+        late = special.expit(-s)
+        by_h0 = np.where(
+            mt >= 0,
+            np.expm1(-np.maximum(mt, 0.0)) * late,
+            -np.expm1(np.minimum(mt, 0.0))
+            / (np.exp(np.minimum(mt, 0.0)) + np.expm1(h0)),
+        )
+    return b, t * late, by_h0
+
+
+class BaranyiModel(SCurveModel):
+    r"""The Baranyi-Roberts growth model (curvature 1), as R growthrates'
+    ``grow_baranyi``.
+
+    .. math:: \ln y = \ln y_0 + \mu_{max} A(t) - \ln\!\left(1 +
+              \frac{e^{\mu_{max} A(t)} - 1}{K / y_0}\right), \quad
+              A(t) = t + \frac{1}{\mu_{max}} \ln\!\left(e^{-\mu_{max} t}
+              + e^{-h_0} - e^{-\mu_{max} t - h_0}\right)
+
+    Parameters ``y0`` (the population at t = 0), ``mumax`` (the maximum
+    specific growth rate, per unit of t), ``K`` (the carrying capacity)
+    and ``h0`` = mumax x lag (the cells' initial physiological state).
+    Derived: ``lag`` = h0 / mumax and ``doubling_time`` = ln 2 / mumax.
+    At h0 = 0, its lower bound, there is no lag and the curve is the
+    logistic of rate mumax through y0; a fit that ends there is
+    ``at_bound`` and says so. Predictive microbiology fits it on the log
+    scale (``log_y=True``, growthrates' ``transform = "log"``). It starts
+    itself from the data: y0 and K from the lowest and highest readings,
+    mumax from the steepest window of five points on ln y (as easylinear)
+    and h0 from where that line meets ln y0.
+
+    Evaluated as :math:`y = K\,\sigma(B - \ln(K/y_0 - 1))` with
+    :math:`B = \mu_{max} A` from :func:`_lag_terms` (core softplus and
+    expit), no :math:`e^{\mu t}` formed; K below y0 (a decline) takes
+    :math:`\ln y = \ln K - \operatorname{log1p}((K/y_0 - 1) e^{-B})`.
+
+    References
+    ----------
+    .. [1] J. Baranyi, T. A. Roberts, "A dynamic approach to predicting
+       bacterial growth in food", Int. J. Food Microbiol. 23:277-294, 1994.
+    .. [2] T. Petzoldt, growthrates: Estimate Growth Rates from Experimental
+       Data, R package, ``grow_baranyi``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model = BaranyiModel()
+    >>> y = model.function(np.array([0.0, 100.0]), y0=0.01, mumax=0.5, K=1.0, h0=2.0)
+    >>> [round(float(v), 6) for v in y]
+    [0.01, 1.0]
+    """
+
+    name = "baranyi"
+    formula = (
+        "log(y) = log(y0) + mumax*A - log(1 + (exp(mumax*A) - 1) / (K/y0)), "
+        "A = t + log(exp(-mumax*t) + exp(-h0) - exp(-mumax*t - h0)) / mumax"
+    )
+    hints: ClassVar[dict[str, dict[str, float]]] = {
+        "y0": {"min": 0.0},
+        "mumax": {"min": 0.0},
+        "K": {"min": 0.0},
+        "h0": {"min": 0.0},
+    }
+    derived: ClassVar[dict[str, str]] = {
+        "lag": "h0 / mumax",
+        "doubling_time": "log(2) / mumax",
+    }
+    #: What a parameter at its bound means for this curve.
+    bound_notes: ClassVar[Mapping[str, str]] = {
+        "h0": "no lag phase: the curve is the logistic",
+    }
+
+    def function(  # type: ignore[override]
+        self, x: NDArray[np.float64], y0: float, mumax: float, K: float, h0: float
+    ) -> NDArray[np.float64]:
+        """y at times `x`."""
+        b = _lag_terms(np.asarray(x, dtype=np.float64), mumax, h0)[0]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            excess = np.divide(K, y0) - 1.0
+            rising = K * special.expit(b - np.log(np.maximum(excess, 0.0)))
+            falling = K / (1.0 + excess * np.exp(-b))
+        return np.where(excess > 0, rising, falling)
+
+    def partials(  # type: ignore[override]
+        self, x: NDArray[np.float64], y0: Any, mumax: Any, K: Any, h0: Any
+    ) -> dict[str, NDArray[np.float64]]:
+        r"""The derivatives of y with respect to its parameters: with
+        :math:`e = e^{-B}` and :math:`g = y_0 + (K - y_0) e` (so that
+        :math:`y = K y_0 / g`),
+
+        .. math:: \frac{\partial y}{\partial y_0} = y\left(\frac{1}{y_0}
+                  - \frac{1 - e}{g}\right), \quad
+                  \frac{\partial y}{\partial K} = y\left(\frac{1}{K}
+                  - \frac{e}{g}\right), \quad
+                  \frac{\partial y}{\partial B} = y\,\frac{(K - y_0) e}{g},
+
+        and :math:`\partial B/\partial\mu_{max}`, :math:`\partial B/
+        \partial h_0` from :func:`_lag_terms` (finite at h0 = 0).
+        """
+        t = np.asarray(x, dtype=np.float64)
+        b, b_mu, b_h0 = _lag_terms(t, mumax, h0)
+        y = self.function(t, y0, mumax, K, h0)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            e = np.exp(-b)
+            g = y0 + (K - y0) * e
+            by_b = y * (K - y0) * e / g
+            return {
+                "y0": y * (1.0 / y0 - (1.0 - e) / g),
+                "mumax": by_b * b_mu,
+                "K": y * (1.0 / K - e / g),
+                "h0": by_b * b_h0,
+            }
+
+    def start(
+        self, y: NDArray[np.float64], x: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Self-start on ln y: y0 the reading at the earliest time, K the
+        highest, mumax the steepest slope of five consecutive points in
+        time (three for short curves) and h0 = mumax x lag, the lag where
+        that line meets ln y0 (0 if before the first reading)."""
+        order = np.argsort(np.where(mask, x, np.inf), axis=1, kind="stable")
+        t = np.take_along_axis(x, order, axis=1)
+        ok = np.take_along_axis(mask, order, axis=1)
+        positive = np.take_along_axis(y, order, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.log(np.where(ok & (positive > 0), positive, np.nan))
+            h = 5 if t.shape[1] >= 7 else min(3, t.shape[1])
+            lines = window_lines(t, np.nan_to_num(z, nan=0.0), ok & ~np.isnan(z), h)
+            slopes = np.where(np.isfinite(lines["slope"]), lines["slope"], -np.inf)
+            best = np.argmax(slopes, axis=1)[:, None]
+            mumax = np.take_along_axis(slopes, best, axis=1)[:, 0]
+            intercept = np.take_along_axis(lines["intercept"], best, axis=1)[:, 0]
+            first = np.argmax(np.isfinite(z), axis=1)[:, None]
+            z0 = np.take_along_axis(z, first, axis=1)[:, 0]
+            top = np.nanmax(z, axis=1)
+            z0 = np.minimum(z0, top - 0.1)
+            lag = np.maximum((z0 - intercept) / mumax, 0.0)
+            fine = np.isfinite(mumax) & (mumax > 0)
+        nan = np.full(len(y), np.nan)
+        return {
+            "y0": np.where(fine, np.exp(z0), nan),
+            "mumax": np.where(fine, mumax, nan),
+            "K": np.where(fine, np.exp(top), nan),
+            "h0": np.where(fine, np.maximum(mumax * lag, 0.1), nan),
         }

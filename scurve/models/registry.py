@@ -18,8 +18,13 @@ from typing import Any
 
 from scurve.models.base import SCurveModel
 from scurve.models.diffusion import BassGeneralizedModel, BassModel
-from scurve.models.dose import Hill5Model, HillModel
-from scurve.models.growth import GompertzModel, LogisticModel, RichardsModel
+from scurve.models.dose import BrainCousensModel, Hill5Model, HillModel
+from scurve.models.growth import (
+    BaranyiModel,
+    GompertzModel,
+    LogisticModel,
+    RichardsModel,
+)
 from scurve.models.shaper import SoftclipModel
 from scurve.models.sigmoid import SigmoidModel
 
@@ -65,11 +70,13 @@ REGISTRY: MappingProxyType[str, Callable[..., SCurveModel]] = MappingProxyType(
         "logistic": LogisticModel,
         "gompertz": GompertzModel,
         "richards": RichardsModel,
+        "baranyi": BaranyiModel,
         "bass": BassModel,
         "bass_generalized": BassGeneralizedModel,
         "hill": HillModel,
         "hill5": Hill5Model,
         "weibull2": Variant("weibull2", HillModel, shape="cloglog"),
+        "brain_cousens": BrainCousensModel,
         "softclip": SoftclipModel,
     }
 )

@@ -313,6 +313,22 @@ def _hsig_unit_f(x):
     return (x + 3) ** 2 / 12
 
 
+def _hsigc_unit(x):
+    return max(min(x + mp.mpf(2.5), mp.mpf(5)), mp.mpf(0)) / 5
+
+
+def _hsigc_unit_d(x):
+    return mp.mpf(1) / 5 if abs(x) < mp.mpf(2.5) else mp.mpf(0)
+
+
+def _hsigc_unit_f(x):
+    if x <= -mp.mpf(2.5):
+        return mp.mpf(0)
+    if x >= mp.mpf(2.5):
+        return x
+    return (x + mp.mpf(2.5)) ** 2 / 10
+
+
 def _richards(x, nu):
     return mp.exp(-mp.log1p(mp.exp(-x)) / nu)
 
@@ -427,6 +443,9 @@ SHAPES_UNIT: dict[str, Callable] = {
     "hard_sigmoid.unit.value": _hsig_unit,
     "hard_sigmoid.unit.derivative": _hsig_unit_d,
     "hard_sigmoid.unit.antiderivative": _hsig_unit_f,
+    "hard_sigmoid_classic.unit.value": _hsigc_unit,
+    "hard_sigmoid_classic.unit.derivative": _hsigc_unit_d,
+    "hard_sigmoid_classic.unit.antiderivative": _hsigc_unit_f,
     "gompertz.unit.value": _gompertz,
     "gompertz.unit.derivative": _gompertz_d,
     "gompertz.unit.antiderivative": _gompertz_f,
