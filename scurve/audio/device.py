@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scurve import api
-from scurve.audio.shaper import Waveshaper
+from scurve.audio.shaper import Waveshaper, as_channels
 from scurve.errors import FitError
 from scurve.models.shaper import SoftclipModel, odd_curves
 from scurve.results.fit import FitResult
@@ -30,15 +30,24 @@ from scurve.results.fit import FitResult
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FIT_POINTS", "DeviceFit", "align", "fit_device"]
+__all__ = ["FIT_POINTS", "MIN_FRAMES", "DeviceFit", "align", "fit_device", "mono"]
 
 #: Points used to fit a device (evenly spaced in time).
 FIT_POINTS = 20000
+#: Frames a device's recording needs at least to be fitted.
+MIN_FRAMES = 1024
 
 
-def _mono(audio: ArrayLike) -> NDArray[np.float64]:
-    a = np.asarray(audio, dtype=np.float64)
+def mono(audio: ArrayLike, channels_last: bool = False) -> NDArray[np.float64]:
+    """`audio` (:func:`~scurve.audio.shaper.as_channels` layouts) as one
+    channel: the mean of its channels."""
+    a = as_channels(np.asarray(audio, dtype=np.float64), channels_last)
     return a if a.ndim == 1 else a.mean(axis=0)
+
+
+def _channels(audio: ArrayLike, channels_last: bool) -> int:
+    a = as_channels(audio, channels_last)
+    return 1 if a.ndim == 1 else a.shape[0]
 
 
 def align(
@@ -57,7 +66,7 @@ def align(
     """
     import scipy.signal
 
-    d, w = _mono(dry), _mono(wet)
+    d, w = mono(dry), mono(wet)
     corr = scipy.signal.correlate(w, d, mode="full", method="fft")
     lags = scipy.signal.correlation_lags(w.size, d.size, mode="full")
     window = np.abs(lags) <= max_lag
@@ -134,6 +143,7 @@ def fit_device(
     curves: list[str] | None = None,
     max_lag_s: float = 1.0,
     points: int = FIT_POINTS,
+    channels_last: bool = False,
 ) -> DeviceFit:
     """Fit every curve to a device's recording and pick the best by AICc.
 
@@ -141,7 +151,10 @@ def fit_device(
     ----------
     dry, wet : array_like
         The signal sent into the device and its recorded output,
-        ``(samples,)`` or ``(channels, samples)`` (channels are averaged).
+        ``(samples,)`` or ``(channels, samples)`` (with `channels_last`,
+        soundfile's ``(frames, channels)``); channels are averaged. Both
+        have the same number of channels, or one of them is mono; each has
+        at least :data:`MIN_FRAMES` frames.
     sample_rate : float
     curves : list of str, optional
         Curves to try; default every odd curve of the registry.
@@ -149,14 +162,36 @@ def fit_device(
         Largest delay searched, seconds.
     points : int
         Samples used in the fit, evenly spaced.
+    channels_last : bool
+        `dry` and `wet` are ``(frames, channels)``.
 
     Raises
     ------
+    ValueError
+        A layout that is not one of these, channel counts that differ (and
+        neither is mono), a bad sample rate or `max_lag_s`.
     FitError
         Signals too short or silent, or no curve could be fitted.
     """
+    from scurve.audio.analysis import check_sample_rate
+
+    sample_rate = check_sample_rate(sample_rate)
+    if not (math.isfinite(max_lag_s) and max_lag_s >= 0):
+        raise ValueError(f"max_lag_s must be a finite number >= 0, got {max_lag_s!r}")
+    counts = [_channels(a, channels_last) for a in (dry, wet)]
+    if 1 not in counts and counts[0] != counts[1]:
+        raise ValueError(
+            f"wet has {counts[1]} channels, dry {counts[0]}; give both the same "
+            "number of channels, or one of them mono"
+        )
+    dry, wet = mono(dry, channels_last), mono(wet, channels_last)
     for what, signal in (("dry", dry), ("wet", wet)):
-        if not np.any(_mono(signal)):
+        if signal.size < MIN_FRAMES:
+            raise FitError(
+                f"the {what} signal has {signal.size} frames; fitting a device "
+                f"needs at least {MIN_FRAMES}"
+            )
+        if not np.any(signal):
             raise FitError(f"the {what} signal is silent")
     lag, polarity, d, w = align(dry, wet, int(max_lag_s * sample_rate))
     if d.size < 16:

@@ -10,8 +10,11 @@ never replaces the input. WAV, FLAC, AIFF and OGG are read and written
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import re
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -43,6 +46,12 @@ FORMATS = {
 }
 #: Subtypes that hold samples beyond full scale.
 _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
+#: The largest sample a FLOAT file holds.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: The subtype written when the output format cannot hold the input's (a
+#: float, 32-bit or lossy input to FLAC or WAV): lossless, and as fine as
+#: FLAC goes; a format without it (OGG) gets its default.
+FALLBACK_SUBTYPE = "PCM_24"
 #: Where --normalize puts the peak, dBFS.
 NORMALIZE_DBFS = -1.0
 #: Where the soft limiter starts to bend, as a fraction of full scale.
@@ -89,19 +98,43 @@ def open_audio(path: str | os.PathLike[str]) -> Iterator[Any]:
         yield handle
 
 
-def _blocks(handle: Any, label: str, frames: int) -> Iterator[NDArray[np.float64]]:
-    """(channels, n) float64 blocks; NaN or inf is an InputError with its place."""
+def declared_frames(handle: Any) -> int:
+    """The frames the header of an open file declares: more than
+    ``handle.frames`` for a WAV or AIFF file cut short, whose length
+    libsndfile takes from the file's size (it logs the header's figure)."""
+    log = handle.extra_info
+    declared = handle.frames
+    data = re.search(r"^data : (\d+) \(should be \d+\)", log, re.MULTILINE)
+    align = re.search(r"Block Align\s*: (\d+)", log)
+    if data and align and int(align.group(1)) > 0:
+        size = int(data.group(1))
+        if size not in (0, 0xFFFFFFFF, 0x7FFFFFFF):  # streamed: length unknown
+            declared = max(declared, size // int(align.group(1)))
+    comm = re.search(r"Frame count read from 'COMM' chunk \((\d+)\)", log)
+    if comm:
+        declared = max(declared, int(comm.group(1)))
+    return declared
+
+
+def _blocks(
+    handle: Any, label: str, frames: int, limit: int | None = None
+) -> Iterator[NDArray[np.float64]]:
+    """(channels, n) float64 blocks, the first `limit` frames (all if None);
+    NaN or inf is an InputError with its place; a file that ends before its
+    header says is warned about."""
     sf = _soundfile()
+    wanted = handle.frames if limit is None else min(limit, handle.frames)
     start = 0
-    while True:
+    while start < wanted:
         try:
-            data = handle.read(frames, dtype="float64", always_2d=True)
+            data = handle.read(min(frames, wanted - start), dtype="float64",
+                               always_2d=True)  # fmt: skip
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise InputError(
                 f"{label}: cannot read past frame {start}: {exc}"
             ) from None
         if not len(data):
-            return
+            break
         bad = ~np.isfinite(data)
         if bad.any():
             row, channel = (int(i[0]) for i in np.nonzero(bad))
@@ -111,17 +144,35 @@ def _blocks(handle: Any, label: str, frames: int) -> Iterator[NDArray[np.float64
             )
         start += len(data)
         yield data.T
+    declared = declared_frames(handle) if wanted == handle.frames else wanted
+    if start < declared:
+        warnings.warn(
+            f"{label}: read {start} of the {declared} frames its header declares "
+            "(a truncated file?)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def read_audio(
     path: str | os.PathLike[str], max_frames: int | None = None
 ) -> tuple[NDArray[np.float64], int]:
-    """``(audio, sample_rate)`` with audio as ``(channels, samples)`` float64."""
+    """``(audio, sample_rate)`` with audio as ``(channels, samples)`` float64:
+    the first `max_frames` frames (all if None).
+
+    Warns
+    -----
+    UserWarning
+        A file with fewer frames than its header declares (cut short).
+    """
     label = os.fspath(path)
     with open_audio(path) as handle:
-        n = handle.frames if max_frames is None else min(handle.frames, max_frames)
-        blocks = list(_blocks(handle, label, n))
-        return np.concatenate(blocks, axis=-1)[:, :n], int(handle.samplerate)
+        channels = handle.channels
+        blocks = list(_blocks(handle, label, BLOCK_FRAMES, max_frames))
+        if not blocks and max_frames != 0:
+            raise InputError(f"{label}: no audio frames could be read")
+        audio = np.concatenate(blocks or [np.zeros((channels, 0))], axis=-1)
+        return audio, int(handle.samplerate)
 
 
 def soft_limit(y: NDArray[np.float64], knee: float = LIMIT_KNEE) -> NDArray[np.float64]:
@@ -131,7 +182,14 @@ def soft_limit(y: NDArray[np.float64], knee: float = LIMIT_KNEE) -> NDArray[np.f
               \tanh\tfrac{|y| - k}{1 - k}\big)\quad\text{for } |y| > k
 
     Continuous with slope 1 at the knee; identity below it.
+
+    Raises
+    ------
+    ValueError
+        For a `knee` outside [0, 1).
     """
+    if not 0.0 <= knee < 1.0:  # NaN too
+        raise ValueError(f"knee must be in [0, 1), got {knee!r}")
     from scurve.core.shapes import REGISTRY
 
     a = np.abs(y)
@@ -177,17 +235,79 @@ def _output_format(output: Path, label: str) -> str:
     return fmt
 
 
-def _output_subtype(fmt: str, wanted: str | None, source: str, label: str) -> str:
+def _cannot_write(fmt: str, subtype: str, channels: int, rate: int) -> str | None:
+    """Why libsndfile cannot write `fmt` `subtype` with `channels` at
+    `rate` (it tries, in memory), or None if it can."""
+    sf = _soundfile()
+    if not sf.check_format(fmt, subtype):
+        return "not a subtype of the format"
+    try:
+        with sf.SoundFile(io.BytesIO(), "w", samplerate=rate, channels=channels,
+                          subtype=subtype, format=fmt) as sink:  # fmt: skip
+            sink.write(np.zeros((16, channels)))
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        return " ".join(str(exc).split()).split(": ", 1)[-1]
+    return None
+
+
+def _output_subtype(
+    fmt: str, wanted: str | None, source: str, label: str, channels: int, rate: int
+) -> str:
+    """The subtype to write: `wanted`, else the input's if `fmt` holds it,
+    else :data:`FALLBACK_SUBTYPE` (or the format's default), said in a
+    warning; one libsndfile cannot write with these channels and rate is an
+    InputError."""
     sf = _soundfile()
     if wanted is not None:
         wanted = wanted.upper()
-        if not sf.check_format(fmt, wanted):
-            known = ", ".join(sorted(sf.available_subtypes(fmt)))
+        if _cannot_write(fmt, wanted, 1, 48000) is not None:
+            known = ", ".join(
+                sorted(t for t in sf.available_subtypes(fmt)
+                       if _cannot_write(fmt, t, 1, 48000) is None)
+            )  # fmt: skip
             raise InputError(
                 f"{label}: {fmt} files cannot hold subtype {wanted}; use one of {known}"
             )
-        return wanted
-    return source if sf.check_format(fmt, source) else sf.default_subtype(fmt)
+        chosen = wanted
+    elif _cannot_write(fmt, source, 1, 48000) is None:
+        chosen = source
+    else:
+        chosen = FALLBACK_SUBTYPE
+        if _cannot_write(fmt, chosen, 1, 48000) is not None:
+            chosen = sf.default_subtype(fmt)
+        warnings.warn(
+            f"{label}: {fmt} cannot hold the input's subtype {source}; writing "
+            f"{chosen} (choose with --subtype)",
+            UserWarning,
+            stacklevel=3,
+        )
+    reason = _cannot_write(fmt, chosen, channels, rate)
+    if reason is not None:
+        plural = "" if channels == 1 else "s"
+        raise InputError(
+            f"{label}: cannot write {fmt} {chosen} with {channels} channel{plural} "
+            f"at {rate} Hz ({reason})"
+        )
+    return chosen
+
+
+def _check_rendered(
+    block: NDArray[np.float64], start: int, subtype: str | None, label: str
+) -> None:
+    """A rendered block must be finite, and within what a FLOAT file holds
+    (`subtype` "FLOAT"; None: finite only)."""
+    bad = ~np.isfinite(block)
+    beyond = "is not finite"
+    if subtype == "FLOAT" and not bad.any():
+        bad = np.abs(block) > FLOAT32_MAX
+        beyond = f"is beyond the largest a FLOAT file holds ({FLOAT32_MAX:.3g})"
+    if bad.any():
+        channel, frame = (int(i[0]) for i in np.nonzero(bad))
+        raise InputError(
+            f"{label}: the rendered sample at frame {start + frame}, channel "
+            f"{channel + 1} {beyond}; nothing was written (lower --output-db, "
+            "--drive-db or --mix)"
+        )
 
 
 def render_file(
@@ -233,16 +353,30 @@ def render_file(
     ------
     scurve.errors.InputError
         Bad input file, NaN/inf samples, unsupported output format or
-        subtype, output that is the input or exists without `force`.
+        subtype (or one libsndfile cannot write with the input's channels
+        and rate), output that is the input or exists without `force`, a
+        rendered sample that is not finite or beyond what a FLOAT file
+        holds (nothing is written).
+
+    Warns
+    -----
+    UserWarning
+        The output format cannot hold the input's subtype (the subtype
+        written is said); the input has fewer frames than its header says.
     """
     sf = _soundfile()
+    if isinstance(block_frames, bool) or not isinstance(block_frames, int | np.integer):
+        raise ValueError(f"block_frames must be a whole number, got {block_frames!r}")
+    if block_frames < 1:
+        raise ValueError(f"block_frames must be >= 1, got {block_frames!r}")
     in_label, out_label = os.fspath(input), os.fspath(output)
     out_path = check_output(output, inputs=[input], force=force)
     fmt = _output_format(out_path, out_label)
     with open_audio(input) as handle:
         channels, rate = handle.channels, int(handle.samplerate)
         frames, source_subtype = handle.frames, handle.subtype
-    out_subtype = _output_subtype(fmt, subtype, source_subtype, out_label)
+    out_subtype = _output_subtype(fmt, subtype, source_subtype, out_label,
+                                  channels, rate)  # fmt: skip
     floating = out_subtype in _FLOAT_SUBTYPES
 
     def rendered() -> Iterator[NDArray[np.float64]]:
@@ -260,10 +394,14 @@ def render_file(
 
     gain = 1.0
     if normalize:
-        peak = max(float(np.max(np.abs(b), initial=0.0)) for b in rendered())
+        peak, start = 0.0, 0
+        for block in rendered():
+            _check_rendered(block, start, None, out_label)
+            start += block.shape[-1]
+            peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
         if peak > 0:
             gain = 10 ** (NORMALIZE_DBFS / 20) / peak
-    peak, clipped, limited = 0.0, 0, 0
+    peak, clipped, limited, start = 0.0, 0, 0, 0
     with (
         atomic_write(out_path, "wb") as raw,
         sf.SoundFile(
@@ -276,11 +414,15 @@ def render_file(
         ) as sink,
     ):
         for block in rendered():
+            _check_rendered(block, start, None, out_label)  # before the limiter
             if gain != 1.0:
                 block = block * gain
             if limit:
                 limited += int(np.count_nonzero(np.abs(block) > LIMIT_KNEE))
                 block = soft_limit(block)
+            if out_subtype == "FLOAT":
+                _check_rendered(block, start, out_subtype, out_label)
+            start += block.shape[-1]
             magnitude = np.abs(block)
             peak = max(peak, float(np.max(magnitude, initial=0.0)))
             if not floating:
@@ -314,7 +456,14 @@ ANALYSIS_FRAMES = 1 << 21
 
 @dataclass
 class AudioReport:
-    """Levels and distortion of one file, per channel (see :func:`analyze_file`)."""
+    """Levels and distortion of one file, per channel (see :func:`analyze_file`).
+
+    Levels are in dBFS, full scale 1 (a full-scale sine's RMS is -3.01
+    dBFS); the level over time has one value per window of `level_seconds`
+    (the last one shorter), the spectrum one per third-octave band centred
+    at `spectrum_hz` (the RMS level in that band; None for a channel too
+    short for a spectrum).
+    """
 
     path: str
     sample_rate: int
@@ -322,11 +471,18 @@ class AudioReport:
     channels: int
     subtype: str
     peak_dbfs: list[float]
+    true_peak_dbfs: list[float]
     rms_dbfs: list[float]
+    crest_db: list[float | None]  # None: silence
     clipped: list[int]
-    fundamental_hz: list[float]
-    thd_percent: list[float]
-    thd_n_percent: list[float]
+    fundamental_hz: list[float | None]  # None: no steady tone
+    thd_percent: list[float | None]
+    thd_n_percent: list[float | None]
+    level_seconds: float = 0.0
+    level_rms_dbfs: list[list[float]] = field(default_factory=list)
+    level_peak_dbfs: list[list[float]] = field(default_factory=list)
+    spectrum_hz: list[float] = field(default_factory=list)
+    spectrum_dbfs: list[list[float] | None] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -336,34 +492,81 @@ def _dbfs(value: float) -> float:
     return 20 * math.log10(value) if value > 0 else -math.inf
 
 
-def analyze_file(path: str | os.PathLike[str]) -> AudioReport:
-    """Peak, RMS, clipped samples, fundamental, THD and THD+N of each channel.
+def _dbfs_list(values: NDArray[np.float64]) -> list[float]:
+    return [_dbfs(float(v)) for v in values]
 
-    THD and THD+N (see :mod:`scurve.audio.analysis`) assume the file holds a
-    steady tone; the first :data:`ANALYSIS_FRAMES` frames are analysed.
-    Clipped samples are those with ``|x| >= 0.9999``.
+
+def analyze_file(path: str | os.PathLike[str]) -> AudioReport:
+    """Levels, true peak, level over time, averaged spectrum, fundamental,
+    THD and THD+N of each channel.
+
+    Levels, true peak, level over time and the spectrum cover the whole
+    file, read block by block (:class:`~scurve.audio.levels.LevelMeter`).
+    THD and THD+N (see :mod:`scurve.audio.analysis`) are defined for a
+    steady tone only (:func:`~scurve.audio.analysis.steady_tone`), looked
+    for in the first :data:`ANALYSIS_FRAMES` frames; for a channel without
+    one (silence, DC, noise, music, a chirp ...) the fundamental, THD and
+    THD+N are None. Clipped samples are those with ``|x| >= 0.9999``.
     """
-    from scurve.audio import analysis
+    from scurve.audio.levels import LevelMeter
 
     label = os.fspath(path)
     with open_audio(path) as handle:
         frames, subtype = handle.frames, handle.subtype
-    audio, rate = read_audio(path, ANALYSIS_FRAMES)
+        rate, channels = int(handle.samplerate), handle.channels
+        meter = LevelMeter(channels, rate, frames)
+        head: list[NDArray[np.float64]] = []
+        kept, clipped = 0, np.zeros(channels, dtype=int)
+        for block in _blocks(handle, label, BLOCK_FRAMES):
+            meter.feed(block)
+            clipped += np.count_nonzero(np.abs(block) >= CLIP_LEVEL, axis=1)
+            if kept < ANALYSIS_FRAMES:
+                head.append(block[:, : ANALYSIS_FRAMES - kept])
+                kept += head[-1].shape[1]
+    if not head:
+        raise InputError(f"{label}: no audio frames could be read")
+    measured = meter.result()
     report = AudioReport(
-        label, rate, frames, audio.shape[0], subtype, [], [], [], [], [], []
-    )
-    for x in audio:
-        report.peak_dbfs.append(_dbfs(float(np.max(np.abs(x)))))
-        report.rms_dbfs.append(_dbfs(float(np.sqrt(np.mean(x * x)))))
-        report.clipped.append(int(np.count_nonzero(np.abs(x) >= CLIP_LEVEL)))
-        if x.size < 16 or not np.any(x):
-            report.fundamental_hz.append(math.nan)
-            report.thd_percent.append(math.nan)
-            report.thd_n_percent.append(math.nan)
-            continue
-        s = analysis.spectrum(x, rate)
-        f0 = analysis.estimate_fundamental(s, rate)
-        report.fundamental_hz.append(f0)
-        report.thd_percent.append(100 * analysis.thd(s, rate, f0))
-        report.thd_n_percent.append(100 * analysis.thd_n(s, rate, f0))
+        label, rate, frames, channels, subtype,
+        peak_dbfs=_dbfs_list(measured.peak),
+        true_peak_dbfs=_dbfs_list(measured.true_peak),
+        rms_dbfs=_dbfs_list(measured.rms),
+        crest_db=measured.crest_db,
+        clipped=[int(c) for c in clipped],
+        fundamental_hz=[], thd_percent=[], thd_n_percent=[],
+        level_seconds=measured.window_seconds,
+        level_rms_dbfs=[_dbfs_list(w) for w in measured.window_rms],
+        level_peak_dbfs=[_dbfs_list(w) for w in measured.window_peak],
+    )  # fmt: skip
+    _spectrum_bands(report, measured.spectra)
+    for x in np.concatenate(head, axis=1):
+        _distortion(report, x, rate)
     return report
+
+
+def _spectrum_bands(report: AudioReport, spectra: tuple) -> None:
+    """The third-octave levels of each channel's averaged spectrum."""
+    from scurve.audio.levels import THIRD_OCTAVES, third_octaves
+
+    report.spectrum_hz = [float(f) for f in THIRD_OCTAVES]
+    report.spectrum_dbfs = [None] * report.channels
+    for c, s in enumerate(spectra):
+        power = third_octaves(s)[1]
+        report.spectrum_dbfs[c] = [
+            10 * math.log10(p) if p > 0 else -math.inf for p in power
+        ]
+
+
+def _distortion(report: AudioReport, x: NDArray[np.float64], rate: int) -> None:
+    """Fundamental, THD and THD+N of channel `x`, if a steady tone."""
+    from scurve.audio import analysis
+
+    f0 = None
+    if x.size >= 16:
+        s = analysis.spectrum(x, rate)
+        f0 = analysis.steady_tone(x, rate)
+    report.fundamental_hz.append(f0)
+    report.thd_percent.append(None if f0 is None else 100 * analysis.thd(s, rate, f0))
+    report.thd_n_percent.append(
+        None if f0 is None else 100 * analysis.thd_n(s, rate, f0)
+    )

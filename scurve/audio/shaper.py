@@ -20,6 +20,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -27,14 +28,23 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scurve.audio import adaa
-from scurve.audio.resample import Oversampler, design_lowpass
+from scurve.audio.analysis import check_sample_rate
+from scurve.audio.resample import (
+    Oversampler,
+    SoxrOversampler,
+    design_lowpass,
+    soxr_recipe,
+)
 from scurve.core import shapes
+from scurve.errors import OptionError
 
 __all__ = [
     "ANTIALIAS",
     "CURVES",
+    "MAX_CHANNELS",
     "OVERSAMPLE",
     "QUALITY",
+    "SETTING_RANGES",
     "DCBlocker",
     "ShaperStream",
     "Waveshaper",
@@ -53,24 +63,32 @@ ANTIALIAS = ("none", "adaa1", "adaa2")
 #: What each quality preset sets: oversampling factor, anti-aliasing and the
 #: stopband attenuation (dB) of the oversampling filters. Measured aliasing
 #: of the issue's test signal is in ``benchmarks/audio.py``.
-#: ``smooth`` is the anti-aliasing for the curves of :data:`SMOOTH`.
+#: ``smooth`` is the anti-aliasing for the curves of :data:`SMOOTH` driven
+#: at most ``smooth_max_drive_db``. ``best`` renders them at up to +30 dB
+#: without ADAA: 8x through soxr VHQ alone puts the aliasing of the issue's
+#: test at -151 dB (-109 dB or less for a full-scale input, +36 dB into the
+#: curve), at four to seven times ADAA2's speed; beyond +30 dB it falls fast
+#: (tanh -90 dB at +40 dB) and ADAA2 (-144 dB) comes back.
 QUALITY: Mapping[str, Mapping[str, Any]] = {
     "draft": {
         "oversample": 2,
         "antialias": "adaa1",
         "smooth": "adaa1",
+        "smooth_max_drive_db": math.inf,
         "attenuation_db": 80.0,
     },
     "standard": {
         "oversample": 4,
         "antialias": "adaa1",
         "smooth": "none",
+        "smooth_max_drive_db": math.inf,
         "attenuation_db": 110.0,
     },
     "best": {
         "oversample": 8,
         "antialias": "adaa2",
-        "smooth": "adaa2",
+        "smooth": "none",
+        "smooth_max_drive_db": 30.0,
         "attenuation_db": 140.0,
     },
 }
@@ -83,8 +101,55 @@ QUALITY: Mapping[str, Mapping[str, Any]] = {
 #: reach only -54 to -95 dB that way and keep ADAA1.
 SMOOTH = frozenset({"tanh", "logistic", "erf", "gudermannian"})
 
+#: The range of each numeric setting, with its unit: beyond +/-120 dB a
+#: gain no longer renders finite samples into every file, and a bias beyond
+#: +/-10 puts every curve at its limit (and its DC at full scale).
+SETTING_RANGES: Mapping[str, tuple[float, float]] = {
+    "drive_db": (-120.0, 120.0),
+    "bias": (-10.0, 10.0),
+    "mix": (0.0, 1.0),
+    "output_db": (-120.0, 120.0),
+}
+_UNITS = {"drive_db": " dB", "output_db": " dB"}
+
+#: Arrays are ``(channels, samples)`` with at most this many channels (and
+#: no more channels than samples): anything else is refused, never turned
+#: around (soundfile's ``(frames, channels)`` is ``channels_last=True``).
+MAX_CHANNELS = 64
+
+#: A one-shot render runs in blocks of this many frames (the result does
+#: not depend on it: it is the streamed render's): they stay in the cache.
+RENDER_FRAMES = 1 << 16
+
 #: Cut-off of the DC blocker, Hz.
 DC_BLOCK_HZ = 5.0
+#: The DC blocker runs on blocks of this many frames, counted from the
+#: first: its rounding then does not depend on the blocks given.
+DC_BLOCK_FRAMES = 1 << 14
+
+#: Anti-aliasing whose delay at the high rate is a whole number of samples,
+#: so that the oversampling can be libsoxr's (which removes its own delay
+#: only): the others (adaa1, half a sample) use the FIR filters of
+#: :class:`~scurve.audio.resample.Oversampler`, whose lengths absorb it.
+SOXR_METHODS = frozenset({"none", "adaa2"})
+#: Curves evaluated natively in float32 on the soxr path (numpy's SIMD
+#: tanh: within 1.4 float32 ULP on [-10, 10], NUMERICS.md allows 3); the
+#: others are evaluated in float64 and rounded (:mod:`scurve.core.shapes`).
+FLOAT32_CURVES: Mapping[str, Any] = {"tanh": np.tanh, "logistic": np.tanh}
+
+#: Samples into the float32 oversampler are clipped to +/-this (+600 dBFS):
+#: every curve is at its limit there (the drive is at least -120 dB), and
+#: the filters' ringing on a sample near float32's largest would overflow.
+#: The dry part of the mix is the input itself.
+LANE_LIMIT = 1e30
+
+
+# A gain too high for the input overflows to inf (and inf - inf to NaN): no
+# numpy warning, since every output is checked (Waveshaper.__call__,
+# render_file) and refused naming the sample.
+def _overflow_is_checked() -> np.errstate:
+    return np.errstate(over="ignore", invalid="ignore")
+
 
 # Delay of each anti-aliasing kernel, in samples of the rate it runs at.
 _ADAA_DELAY = {"none": 0.0, "adaa1": 0.5, "adaa2": 1.0}
@@ -92,6 +157,87 @@ _ADAA_DELAY = {"none": 0.0, "adaa1": 0.5, "adaa2": 1.0}
 
 def _db(value: float) -> float:
     return 10.0 ** (value / 20.0)
+
+
+def _check_curve(curve: Any) -> shapes.Shape:
+    """The shape named `curve`, which must have an odd (drive) form."""
+    if not isinstance(curve, str):
+        raise OptionError("curve", f"must be a curve name, got {curve!r}")
+    try:
+        shape = shapes.get(curve)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    if shape.odd is None:
+        raise ValueError(
+            f"curve {curve!r} has no odd (drive) form; "
+            f"choose one of {', '.join(CURVES)}"
+        )
+    return shape
+
+
+def _check_setting(name: str, value: Any) -> float:
+    """`value` as a float within :data:`SETTING_RANGES` [`name`]."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise OptionError(name, f"must be a number, got {value!r}")
+    low, high = SETTING_RANGES[name]
+    if not low <= value <= high:  # NaN too
+        raise OptionError(
+            name, f"must be in [{low:g}, {high:g}]{_UNITS.get(name, '')}, got {value:g}"
+        )
+    return float(value)
+
+
+def _check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
+    """`value` must be one of `choices`, of their type (4.0 is no 4)."""
+    kind = type(choices[0])
+    if type(value) is not kind or value not in choices:
+        known = ", ".join(str(c) for c in choices)
+        raise OptionError(name, f"must be one of {known}, got {value!r}")
+
+
+def as_channels(
+    audio: ArrayLike, channels_last: bool = False, what: str = "audio"
+) -> NDArray:
+    """`audio` as ``(channels, samples)``, or ``(samples,)`` for mono.
+
+    Parameters
+    ----------
+    audio : array_like
+        ``(samples,)``, or ``(channels, samples)`` with at most
+        :data:`MAX_CHANNELS` channels and no more channels than samples;
+        with `channels_last`, soundfile's ``(frames, channels)``.
+    channels_last : bool
+        `audio` is ``(frames, channels)`` (``soundfile.read``'s layout).
+    what : str
+        What `audio` is called in messages.
+
+    Raises
+    ------
+    ValueError
+        Any other shape: the layout is never guessed.
+    """
+    a = np.asarray(audio)
+    if a.ndim == 1:
+        return a
+    if a.ndim != 2:
+        raise ValueError(
+            f"{what} must be (channels, samples) or (samples,), got shape {a.shape}"
+        )
+    if channels_last:
+        a = a.T
+    channels, samples = a.shape
+    if channels > MAX_CHANNELS or channels > samples:
+        layout = (
+            "(frames, channels) with channels_last=True"
+            if channels_last
+            else "(channels, samples); for soundfile's (frames, channels) pass "
+            "channels_last=True"
+        )
+        raise ValueError(
+            f"{channels} channels of {samples} samples? {what} is {layout} "
+            f"(at most {MAX_CHANNELS} channels, and no more channels than samples)"
+        )
+    return a
 
 
 @dataclass(frozen=True)
@@ -124,9 +270,25 @@ class Waveshaper:
 
     Raises
     ------
+    scurve.errors.OptionError
+        (A ValueError) naming the setting: a number out of its range
+        (:data:`SETTING_RANGES`: drive_db and output_db -120 to 120 dB, bias
+        -10 to 10, mix 0 to 1; NaN and infinities too), a value of the wrong
+        type (``"x"``, True, 4.0 for oversample), or an anti-aliasing order
+        the curve has no antiderivative for.
     ValueError
-        For an unknown curve or quality, a value out of range, or an
-        anti-aliasing order the curve has no antiderivative for.
+        For an unknown curve, or one without an odd form.
+
+    Notes
+    -----
+    The output is band-limited, and a band-limited clipped wave overshoots
+    the curve's range: the curve never exceeds 1, but the rendered samples
+    do, as the Gibbs phenomenon has it. A hard clipper at +40 dB (best)
+    renders a full-scale sine to a peak of 1.28 at 9 kHz, and up to about
+    1.3 (+2.2 dB) from 5 to 19 kHz; the other curves at +40 dB reach 1.26
+    to 1.28.
+    Write a float file, or use ``render_file(..., limit=True)`` or
+    ``normalize=True`` (``scurve shape --limit`` / ``--normalize``).
 
     Examples
     --------
@@ -153,36 +315,19 @@ class Waveshaper:
     _shape: shapes.Shape = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        try:
-            shape = shapes.get(self.curve)
-        except KeyError as exc:
-            raise ValueError(exc.args[0]) from None
-        if shape.odd is None:
-            raise ValueError(
-                f"curve {self.curve!r} has no odd (drive) form; "
-                f"choose one of {', '.join(CURVES)}"
-            )
+        shape = _check_curve(self.curve)
         object.__setattr__(self, "curve", shape.name)
         object.__setattr__(self, "_shape", shape)
-        for name in ("drive_db", "bias", "mix", "output_db"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-            object.__setattr__(self, name, float(value))
-        if not 0.0 <= self.mix <= 1.0:
-            raise ValueError(f"mix must be in [0, 1], got {self.mix:g}")
-        if self.quality not in QUALITY:
-            raise ValueError(
-                f"quality must be one of {', '.join(QUALITY)}, got {self.quality!r}"
-            )
-        if self.oversample is not None and self.oversample not in OVERSAMPLE:
-            raise ValueError(
-                f"oversample must be one of {OVERSAMPLE}, got {self.oversample!r}"
-            )
-        if self.antialias is not None and self.antialias not in ANTIALIAS:
-            raise ValueError(
-                f"antialias must be one of {', '.join(ANTIALIAS)}, "
-                f"got {self.antialias!r}"
+        for name in SETTING_RANGES:
+            object.__setattr__(self, name, _check_setting(name, getattr(self, name)))
+        _check_choice("quality", self.quality, tuple(QUALITY))
+        if self.oversample is not None:
+            _check_choice("oversample", self.oversample, OVERSAMPLE)
+        if self.antialias is not None:
+            _check_choice("antialias", self.antialias, ANTIALIAS)
+        if self.dc_block is not None and not isinstance(self.dc_block, bool):
+            raise OptionError(
+                "dc_block", f"must be true, false or null, got {self.dc_block!r}"
             )
         odd = shape.odd
         needs = {
@@ -190,10 +335,11 @@ class Waveshaper:
             "adaa2": odd.has_second_antiderivative,
         }
         if self.antialias in needs and not needs[self.antialias]:
-            raise ValueError(
-                f"antialias={self.antialias}: curve {shape.name!r} has no "
+            raise OptionError(
+                "antialias",
+                f"{self.antialias}: curve {shape.name!r} has no "
                 f"{'second ' if self.antialias == 'adaa2' else ''}antiderivative; "
-                "use antialias='none' with oversampling"
+                "use antialias='none' with oversampling",
             )
 
     # ------------------------------------------------------------ settings
@@ -215,7 +361,9 @@ class Waveshaper:
         if self.antialias is not None:
             return self.antialias
         preset = QUALITY[self.quality]
-        wanted = preset["smooth" if self.curve in SMOOTH else "antialias"]
+        smooth = self.curve in SMOOTH
+        smooth = smooth and self.drive_db <= preset["smooth_max_drive_db"]
+        wanted = preset["smooth" if smooth else "antialias"]
         if wanted == "adaa2" and not self.odd.has_second_antiderivative:
             wanted = "adaa1"
         if wanted == "adaa1" and not self.odd.has_antiderivative:
@@ -297,31 +445,45 @@ class Waveshaper:
 
     # ------------------------------------------------------------ rendering
 
-    def stream(self, channels: int, sample_rate: float) -> ShaperStream:
+    def stream(
+        self, channels: int, sample_rate: float, *, channels_last: bool = False
+    ) -> ShaperStream:
         """A :class:`ShaperStream` for block-by-block processing."""
-        return ShaperStream(self, channels, sample_rate)
+        return ShaperStream(self, channels, sample_rate, channels_last=channels_last)
 
-    def __call__(self, audio: ArrayLike, sample_rate: float) -> NDArray[np.floating]:
-        """Render `audio`, ``(channels, samples)`` or ``(samples,)``.
+    def __call__(
+        self, audio: ArrayLike, sample_rate: float, *, channels_last: bool = False
+    ) -> NDArray[np.floating]:
+        """Render `audio`: ``(samples,)`` mono, ``(channels, samples)``, or
+        with `channels_last` soundfile's ``(frames, channels)``.
 
-        float32 stays float32 (the arithmetic is float64); anything else
-        becomes float64. The output has the input's shape.
+        Two-dimensional audio has at most :data:`MAX_CHANNELS` channels and
+        no more channels than samples; any other shape is refused, never
+        turned around (:func:`as_channels`). float32 stays float32 (the
+        arithmetic is float64); anything else becomes float64. The output
+        has the input's shape.
 
         Raises
         ------
         ValueError
-            For NaN or infinite samples, or a bad sample rate.
+            For a shape that is not one of these layouts, NaN or infinite
+            samples, a bad sample rate, or a render with samples beyond what
+            the output's dtype holds (a gain too high for the input).
         """
         a = np.asarray(audio)
         dtype = np.float32 if a.dtype == np.float32 else np.float64
-        if a.ndim not in (1, 2):
-            raise ValueError(
-                f"audio must be (channels, samples) or (samples,), got shape {a.shape}"
-            )
-        frames = a.reshape(1, -1) if a.ndim == 1 else a
+        frames = as_channels(a, channels_last)
+        frames = frames.reshape(1, -1) if frames.ndim == 1 else frames
         run = self.stream(frames.shape[0], sample_rate)
-        out = np.concatenate([run.process(frames), run.flush()], axis=-1)
-        return out.reshape(a.shape).astype(dtype, copy=False)
+        blocks = [
+            run.process(frames[:, i : i + RENDER_FRAMES])
+            for i in range(0, frames.shape[-1], RENDER_FRAMES)
+        ]
+        out = np.concatenate([*blocks, run.flush()], axis=-1)
+        with np.errstate(over="ignore"):  # beyond float32: inf, refused below
+            out = out.astype(dtype, copy=False)
+        check_finite(out, "the rendered audio")
+        return (out.T if channels_last else out).reshape(a.shape)
 
 
 def check_finite(x: NDArray, where: str = "audio") -> None:
@@ -378,6 +540,85 @@ class DCBlocker:
         return u
 
 
+def shape_driven(
+    stream: ShaperStream, d: NDArray[np.floating], previous: NDArray[np.float64]
+) -> tuple[NDArray[np.floating], NDArray[np.float64]]:
+    """The curve of `stream` on samples `d` ``(channels, n)`` at the rate it
+    runs at (`d` is overwritten), and the new `previous` (each channel's last
+    two driven samples, for ADAA).
+
+    Without ADAA a float32 `d` stays float32 (the curve is then within 3
+    float32 ULP, far below the filters' -120 dB); ADAA takes differences of
+    antiderivatives, which float32 would cancel, and runs in float64.
+    """
+    shaper = stream.shaper
+    method = stream._method
+    if method != "none":
+        d = d.astype(np.float64, copy=False)
+    d *= d.dtype.type(stream._gain)
+    if shaper.bias:
+        d += shaper.bias
+    if method == "adaa1":
+        w = adaa.adaa1(stream._curve, d, previous[:, -1])
+    elif method == "adaa2":
+        w = adaa.adaa2(stream._curve, d, previous)
+    elif d.dtype == np.float32 and shaper.curve in FLOAT32_CURVES:
+        w = FLOAT32_CURVES[shaper.curve](d, out=d)
+    else:
+        w = np.asarray(stream._curve.value(d), dtype=d.dtype)
+    if method != "none":
+        tail = np.concatenate([previous, d[:, -2:]], axis=-1)
+        previous = tail[:, -2:]
+    if stream._rest:
+        w -= stream._rest
+    return w, previous
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _forget_pool() -> None:
+    """In a forked child the parent's threads are gone: make a new pool."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that render channels side by side (soxr and numpy release
+    the GIL), one per core, made on first use."""
+    global _POOL
+    if _POOL is None:
+        from scurve.io import available_cores
+
+        _POOL = ThreadPoolExecutor(available_cores(), thread_name_prefix="scurve-audio")
+    return _POOL
+
+
+class _Lane:
+    """One channel of a :class:`ShaperStream` through soxr: its oversampler
+    and its ADAA state, run by a thread of its own."""
+
+    def __init__(self, stream: ShaperStream, oversampler: SoxrOversampler) -> None:
+        self.stream = stream
+        self.oversampler = oversampler
+        self.previous = np.full((1, 2), stream.shaper.bias)
+        # ADAA2's delay is one high-rate sample: dropped here
+        self.skip = int(_ADAA_DELAY[stream._method])
+
+    def run(self, x: NDArray[np.float32], last: bool) -> NDArray[np.float32]:
+        """The wet samples ready after `x` (all of them when `last`)."""
+        high = self.oversampler.up(x, last)
+        if last and _ADAA_DELAY[self.stream._method]:
+            high = np.append(high, np.float32(0.0))  # the sample ADAA held back
+        wet, self.previous = shape_driven(self.stream, high[None, :], self.previous)
+        drop = min(self.skip, wet.shape[-1])
+        self.skip -= drop
+        return self.oversampler.down(wet[0, drop:].astype(np.float32), last)
+
+
 class ShaperStream:
     """A :class:`Waveshaper` rendering one stream block by block.
 
@@ -387,23 +628,47 @@ class ShaperStream:
     sizes). The renderer's delay is removed: the first output samples are
     held back until they are ready, and :meth:`flush` returns the rest, so
     the total output has the input's length and lines up with it.
+
+    ``resampler`` says how the curve is oversampled: ``"soxr"`` (libsoxr,
+    float32, each channel on a thread of its own: without ADAA, or with
+    ADAA2), ``"fir"`` (the FIR filters of :mod:`scurve.audio.resample`,
+    float64: ADAA1, whose half-sample delay they absorb) or ``"none"`` (1x).
     """
 
-    def __init__(self, shaper: Waveshaper, channels: int, sample_rate: float) -> None:
-        if not (isinstance(sample_rate, int | float) and sample_rate > 0):
-            raise ValueError(f"sample_rate must be > 0, got {sample_rate!r}")
-        if int(channels) < 1:
+    def __init__(
+        self,
+        shaper: Waveshaper,
+        channels: int,
+        sample_rate: float,
+        *,
+        channels_last: bool = False,
+    ) -> None:
+        self.sample_rate = check_sample_rate(sample_rate)
+        if isinstance(channels, bool) or not isinstance(channels, int | np.integer):
+            raise ValueError(f"channels must be a whole number, got {channels!r}")
+        if channels < 1:
             raise ValueError(f"channels must be >= 1, got {channels!r}")
         self.shaper = shaper
         self.channels = int(channels)
-        self.sample_rate = float(sample_rate)
+        self.channels_last = channels_last
         self._curve = shaper.odd
         self._gain = _db(shaper.drive_db)
         self._rest = float(shaper.odd.value(shaper.bias))
         self._method = shaper.method
         factor = shaper.factor
         shift = _ADAA_DELAY[self._method]
-        if factor > 1:
+        self._lanes: list[_Lane] = []
+        self._oversampler: Oversampler | None = None
+        if factor > 1 and self._method in SOXR_METHODS:
+            self.resampler = "soxr"
+            recipe = soxr_recipe(shaper.attenuation_db)
+            self._lanes = [
+                _Lane(self, SoxrOversampler(self.sample_rate, factor, recipe))
+                for _ in range(self.channels)
+            ]
+            self.latency = 0  # soxr holds back its own delay; ADAA's is dropped
+        elif factor > 1:
+            self.resampler = "fir"
             step = 2 * factor
             up = design_lowpass(
                 self.sample_rate, factor, shaper.attenuation_db, parity=1, step=step
@@ -416,13 +681,11 @@ class ShaperStream:
                 parity=int(1 - 2 * shift) % step,
                 step=step,
             )
-            self._oversampler: Oversampler | None = Oversampler(
-                up, down, factor, self.channels
-            )
+            self._oversampler = Oversampler(up, down, factor, self.channels)
             high = self._oversampler.up_delay + shift + self._oversampler.down_delay
             self.latency = round(high / factor)
         else:
-            self._oversampler = None
+            self.resampler = "none"
             self.latency = int(shift)  # adaa1 at 1x keeps half a sample
         self._previous = np.full((self.channels, 2), shaper.bias)
         self._dc: DCBlocker | None = None
@@ -436,29 +699,22 @@ class ShaperStream:
         self._wet: list[NDArray[np.float64]] = []
         self._wet_count = 0
         self._skip = self.latency
+        self._undc: list[NDArray[np.float64]] = []  # wet before the DC blocker
+        self._undc_count = 0
+        self._flushed = False
 
     def _shape(self, v: NDArray[np.float64], owned: bool) -> NDArray[np.float64]:
         """The curve on driven samples at the rate it runs at, state kept;
         `v` is overwritten if `owned`."""
-        d = v if owned else v.copy()
-        d *= self._gain
-        if self.shaper.bias:
-            d += self.shaper.bias
-        if self._method == "adaa1":
-            w = adaa.adaa1(self._curve, d, self._previous[:, -1])
-        elif self._method == "adaa2":
-            w = adaa.adaa2(self._curve, d, self._previous)
-        else:
-            w = np.asarray(self._curve.value(d), dtype=np.float64)
-        tail = np.concatenate([self._previous, d[:, -2:]], axis=-1)
-        self._previous = tail[:, -2:]
-        if self._rest:
-            w -= self._rest
+        w, self._previous = shape_driven(self, v if owned else v.copy(), self._previous)
         return w
 
-    def _render(self, x: NDArray[np.float64]) -> None:
-        """Push input through the oversampled curve; queue the wet output."""
-        if self._oversampler is None:
+    def _render(self, x: NDArray[np.float64], last: bool = False) -> None:
+        """Push input through the oversampled curve; queue the wet output
+        (all of it when `last`)."""
+        if self._lanes:
+            chunks = [self._run_lanes(x, last)]
+        elif self._oversampler is None:
             chunks = [self._shape(x, owned=False)] if x.shape[-1] else []
         else:
             o = self._oversampler
@@ -470,10 +726,44 @@ class ShaperStream:
             ]
             self._pending = data[:, n - n % hop :]
         for wet in chunks:
-            if self._dc is not None:
-                wet = self._dc(wet)
-            self._wet.append(wet)
-            self._wet_count += wet.shape[-1]
+            for block in self._dc_blocked(wet, last):
+                self._wet.append(block)
+                self._wet_count += block.shape[-1]
+
+    def _run_lanes(self, x: NDArray[np.float64], last: bool) -> NDArray[np.float64]:
+        """The channels through their soxr lanes, on every core."""
+        # beyond +/-1e30 every curve is at its limit (the drive is at least
+        # -120 dB); the float32 filters would overflow on their ringing
+        rows = np.clip(x, -LANE_LIMIT, LANE_LIMIT).astype(np.float32)
+        if len(self._lanes) == 1:
+            wet = [self._lanes[0].run(rows[0], last)]
+        else:
+            wet = list(_pool().map(_Lane.run, self._lanes, rows, [last] * len(rows)))
+        return np.stack(wet).astype(np.float64)
+
+    def _dc_blocked(
+        self, wet: NDArray[np.float64], last: bool
+    ) -> list[NDArray[np.float64]]:
+        """`wet` through the DC blocker in blocks of :data:`DC_BLOCK_FRAMES`
+        counted from the first sample (the rest at the `last` call), so that
+        rounding does not depend on how the input was cut: streamed output
+        is the one-shot render, bit for bit."""
+        if self._dc is None:
+            return [wet] if wet.shape[-1] else []
+        self._undc.append(wet)
+        self._undc_count += wet.shape[-1]
+        whole = self._undc_count if last else self._undc_count // DC_BLOCK_FRAMES
+        if not last:
+            whole *= DC_BLOCK_FRAMES
+        if not whole:
+            return []
+        queued = np.concatenate(self._undc, axis=-1)
+        self._undc = [queued[:, whole:]]
+        self._undc_count -= whole
+        return [
+            self._dc(queued[:, i : min(i + DC_BLOCK_FRAMES, whole)])
+            for i in range(0, whole, DC_BLOCK_FRAMES)
+        ]
 
     def _emit(self) -> NDArray[np.float64]:
         wet = np.concatenate(self._wet or [np.zeros((self.channels, 0))], axis=-1)
@@ -492,8 +782,10 @@ class ShaperStream:
         return _db(s.output_db) * out if s.output_db else out
 
     def process(self, block: ArrayLike) -> NDArray[np.float64]:
-        """Render a ``(channels, samples)`` block; returns the samples ready
-        (fewer than given at first, by the latency).
+        """Render a block, ``(channels, samples)`` (or ``(samples,)`` for one
+        channel; ``(frames, channels)`` with `channels_last`); returns the
+        samples ready in the same layout (fewer than given at first, by the
+        latency).
 
         Raises
         ------
@@ -503,22 +795,48 @@ class ShaperStream:
         x = np.asarray(block, dtype=np.float64)
         if x.ndim == 1 and self.channels == 1:
             x = x[None, :]
+        elif x.ndim == 2 and self.channels_last:
+            x = x.T
         if x.ndim != 2 or x.shape[0] != self.channels:
-            raise ValueError(
-                f"expected a block of {self.channels} channel(s) x samples, "
-                f"got shape {x.shape}"
+            layout = (
+                "(frames, channels)"
+                if self.channels_last
+                else (
+                    "(channels, samples); for soundfile's (frames, channels) "
+                    "make the stream with channels_last=True"
+                )
             )
+            raise ValueError(
+                f"expected a block of {self.channels} channel(s), {layout}; "
+                f"got shape {np.shape(block)}"
+            )
+        self._check_open()
         check_finite(x)
         if self._keep_dry:
             self._dry = np.concatenate([self._dry, x], axis=-1)
         self._dry_count += x.shape[-1]
-        self._render(x)
-        return self._emit()
+        with _overflow_is_checked():
+            self._render(x)
+            return self._laid_out(self._emit())
 
     def flush(self) -> NDArray[np.float64]:
-        """The samples still held back, rendered with silence after the input."""
+        """The samples still held back, rendered with silence after the
+        input; the stream ends here (:meth:`process` refuses more)."""
+        self._check_open()
+        self._flushed = True
         needed = self._dry_count
-        chunk = self._oversampler.hop if self._oversampler else max(needed, 1)
-        while self._wet_count - self._skip < needed:
-            self._render(np.zeros((self.channels, chunk)))
-        return self._emit()
+        with _overflow_is_checked():
+            if self._lanes or self._dc is not None:
+                # soxr and the DC blocker give all they hold back at `last`
+                self._render(np.zeros((self.channels, 0)), last=not self._oversampler)
+            chunk = self._oversampler.hop if self._oversampler else max(needed, 1)
+            while self._wet_count - self._skip < needed:
+                self._render(np.zeros((self.channels, chunk)), last=True)
+            return self._laid_out(self._emit())
+
+    def _check_open(self) -> None:
+        if self._flushed:
+            raise ValueError("the stream was flushed: make a new one to render more")
+
+    def _laid_out(self, out: NDArray[np.float64]) -> NDArray[np.float64]:
+        return out.T if self.channels_last else out
