@@ -131,17 +131,17 @@ def test_residual_panel_below_sharing_x(result: FitResult) -> None:
     np.testing.assert_allclose(resid.get_ydata(), result.data - result.predict(X))
 
 
-def test_replicate_means_with_standard_errors(result: FitResult) -> None:
+def test_replicate_means_with_standard_deviations(result: FitResult) -> None:
     ax = plotting.plot_fit(result, replicates="mean")
     (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     means_line = bars.lines[0]
-    expected = pd.Series(result.data).groupby(X).agg(["mean", "sem"])
+    expected = pd.Series(result.data).groupby(X).agg(["mean", "std"])
     np.testing.assert_array_equal(means_line.get_xdata(), expected.index)
     np.testing.assert_allclose(means_line.get_ydata(), expected["mean"])
     segments = bars.lines[2][0].get_segments()
     half_widths = [(s[1, 1] - s[0, 1]) / 2 for s in segments]
-    np.testing.assert_allclose(half_widths, expected["sem"])
-    assert legend_texts(ax)[0] == "data (mean ± SE)"
+    np.testing.assert_allclose(half_widths, expected["std"])
+    assert legend_texts(ax)[0] == "data (mean ± SD)"
 
 
 def test_replicate_means_without_replicates_have_no_error_bar() -> None:
@@ -156,19 +156,19 @@ def test_replicate_means_without_replicates_have_no_error_bar() -> None:
     assert len(ax_resid.containers) == 1
 
 
-def test_log_x_leaves_out_zero_dose_and_says_so() -> None:
+def test_log_x_draws_zero_dose_behind_a_break() -> None:
     x = np.repeat([0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], 3)
     res = scurve.fit(x=x, y=noisy(x, center=30.0, scale=12.0))
     ax, ax_resid = plotting.plot_fit(res, log_x=True, residuals=True)
     assert ax.get_xscale() == ax_resid.get_xscale() == "log"
     (data,) = lines_labelled(ax, "data")
-    assert data.get_xdata().min() == 1.0
-    assert len(data.get_xdata()) == 18
+    assert data.get_xdata().min() == pytest.approx(1.0 / 3.0)  # one step down
+    assert len(data.get_xdata()) == 21
     grid = lines_labelled(ax, "sigmoid")[0].get_xdata()
     assert grid[0] == pytest.approx(1.0)
     assert grid[-1] == pytest.approx(300.0)
     np.testing.assert_allclose(np.diff(np.log(grid)), np.log(300.0) / (grid.size - 1))
-    assert "3 points at x ≤ 0 not shown (log axis)" in legend_texts(ax)
+    assert not any("not shown" in text for text in legend_texts(ax))
 
 
 def test_log_x_defaults_to_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,11 +270,12 @@ def test_fit_result_plot_routes_to_plot_fit(result: FitResult) -> None:
 def test_overlay_one_curve_and_colour_per_group(groups: GroupFits) -> None:
     fig = plotting.plot_groups(groups)
     (ax,) = fig.axes
-    names = ["strain=a", "strain=b", "strain=c"]
+    names = ["a", "b", "c"]
     curves = [lines_labelled(ax, name)[0] for name in names]
     assert len({c.get_color() for c in curves}) == 3
     assert len(bands(ax)) == 3
-    assert legend_texts(ax) == names
+    assert legend_texts(ax) == [*names, "95% confidence band"]
+    assert ax.get_legend().get_title().get_text() == "strain"
     for c, poly in zip(curves, bands(ax), strict=True):
         np.testing.assert_allclose(
             poly.get_facecolor()[0][:3],
@@ -287,8 +288,8 @@ def test_overlay_names_a_failed_group(groups_with_failure: GroupFits) -> None:
     (ax,) = fig.axes
     assert bands(ax) == []
     texts = legend_texts(ax)
-    assert texts[:3] == ["strain=a", "strain=b", "strain=c"]
-    assert texts[3].startswith("strain=flat: failed")
+    assert texts[:3] == ["a", "b", "c"]
+    assert texts[3].startswith("flat: failed")
     assert "y is constant" in texts[3].replace("\n", " ")
 
 
@@ -303,7 +304,7 @@ def test_grid_one_panel_per_group_with_failure_annotated(
     fig = plotting.plot_groups(groups_with_failure, layout="grid", ncols=3)
     assert len(fig.axes) == 4
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["strain=a", "strain=b", "strain=c", "strain=flat: failed"]
+    assert titles == ["a", "b", "c", "flat: failed"]
     failed = fig.axes[3]
     assert failed.get_lines() == []
     (note,) = failed.texts
