@@ -39,13 +39,15 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 import scurve
-from scurve.fitters import vectorized
+from scurve.fitters import lm, vectorized
 from scurve.fitters.engine import fit_curve, fit_groups
 from scurve.models import get_model
 from scurve.models.base import SCurveModel
 
 PLATE_TARGET_S = 1.0
 CURVES_PER_S_TARGET = 50_000
+#: The convergence test (issue 20) at most this many times the fit without it.
+CERTIFY_TARGET = 1.5
 
 
 def best_time(run: Callable[[], object], repeats: int) -> float:
@@ -183,6 +185,17 @@ def four_pl_report(name: str, args: argparse.Namespace) -> None:
     print(f"  {'  the same, 24 doses x 1':<34}{args.curves / single_s:>10.0f}"
           f"{args.curves / single_s / lmfit_rate:>10.1f}")  # fmt: skip
     print(f"  {cores} processes / one: {fast_s and one_s / fast_s:.2f}x")
+    # the convergence test (issue 20): the fast path without it, as before
+    lm.CERTIFY = False
+    try:
+        old_s = best_time(lambda: fit_groups(model, groups, ["curve"]), args.repeats)
+    finally:
+        lm.CERTIFY = True
+    cost = fast_s / old_s
+    print(
+        f"  the convergence test's cost (certified / uncertified): {cost:.2f}x  "
+        f"target <= {CERTIFY_TARGET:g}x  {verdict(cost <= CERTIFY_TARGET)}"
+    )
     print(
         f"  target >= {CURVES_PER_S_TARGET} curves/s on this machine (issue 8)  "
         f"{verdict(fast_rate >= CURVES_PER_S_TARGET)}"
@@ -218,14 +231,22 @@ def other_models_report(args: argparse.Namespace) -> None:
         ),
         "bass": (years, {"m": (500, 1500), "p": (0.005, 0.03), "q": (0.2, 0.6)}),
     }
+    # the Hill family on every unit curve (issue 21: each shape at hill's order)
+    doses = np.repeat(10.0 ** np.linspace(-3, 3, 8), 3)
+    four = {"bottom": (0, 10), "top": (90, 110), "log_ec50": (-1, 1), "hill": (0.5, 2)}
+    for shape in ("logistic", "erf", "gompertz", "cloglog"):
+        cases[f"hill:{shape}"] = (doses, four)
     print(f"\nOther models ({args.others} synthetic curves each, 3% noise):")
-    print(f"  {'model':<10}{'curves/s':>10}{'lmfit loop':>12}{'vs lmfit':>10}"
+    print(f"  {'model':<14}{'curves/s':>10}{'lmfit loop':>12}{'vs lmfit':>10}"
           f"{'ok':>8}")  # fmt: skip
     for name, (x, ranges) in cases.items():
+        family, _, shape = name.partition(":")
         model = (
             get_model(name, adoptions="per-period")
             if name == "bass"
-            else (get_model(name))
+            else get_model(family, shape=shape)
+            if shape
+            else get_model(name)
         )
         groups = {}
         for i in range(args.others):
@@ -245,7 +266,7 @@ def other_models_report(args: argparse.Namespace) -> None:
         loop_s = best_time(lmfit_loop(model, subset), 1)
         ok = (table["status"] == "ok").mean()
         rate, loop_rate = args.others / fast_s, args.subset / loop_s
-        print(f"  {name:<10}{rate:>10.0f}{loop_rate:>12.0f}"
+        print(f"  {name:<14}{rate:>10.0f}{loop_rate:>12.0f}"
               f"{rate / loop_rate:>10.1f}{ok:>8.1%}")  # fmt: skip
 
 

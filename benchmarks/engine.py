@@ -27,11 +27,26 @@ import lmfit
 import numpy as np
 from core import scurve_command, wall_times
 
+from scurve.fitters import lm
 from scurve.fitters.engine import fit_curve
 from scurve.models import SigmoidModel
 
 #: fit_curve's median time at most this many times plain lmfit's.
 RATIO_TARGET = 1.3
+#: The convergence test (issue 20) at most this many times the fit without it.
+CERTIFY_TARGET = 1.5
+
+
+def uncertified(model: SigmoidModel, x: np.ndarray, y: np.ndarray) -> object:
+    """fit_curve as before issue 20: lmfit's stop, not taken to the optimum
+    and tested there (:data:`scurve.fitters.lm.CERTIFY` off)."""
+    lm.CERTIFY = False
+    try:
+        return fit_curve(model, x, y)
+    finally:
+        lm.CERTIFY = True
+
+
 TRUTH = {"bottom": 1.0, "top": 3.0, "center": 0.5, "scale": 1.2}
 
 
@@ -119,6 +134,7 @@ def main() -> None:
     medians = median_times(
         {
             "fit_curve": lambda: fit_curve(model, x, y),
+            "fit_curve, uncertified": lambda: uncertified(model, x, y),
             "lmfit": lambda: plain.fit(y, start, x=x),
             "fit_curve + table + stats": lambda: fit_and_report(model, x, y),
             "model.guess": lambda: model.guess(y, x),
@@ -149,6 +165,11 @@ def main() -> None:
         else:
             verdict = "(for information)"
         print(f"{name:<28}{seconds * 1e3:8.2f}{ratio:7.2f}x  {verdict}")
+    cost = medians["fit_curve"] / medians["fit_curve, uncertified"]
+    print(
+        f"the convergence test's cost (fit_curve / uncertified): {cost:.2f}x  "
+        f"<= {CERTIFY_TARGET:g}x  {'PASS' if cost <= CERTIFY_TARGET else 'MISS'}"
+    )
 
     time_cli(args.cli_runs)
 

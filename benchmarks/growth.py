@@ -21,6 +21,13 @@ Rounds alternate the API and the loop so that a slow moment of the machine
 hits both; the best round of each is kept. Target: the whole plate in under
 1 s through the API. This is a report: the exit status is 0 whatever the
 figures; each target is marked PASS or MISS.
+
+A second part (issue 24) times a synthetic, seeded 384-well plate of
+Baranyi curves (lag, log-normal noise): easylinear on every well (target:
+well under 1 s), and the Baranyi model fitted on the log scale on the
+vectorized path, in fits per second, beside two baselines timed in the same
+run: the logistic on the same plate and path, and a plain per-well loop of
+one ``scurve.fit`` call per well (the lmfit path), on a sample of wells.
 """
 
 from __future__ import annotations
@@ -43,6 +50,10 @@ import scurve
 PLATE = Path(__file__).resolve().parents[1] / "tests" / "reference" / "growthdata.csv"
 #: Seconds for the whole plate through the API.
 PLATE_TARGET = 1.0
+#: Seconds for easylinear on a 384-well plate.
+EASYLINEAR_TARGET = 1.0
+#: Wells fitted one by one in the per-well loop (a sample of the plate).
+LOOP_WELLS = 48
 
 
 def growthcurver_logistic(t: np.ndarray, k: float, n0: float, r: float) -> np.ndarray:
@@ -138,5 +149,89 @@ def main() -> None:
     )
 
 
+def baranyi_plate(wells: int = 384, seed: int = 24) -> pd.DataFrame:
+    """A seeded plate of Baranyi curves, readings every 20 minutes for 24 h,
+    each well its own rate, lag and ceiling, noise of 3 % on ln y."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(73) / 3.0
+    model = scurve.MODELS["baranyi"]()
+    columns = {"time": hours}
+    for i in range(wells):
+        row, col = divmod(i, 24)
+        truth = {
+            "y0": rng.uniform(0.005, 0.02),
+            "mumax": rng.uniform(0.3, 0.8),
+            "K": rng.uniform(0.5, 1.5),
+            "h0": rng.uniform(0.5, 4.0),
+        }
+        y = model.function(hours, **truth)
+        columns[f"{'ABCDEFGHIJKLMNOP'[row]}{col + 1}"] = y * np.exp(
+            0.03 * rng.normal(size=hours.size)
+        )
+    return pd.DataFrame(columns)
+
+
+def per_well_loop(plate: pd.DataFrame, wells: int) -> None:
+    """One scurve.fit per well, as a user's loop over the columns."""
+    t = plate["time"].to_numpy()
+    for well in plate.columns[1 : wells + 1]:
+        scurve.fit(x=t, y=plate[well].to_numpy(), model="baranyi", log_y=True)
+
+
+def growth_rates(rounds: int) -> None:
+    """easylinear and Baranyi on a 384-well plate, with baselines."""
+    plate = baranyi_plate()
+    wells = plate.shape[1] - 1
+    cases = {
+        "easylinear": lambda: scurve.fit(plate, "easylinear", x="time", wide=True),
+        "baranyi": lambda: scurve.fit(
+            plate, "baranyi", x="time", wide=True, log_y=True, engine="vectorized",
+            workers=1,
+        ),
+        "logistic": lambda: scurve.fit(
+            plate, "logistic", x="time", wide=True, log_y=True, engine="vectorized",
+            workers=1,
+        ),
+        "loop": lambda: per_well_loop(plate, LOOP_WELLS),
+    }  # fmt: skip
+    for case in cases.values():
+        case()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for i in range(rounds):
+        for name in list(cases)[:: 1 if i % 2 == 0 else -1]:
+            start = time.perf_counter()
+            cases[name]()
+            times[name].append(time.perf_counter() - start)
+    best = {name: min(t) for name, t in times.items()}
+    statuses = cases["baranyi"]().table["status"].value_counts().to_dict()
+    print(
+        f"\n384-well plate of seeded Baranyi curves ({plate.shape[0]} readings "
+        f"each), best of {rounds} alternating rounds, one process"
+    )
+    seconds = best["easylinear"]
+    verdict = "PASS" if seconds < EASYLINEAR_TARGET else "MISS"
+    print(
+        f"easylinear, every well: {seconds:.3f} s ({wells / seconds:.0f} wells/s)"
+        f"  target < {EASYLINEAR_TARGET:g} s  {verdict}"
+    )
+    rate = {
+        "baranyi": wells / best["baranyi"],
+        "logistic": wells / best["logistic"],
+        "loop": LOOP_WELLS / best["loop"],
+    }
+    print(f"{'what':<46}{'fits/s':>9}{'ratio':>9}")
+    print(f"{'baranyi, vectorized, log y':<46}{rate['baranyi']:9.0f}{1:8.2f}x")
+    print(
+        f"{'baseline: logistic, same plate and path':<46}{rate['logistic']:9.0f}"
+        f"{rate['baranyi'] / rate['logistic']:8.2f}x"
+    )
+    print(
+        f"{'baseline: baranyi, one scurve.fit per well':<46}{rate['loop']:9.0f}"
+        f"{rate['baranyi'] / rate['loop']:8.2f}x  ({LOOP_WELLS} wells)"
+    )
+    print(f"  baranyi statuses: {statuses}")
+
+
 if __name__ == "__main__":
     main()
+    growth_rates(rounds=3)

@@ -30,9 +30,14 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "f_test": ("scurve.api", "f_test"),
     "fit": ("scurve.api", "fit"),
     "load": ("scurve.api", "load"),
+    "calibrate": ("scurve.analysis.calibration", "calibrate"),
     "read": ("scurve.api", "read"),
     "forecast": ("scurve.analysis.diffusion", "forecast"),
     "growthcurver_summary": ("scurve.analysis.growth", "growthcurver_summary"),
+    "condition_summary": ("scurve.analysis.growth", "condition_summary"),
+    "read_layout": ("scurve.analysis.growth", "read_layout"),
+    "easylinear": ("scurve.analysis.easylinear", "easylinear"),
+    "growth_comparison": ("scurve.api", "growth_comparison"),
     "Curve": ("scurve.core.shapes", "Curve"),
     "Shape": ("scurve.core.shapes", "Shape"),
     "Waveshaper": ("scurve.audio", "Waveshaper"),
@@ -72,13 +77,17 @@ __all__ = [
     "__version__",
     "audio",
     "binary_cross_entropy",
+    "calibrate",
     "compare",
+    "condition_summary",
+    "easylinear",
     "expit",
     "expit_prime",
     "expit_prime2",
     "f_test",
     "fit",
     "forecast",
+    "growth_comparison",
     "growthcurver_summary",
     "load",
     "log1m_expit",
@@ -86,6 +95,7 @@ __all__ = [
     "logcosh",
     "logit",
     "read",
+    "read_layout",
     "shapes",
     "softplus",
     "softplus_inv",
@@ -110,8 +120,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from scurve.analysis.diffusion import forecast
-    from scurve.analysis.growth import growthcurver_summary
-    from scurve.api import compare, f_test, fit, load, read
+    from scurve.analysis.easylinear import easylinear
+    from scurve.analysis.growth import (
+        condition_summary,
+        growthcurver_summary,
+        read_layout,
+    )
+    from scurve.api import compare, f_test, fit, growth_comparison, load, read
     from scurve.core import shapes, special
     from scurve.core.shapes import REGISTRY as SHAPES
     from scurve.core.shapes import Curve, Shape

@@ -35,8 +35,9 @@ def hill_data(seed: int = 4) -> np.ndarray:
         ({"ci": "wald"}, "ci", "must be delta, profile or none"),
         ({"loss": "l1"}, "loss", "unknown loss 'l1'"),
         ({"loss": "huber", "ci": "profile"}, "ci", "not available with a robust"),
-        ({"model": "sigmoid", "trials": np.full(DOSES.size, 20.0)}, "trials",
-         "quantal data need a curve that is a probability (hill, hill5, weibull2)"),
+        ({"model": "logistic", "trials": np.full(DOSES.size, 20.0)}, "trials",
+         "quantal data need a curve that is a probability (sigmoid, hill, hill5, "
+         "weibull2), not logistic"),
         ({"trials": np.full(DOSES.size, 20.0), "weights": np.ones(DOSES.size)},
          "weights", "trials weight the binomial likelihood"),
     ],

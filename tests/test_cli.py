@@ -182,10 +182,13 @@ def test_curves_plot_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_curves_plot_unwritable_path_exits_1(tmp_path: Path) -> None:
+def test_curves_plot_to_a_missing_directory_exits_2(tmp_path: Path) -> None:
+    # checked before any work, as scurve fit checks its outputs (issue 19)
     code, _, err = run("curves", "--plot", str(tmp_path / "missing" / "f.png"))
-    assert code == 1
-    assert err.startswith("Error: could not write")
+    assert code == 2
+    assert err.startswith("Error: ")
+    assert "f.png: the directory " in err
+    assert err.strip().endswith("missing' does not exist")
     assert len(err.strip().splitlines()) == 1
 
 

@@ -368,11 +368,12 @@ def test_predict_reports_a_failed_group_and_exits_1(tmp_path: Path) -> None:
     [
         (None, ["--x", "1"], "missing.json: no such file"),
         ("x,y\n1,2\n", ["--x", "1"], "not JSON (line 1"),
-        ("[1, 2]", ["--x", "1"], 'no "groups" list'),
+        ("[1, 2]", ["--x", "1"], 'a list, not a saved fit (no "groups")'),
         (
-            '{"groups": [{"name": "nope", "params": {"a": {"value": 1}}}]}',
+            '{"model": "nope", "shared": [], "groups": [{"group": {}, "name": '
+            '"nope", "status": "ok", "converged": true, "params": {}}]}',
             ["--x", "1"],
-            "group 1: unknown model 'nope'",
+            '"name" is "nope", not a model of scurve',
         ),
         ("{}", [], "give one of --x and --y"),
         ("{}", ["--x", "1", "--y", "2"], "give one of --x and --y"),
@@ -690,11 +691,13 @@ def test_plot_one_file_for_a_single_fit(tmp_path: Path) -> None:
     assert out.startswith("sigmoid")
 
 
-def test_plot_a_grid_of_groups(tmp_path: Path) -> None:
+def test_plot_groups_overlaid_with_one_legend(tmp_path: Path) -> None:
     target = tmp_path / "groups.svg"
     code, _, err = run("fit", SALBA, *ALBA, "--share", "bottom,top", "--plot", target)
     assert code == 0, err
-    assert "Herbicide=Bentazone" in target.read_text()
+    svg = target.read_text()  # text stays text in SVG
+    assert ">Herbicide<" in svg  # the legend's title
+    assert ">Bentazone<" in svg
 
 
 def test_plot_one_png_per_group_in_a_directory(tmp_path: Path) -> None:

@@ -38,13 +38,17 @@ def test_ec_columns_match_the_api():
     assert code == 0
     row = pd.read_csv(io.StringIO(out)).iloc[0]
     result = scurve.fit(RYEGRASS, model="hill", x="conc", y="rootl")
-    table = dose.ec(result, [10, 50, 90], ci="log")
+    table = dose.ec(result, [10, 50, 90])  # delta on the dose scale, as drc
     for p in (10, 50, 90):
         expected = table.loc[f"IC{p}"]
         for suffix, col in (("", "value"), ("_lower", "lower"), ("_upper", "upper")):
-            assert row[f"ec{p}{suffix}"] == pytest.approx(expected[col], rel=1e-9)
-    # ec50 from --ec is the fit's own ec50 row
-    assert row["ec50_lower"] == pytest.approx(result.table.loc["ec50", "lower"])
+            assert row[f"ic{p}{suffix}"] == pytest.approx(expected[col], rel=1e-9)
+    # on the log-dose scale, ic50 is the fit's own ec50 row
+    code, out, _ = run(
+        "fit", RYEGRASS, *RYE, "--ec", "50", "--ec-ci", "log", "--format", "csv"
+    )
+    row = pd.read_csv(io.StringIO(out)).iloc[0]
+    assert row["ic50_lower"] == pytest.approx(result.table.loc["ec50", "lower"])
 
 
 def test_ec_report_labels_a_falling_curve_ic():
@@ -185,7 +189,8 @@ def test_quantal_from_the_command_line_is_fit_quantal_per_group():
         assert row["ec10"] < row["ec50"]
     code, out, _ = run("fit", SELENIUM, *QUANTAL, "--by", "type", "--format", "json")
     groups = json.loads(out)["groups"]
-    assert [g["group"]["type"] for g in groups] == [1, 2, 3, 4]
+    # group keys are labels, written back as read (text)
+    assert [g["group"]["type"] for g in groups] == ["1", "2", "3", "4"]
     assert groups[1]["params"]["hill"]["value"] == pytest.approx(table["hill"][1])
     code, out, _ = run("fit", SELENIUM, *QUANTAL, "--by", "type")
     assert code == 0
@@ -203,7 +208,7 @@ def test_quantal_api_with_arrays_and_a_table():
         arrays.params["ec50"].value, rel=1e-12
     )
     with pytest.raises(scurve.FitError, match="need a curve that is a probability"):
-        scurve.fit(g, "sigmoid", x="conc", y="dead", trials="total")
+        scurve.fit(g, "logistic", x="conc", y="dead", trials="total")
 
 
 @pytest.mark.parametrize(
@@ -236,17 +241,13 @@ def test_bad_counts_exit_2_naming_the_row(tmp_path, rows, message):
     ("extra", "message"),
     [
         (
-            ("--model", "sigmoid"),
+            ("--model", "logistic"),
             "'--trials': quantal data need a curve that is a probability "
-            "(hill, hill5, weibull2), not sigmoid",
-        ),
-        (
-            ("--model", "hill", "--ci", "profile"),
-            "'--trials': profile intervals are not available for quantal fits",
+            "(sigmoid, hill, hill5, weibull2), not logistic",
         ),
         (
             ("--model", "hill", "--weights", "total"),
-            "weights: trials weight the binomial likelihood",
+            "'--weights': trials weight the binomial likelihood",
         ),
     ],
 )

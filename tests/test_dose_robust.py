@@ -178,7 +178,7 @@ def test_cli_loss_reports_the_outliers(outlying_csv):
     [
         (
             ("--ci", "profile"),
-            "'--loss': profile intervals are not available with a robust loss",
+            "'--ci': profile intervals are not available with a robust loss",
         ),
         (("--trials", "resp"), "a robust loss (huber) does not apply to quantal"),
         (("--loss", "l1"), "Invalid value for '--loss'"),

@@ -35,6 +35,8 @@ COMMANDS = {
     "fit": "fitting",
     "compare": "fitting",
     "predict": "fitting",
+    "potency": "potency",
+    "calibrate": "calibrate",
     "shape": "audio",
     "analyze": "audio",
     "fit-shaper": "audio",

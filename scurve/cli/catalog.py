@@ -18,13 +18,15 @@ from scurve.cli import output
 from scurve.cli.options import (
     Assignment,
     Number,
+    OutputFile,
     RegistryChoice,
+    force_option,
     form_option,
     format_option,
     model_registry,
     shape_registry,
 )
-from scurve.cli.plots import plot_family
+from scurve.cli.plots import FigureOptions, look_options, plot_family
 from scurve.cli.report import Report
 
 if TYPE_CHECKING:
@@ -129,18 +131,31 @@ def curves_csv(entries: list[dict[str, Any]]) -> str:
 @click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     default=None,
     show_default=True,
     help="Also draw the family and its derivatives (odd and unit forms, or "
     "the one given by --form) to this file; its extension (.png, .pdf, .svg) "
     "chooses the format.",
 )
+@force_option
+@look_options
 @click.pass_context
-def curves(ctx: click.Context, form: str, fmt: str, plot_path: Path | None) -> None:
+def curves(
+    ctx: click.Context,
+    form: str,
+    fmt: str,
+    plot_path: Path | None,
+    force: bool,
+    figure: FigureOptions,
+) -> None:
     """List every S-curve: formula, range, inverse, antiderivative."""
+    from scurve import io
+
     report = Report()
     with report.catching():
+        figure.check(None if plot_path is None else str(plot_path))
+        io.check_outputs([plot_path], force=force)
         entries = [
             describe(name, getattr(shape, form), form)
             for name, shape in shape_registry().items()
@@ -152,7 +167,7 @@ def curves(ctx: click.Context, form: str, fmt: str, plot_path: Path | None) -> N
             json=lambda: output.json_text(entries, nan="text"),
         )
         if plot_path is not None:
-            plot_family(report, form, plot_path)
+            plot_family(report, form, plot_path, figure)
     ctx.exit(report.return_code)
 
 

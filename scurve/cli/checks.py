@@ -67,9 +67,12 @@ def check_fit_options(model: SCurveModel, given: Sequence[Given]) -> None:
     from scurve.errors import OptionError
 
     fields: dict[str, Any] = {}
+    flags = {field: flag for flag, field, _ in given}
     for flag, field, value in given:
         fields[field] = value
         try:
             FitOptions(**fields).check(model)
         except OptionError as exc:
-            raise click.BadParameter(exc.reason, param_hint=f"'{flag}'") from None
+            # the option refused (a --fix outside the --bounds given after it)
+            hint = flags.get(exc.option, flag)
+            raise click.BadParameter(exc.reason, param_hint=f"'{hint}'") from None

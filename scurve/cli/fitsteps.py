@@ -20,8 +20,15 @@ import click
 
 from scurve.cli import output, screens, tables
 from scurve.cli.checks import Given, check_fit_options, model_with_options
-from scurve.cli.options import data_label, names
-from scurve.cli.plots import PlotTargets, draw_fits, plot_targets
+from scurve.cli.options import data_label, names, option_errors
+from scurve.cli.plots import (
+    FigureOptions,
+    PlotTargets,
+    check_figure,
+    draw_fits,
+    plot_file,
+    plot_targets,
+)
 from scurve.cli.report import FAILED, Report, output_errors
 
 if TYPE_CHECKING:
@@ -45,6 +52,10 @@ class FitRequest:
 
     data: Path
     model_name: str
+    window: float | None
+    quota: float | None
+    layout: str | None
+    average_replicates: bool
     x: str
     y: str | None
     by: tuple[str, ...]
@@ -54,6 +65,8 @@ class FitRequest:
     baseline: bool
     log_y: bool
     wide: bool
+    wells: tuple[str, ...]
+    exclude: tuple[str, ...]
     blank: str | float | None
     summary: str | None
     fix: tuple[tuple[str, float], ...]
@@ -63,14 +76,22 @@ class FitRequest:
     ci: CI
     level: float
     nan: Literal["drop", "error"]
+    sheet: str | None
+    encoding: str | None
+    decimal: str | None
     output: Path | None
     force: bool
     plot_target: str | None
     fmt: str | None
     log_dose: bool
     ec_levels: tuple[float, ...] | None
+    ec_ci: str | None
+    controls: str | None
+    normalize: bool
     trials: str | None
+    free: tuple[str, ...]
     loss: str
+    starts: int
     data_kind: str | None
     estimator: str | None
     launch: float | str | None
@@ -78,6 +99,7 @@ class FitRequest:
     priors: tuple[tuple[str, tuple[float, float]], ...]
     chunk_curves: int | None
     dask_target: str | None
+    figure: FigureOptions
 
     @property
     def label(self) -> str:
@@ -100,6 +122,10 @@ class FitRequest:
     def shared(self) -> list[str]:
         """The --share parameters, commas split."""
         return names(self.share)
+
+    def reading(self) -> dict[str, str | None]:
+        """How DATA is read: ``--sheet``, ``--encoding``, ``--decimal``."""
+        return {"sheet": self.sheet, "encoding": self.encoding, "decimal": self.decimal}
 
     def model_options(self) -> list[Given]:
         """The model's options given, in the order of the command line."""
@@ -125,6 +151,7 @@ class FitRequest:
             ("--ci", "ci", self.ci),
             ("--loss", "loss", self.loss),
             ("--trials", "trials", self.trials is not None),
+            ("--starts", "starts", self.starts),
         ]
 
     def check_usage(self) -> None:
@@ -140,14 +167,67 @@ class FitRequest:
             )
         if not self.wide and self.y is None:
             raise click.UsageError("Missing option '--y'.")
+        if not self.wide and (self.wells or self.exclude):
+            raise click.UsageError(
+                "--wells and --exclude choose the wells of --wide: give --wide"
+            )
         if self.shared and not self.keys:
             raise click.UsageError("--share needs groups: give --by as well")
+        if self.controls is not None and not self.keys:
+            raise click.UsageError("--controls needs groups: give --by as well")
+        if self.normalize and self.model_name == "easylinear":
+            raise click.UsageError(
+                "--normalize is an option of dose-response models, not of easylinear"
+            )
         if self.summary and not (self.keys or self.wide):
             raise click.UsageError(
                 f"--summary {self.summary} needs groups: --wide or --by"
             )
         if self.covariates and self.keys:
             raise click.UsageError("--covariate fits one curve: drop --by")
+        given = self.window is not None or self.quota is not None
+        if given and self.model_name != "easylinear":
+            raise click.UsageError(
+                "--window and --quota are options of --model easylinear"
+            )
+        self.figure.check(self.plot_target)
+        self.check_layout()
+
+    def check_layout(self) -> None:
+        """--layout with what reads it: --summary conditions,
+        --average-replicates (not both) or --plot.
+
+        Raises
+        ------
+        click.UsageError
+        """
+        conditions = self.summary == "conditions"
+        if self.layout is None:
+            if conditions:
+                raise click.UsageError("--summary conditions needs --layout FILE")
+            if self.average_replicates:
+                raise click.UsageError(
+                    "--average-replicates needs --layout FILE (the conditions "
+                    "of the wells)"
+                )
+            return
+        if self.average_replicates and conditions:
+            raise click.UsageError(
+                "--average-replicates fits each condition once: there is no "
+                "per-condition summary of its wells; drop --summary conditions"
+            )
+        if not (conditions or self.average_replicates or self.plot_target):
+            raise click.UsageError(
+                "--layout FILE is read by --summary conditions, "
+                "--average-replicates or --plot: give one"
+            )
+
+    def plate_layout(self) -> dict[str, Any]:
+        """The layout options of :func:`scurve.fit`: the layout when the
+        fit reads it (--summary conditions, --average-replicates)."""
+        if self.summary != "conditions" and not self.average_replicates:
+            return {}
+        return {"layout": self.layout, "average": self.average_replicates}
 
     def is_screen(self) -> bool:
         """Whether DATA is fitted as a large screen (:mod:`scurve.cli.screens`)."""
@@ -155,13 +235,20 @@ class FitRequest:
             "--wide": self.wide,
             "--blank": self.blank is not None,
             "--summary": self.summary is not None,
+            "--layout": self.layout is not None,
             "--share": bool(self.shared),
             "--plot": self.plot_target is not None,
             "--trials": self.trials is not None,
             "--loss": self.loss != "linear",
+            "--starts": self.starts > 0,
             "--ec": self.ec_levels is not None,
+            "--controls": self.controls is not None,
+            "--normalize": self.normalize,
             "--covariate": bool(self.covariates),
             "--format": self.fmt is not None,
+            "--sheet": self.sheet is not None,
+            "--encoding": self.encoding is not None,
+            "--decimal": self.decimal is not None,
         }
         return screens.is_screen(
             self.data,
@@ -179,6 +266,9 @@ def run(report: Report, request: FitRequest) -> None:
     from scurve.errors import OptionError
 
     request.check_usage()
+    if request.model_name == "easylinear":
+        run_easylinear(report, request)
+        return
     given = request.model_options()
     model = model_with_options(request.model_name, given)
     if request.covariates:  # the model's word on --covariate, before reading
@@ -186,15 +276,30 @@ def run(report: Report, request: FitRequest) -> None:
             request.model_name, [*given, ("--covariate", "covariates", {})]
         )
     check_fit_options(model, request.fit_options())
+    if request.ec_ci and not request.ec_levels:
+        raise click.UsageError("--ec-ci needs --ec (the ECx levels)")
     if request.ec_levels:
-        from scurve.analysis.dose import check_ec
+        from scurve.analysis import binary
+        from scurve.analysis.dose import check_ec, check_ec_ci
 
         try:
-            check_ec(model, request.ec_levels)
+            check_ec(model, request.ec_levels, trials=request.trials is not None)
         except OptionError as exc:
             raise click.BadParameter(exc.reason, param_hint="'--ec'") from None
-    if request.output is not None:
-        io.check_output(request.output, inputs=[request.data], force=request.force)
+        try:
+            if binary.covariate_ec(model):  # sigmoid's ECx, on its covariate
+                binary.check_ec_ci(
+                    request.ec_ci or "delta", trials=request.trials is not None
+                )
+            else:
+                check_ec_ci(
+                    request.ec_ci or "delta",
+                    shared=bool(request.shared),
+                    quantal=request.trials is not None,
+                )
+        except OptionError as exc:
+            raise click.BadParameter(exc.reason, param_hint="'--ec-ci'") from None
+    check_outputs(request, [request.output, plot_file(request.plot_target)])
     if request.is_screen():
         assert request.output is not None  # is_screen checked it
         screens.fit_screen(
@@ -209,14 +314,23 @@ def run(report: Report, request: FitRequest) -> None:
         )  # fmt: skip
         return
     source: Any = os.fspath(request.data)
-    if request.covariates:  # read here: the covariates are columns of the table
-        source = io.read_table(source)
-    selection = api.read(
-        source, model, x=request.x, y=request.response, by=request.keys,
-        weights=request.weights, weights_kind=request.weights_kind,
-        trials=request.trials, nan=request.nan, wide=request.wide,
-        blank=request.blank,
-    )  # fmt: skip
+    reading = request.reading()
+    with option_errors():
+        if request.covariates:  # read here: the covariates are columns of it
+            source, reading = io.read_table(source, **reading), {}
+        selection = api.read(
+            source, model, x=request.x, y=request.response, by=request.keys,
+            weights=request.weights, weights_kind=request.weights_kind,
+            trials=request.trials, nan=request.nan, wide=request.wide,
+            blank=request.blank, wells=request.wells or None,
+            exclude=request.exclude, **reading,
+        )  # fmt: skip
+    with option_errors():  # --controls naming no control group, --normalize
+        from scurve.analysis.dose import join_controls, normalize
+
+        selection = join_controls(selection, model, request.controls)
+        if request.normalize:
+            selection = normalize(selection, model)
     for note in selection.notes:
         report.warn(note)
     if request.covariates:
@@ -224,11 +338,82 @@ def run(report: Report, request: FitRequest) -> None:
         model = model_with_options(
             request.model_name, [*given, ("--covariate", "covariates", series)]
         )
-    plots = plot_targets(
-        request.plot_target, request.data, selection.groups, request.force
-    )
+    plots = plot_targets(request.plot_target, request.data, selection.groups)
+    if plots.directory is not None:  # its files, named after the groups
+        check_outputs(request, [request.output, *plots.outputs()])
     result = fit_selection(report, request, selection, model)
     put_results(report, request, result, plots, selection.keys)
+
+
+def run_easylinear(report: Report, request: FitRequest) -> None:
+    """``scurve fit --model easylinear``: the rates table (or its
+    per-condition summary), written and printed as a summary table."""
+    import scurve
+    from scurve.analysis.easylinear import check_options
+
+    options = {
+        "window": 5 if request.window is None else request.window,
+        "quota": 0.95 if request.quota is None else request.quota,
+    }
+    with option_errors():
+        check_options(**options)
+        options["window"] = int(options["window"])
+    check_outputs(request, [request.output])
+    with option_errors(), report.warnings():
+        rates = scurve.fit(
+            os.fspath(request.data), "easylinear", x=request.x, y=request.response,
+            by=request.keys, nan=request.nan, wide=request.wide,
+            blank=request.blank, wells=request.wells or None,
+            exclude=request.exclude, weights=request.weights,
+            fix=dict(request.fix), init=dict(request.init),
+            bounds=dict(request.bounds), share=request.shared,
+            trials=request.trials, loss=request.loss, **request.reading(),
+            **request.plate_layout(), **options,
+        )  # fmt: skip
+    put_summary(report, request, rates, "easylinear")  # type: ignore[arg-type]
+    import numpy as np
+
+    status = rates["status"].to_numpy(str)
+    keys = [c for c in rates.columns if c in (*request.keys, "well")]
+    bad = np.flatnonzero(status != "ok")
+    problems = (
+        (tuple(rates[keys].iloc[i]), str(status[i]), str(rates["message"].iloc[i]))
+        for i in bad
+    )
+    report.fits(
+        request.label, keys, problems, count=len(bad),
+        failed=int(np.isin(status[bad], FAILED).sum()), total=len(rates),
+    )  # fmt: skip
+
+
+def put_summary(
+    report: Report, request: FitRequest, frame: pd.DataFrame, kind: str
+) -> None:
+    """Write -o and print --format of a table that is not a fit's (easylinear's
+    rates, or their per-condition summary with --summary conditions)."""
+    if request.summary == "conditions":
+        frame, kind = frame.attrs["conditions"], "conditions"
+    results = tables.SummaryTable(kind, frame)
+    fmt = request.fmt or (None if request.output is not None else "table")
+    if request.output is not None:
+        with output_errors(request.output):
+            results.write(request.output, inputs=[request.data], force=request.force)
+        report.wrote(request.output)
+    if fmt is not None:
+        output.echo_text(tables.render(results, fmt))
+
+
+def check_outputs(request: FitRequest, outputs: list[str | Path | None]) -> None:
+    """Every output of the command, before any work: where they go
+    (:func:`scurve.io.check_outputs`: never an input, nor inside an input
+    directory, nor standard input's file; distinct; writable; existing only
+    with --force), then the formats their extensions name."""
+    from scurve import io
+
+    io.check_outputs(outputs, inputs=[request.data], force=request.force)
+    if request.output is not None:
+        io.table_format(request.output)
+    check_figure(plot_file(request.plot_target))
 
 
 def covariate_series(
@@ -259,12 +444,14 @@ def fit_selection(
             total, f"fitting {total} groups", minimum=PROGRESS_MIN_GROUPS
         ) as advance,
         report.warnings(),
-    ):
+        option_errors(),
+    ):  # the controls are joined (run): the plots are planned for the curves
         return scurve.fit(
             selection, model, fix=dict(request.fix), init=dict(request.init),
             bounds=dict(request.bounds), share=request.shared, ci=request.ci,
             level=request.level, trials=request.trials, loss=request.loss,
-            progress=advance,
+            starts=request.starts, progress=advance,
+            free=names(request.free) or None, **request.plate_layout(),
         )  # fmt: skip
 
 
@@ -282,11 +469,28 @@ def put_results(
     fitted = result.result_table
     results: tables.FitTable | tables.SummaryTable = tables.FitTable(fitted)
     if request.summary:
-        results = tables.SummaryTable(request.summary, summary_of(result))
-    if request.ec_levels:
-        from scurve.analysis.dose import ec_table
+        results = tables.SummaryTable(request.summary, summary_of(result, request))
+    elif result.model.name == "brain_cousens":
+        from scurve.analysis.dose import hormesis_table
 
-        results = tables.FitTable(ec_table(result, request.ec_levels, ci=request.ci))
+        results = tables.FitTable(hormesis_table(result))
+    if request.ec_levels:
+        from scurve.analysis.binary import EC_NOTES, covariate_ec
+        from scurve.analysis.dose import EC_METHODS, ec_table
+
+        method = request.ec_ci or "delta"
+        notes = EC_NOTES if covariate_ec(result.model) else EC_METHODS
+        results = tables.FitTable(
+            ec_table(result, request.ec_levels, ci=method),  # type: ignore[arg-type]
+            note=f"ECx: {notes[method]}",
+        )
+    if isinstance(results, tables.FitTable):
+        from scurve.analysis.binary import glm_table, is_binomial
+
+        if is_binomial(result):  # R glm's statistics
+            results = tables.FitTable(
+                glm_table(results.table, result, ci=request.ci), note=results.note
+            )
     fmt = request.fmt or (None if request.output is not None else "table")
     text = None if fmt is None else tables.render(results, fmt)
     if request.output is not None:
@@ -296,8 +500,9 @@ def put_results(
     if text is not None:
         output.echo_text(text)
     draw_fits(
-        report, result, plots, x=request.x, y=request.response, plate=request.wide
-    )
+        report, result, plots, x=request.x, y=request.response, plate=request.wide,
+        figure=request.figure, ec=request.ec_levels, layout=request.layout,
+    )  # fmt: skip
     status = fitted.status
     bad = np.flatnonzero(status != "ok")
     problems = ((fitted.groups[i], str(status[i]), str(fitted.message[i])) for i in bad)
@@ -308,11 +513,20 @@ def put_results(
     )  # fmt: skip
 
 
-def summary_of(result: FitResult | GroupFits) -> pd.DataFrame:
-    """growthcurver's summary table of the fits (a usage error of --summary
-    for fits it does not summarize)."""
+def summary_of(result: FitResult | GroupFits, request: FitRequest) -> pd.DataFrame:
+    """growthcurver's summary table of the fits, or their per-condition
+    summary with --layout (a usage error of --summary for fits it does not
+    summarize)."""
     import scurve
 
+    if request.summary == "conditions":
+        conditions = getattr(result, "conditions", None)
+        if conditions is None:
+            raise click.BadParameter(
+                "the per-condition summary needs fits of wells (--wide)",
+                param_hint="'--summary'",
+            )
+        return conditions
     try:
         return scurve.growthcurver_summary(result)
     except ValueError as exc:

@@ -9,6 +9,7 @@ report), :mod:`scurve.cli.ranking` (compare) and :mod:`scurve.cli.saved`
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,24 +22,32 @@ from scurve.cli.options import (
     Blank,
     BoundsAssignment,
     LaunchTime,
+    Level,
     NumberList,
+    OutputFile,
+    PlotDestination,
     Prior,
     RegistryChoice,
     by_option,
     data_argument,
     data_label,
+    easylinear_options,
     force_option,
     format_option,
     level_option,
+    log_y_option,
     model_registry,
     names,
     nan_option,
+    option_errors,
+    reading_options,
     shape_registry,
     weights_kind_option,
     weights_option,
+    well_options,
     x_option,
-    y_option,
 )
+from scurve.cli.plots import figure_options
 from scurve.cli.report import EXIT_CODES, Report
 
 if TYPE_CHECKING:
@@ -76,8 +85,34 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     "--model",
     "model_name",
     required=True,
-    type=RegistryChoice(model_registry, "model", metavar="NAME"),
-    help="The model to fit (see 'scurve models').",
+    type=RegistryChoice(
+        lambda: {**model_registry(), "easylinear": None}, "model", metavar="NAME"
+    ),
+    help="The model to fit (see 'scurve models'), or easylinear: the maximum "
+    "specific growth rate from the steepest straight stretch of ln y, no "
+    "model (Hall et al. 2014, as R growthrates' fit_easylinear).",
+)
+@easylinear_options
+@click.option(
+    "--layout",
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_default=True,
+    metavar="FILE",
+    help="A plate layout: a table with a 'well' column and the strain, "
+    "condition, replicate of each well; with --summary conditions the wells' "
+    "estimates are pooled per condition (mean, sd, n); with "
+    "--average-replicates each condition is fitted once; with --plot its "
+    "conditions colour the wells.",
+)
+@click.option(
+    "--average-replicates",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="With --layout: average the replicate wells of each condition (the "
+    "mean of their readings at each time), then fit one curve per condition, "
+    "keyed by the layout's condition columns.",
 )
 @x_option
 @click.option(
@@ -107,22 +142,18 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     help="Growth models: fit the baseline N_min too (optical densities that do "
     "not start from zero); otherwise it is 0.",
 )
-@click.option(
-    "--log-y",
-    is_flag=True,
-    default=False,
-    show_default=True,
-    help="Fit on the log scale (residuals log y - log f(x)): for responses "
-    "spanning decades; statistics are then on that scale, bands multiplicative.",
-)
+@log_y_option
 @click.option(
     "--wide",
     is_flag=True,
     default=False,
     show_default=True,
-    help="DATA is a plate-reader table: the --x column (time) and one column "
-    "per well; every other column is fitted as a group keyed 'well'.",
+    help="DATA is a plate-reader table: the --x column (time: numbers, or "
+    "h:mm:ss / d.hh:mm:ss read as hours) and one column per well, each fitted "
+    "as a group keyed 'well'. The wells are the columns named like wells (A1 "
+    "... AF48, B07); others (a temperature) are left out, with a warning.",
 )
+@well_options
 @click.option(
     "--blank",
     type=Blank(),
@@ -135,11 +166,12 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
 )
 @click.option(
     "--summary",
-    type=click.Choice(("growthcurver",)),
+    type=click.Choice(("growthcurver", "conditions")),
     default=None,
     show_default=True,
     help="Report growthcurver's SummarizeGrowthByPlate columns instead (sample, "
-    "k, n0, r, t_mid, t_gen, auc_l, auc_e, sigma, note) for logistic fits.",
+    "k, n0, r, t_mid, t_gen, auc_l, auc_e, sigma, note) for logistic fits; or, "
+    "with --layout, each condition's mean, sd and n of every estimate.",
 )
 @click.option(
     "--fix",
@@ -186,24 +218,28 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
 )
 @level_option
 @nan_option
+@reading_options
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=OutputFile(),
     default=None,
     show_default=True,
-    help="Also write the results here, atomically: .json as JSON, .tsv "
-    "tab-separated, .parquet Parquet, anything else CSV.",
+    help="Also write the results here, atomically, in the format its extension "
+    "names: .csv or .txt (CSV), .tsv, .json, .parquet or .pq, .xlsx (Excel); "
+    ".csv.gz, .tsv.gz, .txt.gz, .json.gz gzip-compressed. Other extensions are "
+    "refused.",
 )
 @force_option
 @click.option(
     "--plot",
     "plot_target",
-    type=click.Path(),
+    type=PlotDestination(),
     default=None,
     show_default=True,
     metavar="FILE|DIR/",
-    help="Draw the fit to FILE (.png, .pdf, .svg; groups as a grid), or, for "
+    help="Draw the fit to FILE (.png, .pdf, .svg; up to four groups overlaid, "
+    "more as a grid, --wide wells as a plate; see the figure options), or, for "
     "a directory (existing, or ending in /), one PNG per group named after "
     "its key; groups that failed get none.",
 )
@@ -223,18 +259,66 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     default=None,
     show_default=True,
     metavar="X,...",
-    help="Dose-response models: also report ECx (ICx for a falling curve) for "
-    "these percentages of the effect, e.g. 10,50,90, with --ci intervals "
-    "(profile for single fits, else delta); columns ecX, ecX_stderr, ecX_lower, "
-    "ecX_upper.",
+    help="Dose-response models: also report ECx for these percentages of the "
+    "effect, e.g. 10,50,90, with --ec-ci intervals; columns ecX, ecX_stderr, "
+    "ecX_lower, ecX_upper (icX when every curve falls).",
+)
+@click.option(
+    "--ec-ci",
+    "ec_ci",
+    type=click.Choice(("delta", "log", "profile")),
+    default=None,
+    show_default="delta",
+    help="With --ec: the ECx intervals: delta method on the dose scale (drc's "
+    "ED default, and scurve.analysis.dose.ec's), delta on the log-dose scale "
+    "mapped back (asymmetric, as ec50's), or profile likelihood (not with "
+    "--share or --trials).",
+)
+@click.option(
+    "--controls",
+    default=None,
+    show_default="a group whose doses are all zero",
+    metavar="LEVEL",
+    help="Dose-response models with --by: the group of zero-dose controls "
+    "shared by every curve (drc's 'Control measurements detected'); its rows "
+    "join each curve's fit. A group of only zero doses is taken as such "
+    "without this option, with a warning.",
+)
+@click.option(
+    "--normalize",
+    is_flag=True,
+    default=False,
+    help="Dose-response models: fit the responses as percent of each curve's "
+    "range, as Prism's Normalize: 100% the mean at zero dose (the controls; "
+    "without them the higher end dose), 0% the mean at the other end dose.",
 )
 @click.option(
     "--trials",
     default=None,
     show_default=True,
-    metavar="COL",
-    help="Dose-response models: quantal data, --y counting the responders of "
-    "COL trials (dead of total); binomial maximum likelihood, LD50 as ec50.",
+    metavar="COL|N",
+    help="Quantal data, --y counting the responders of COL trials (dead of "
+    "total), or of N trials on every row (--trials 1: 0/1 outcomes); binomial "
+    "maximum likelihood: hill (LD50 as ec50), or sigmoid as a binomial GLM "
+    "(--shape logistic/erf/cloglog/gompertz/arctan: logit, probit, cloglog, "
+    "log-log, cauchit; plateaus 0 and 1, rows intercept and slope).",
+)
+@click.option(
+    "--free",
+    multiple=True,
+    metavar="PARAM",
+    help="With --trials and --model sigmoid: fit this plateau rather than "
+    "hold it (bottom: natural response, Abbott's correction; top: immunity).",
+)
+@click.option(
+    "--starts",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="N seeded random starts besides the self-start (a curve with two "
+    "orientations also starts from its mirror image): each curve keeps the "
+    "best fit, and its message says how many starts reached it.",
 )
 @click.option(
     "--loss",
@@ -314,18 +398,24 @@ Status: ok; at_bound (a parameter at a bound: warning); singular (no
     "(one worker process per core) or the scheduler at ADDRESS (e.g. "
     "tcp://host:8786), into -o FILE; needs pip install 'scurve[dask]'.",
 )
+@figure_options
 @click.pass_context
 def fit(ctx: click.Context, **options: Any) -> None:
     """Fit a model to DATA, per group with --by.
 
-    DATA is a CSV or TSV file (delimiter sniffed), Parquet, or - for standard
-    input. Rows with missing or infinite values are dropped (counted on
-    stderr) unless --nan error. The results go to stdout (--format) and/or to
-    -o; outputs are checked before fitting: the input file is never
-    overwritten, an existing file only with --force. A progress bar shows on
-    stderr when more than a few groups are fitted on a terminal. Options a
-    model does not take are refused by the model, naming the models that
-    take them.
+    DATA is a CSV or TSV file (delimiter sniffed, or Excel's sep= line; UTF-8,
+    or UTF-16/32 with a byte-order mark, else --encoding), an Excel workbook
+    (.xlsx, --sheet), Parquet, or - for standard input. The --by columns are
+    read as text, as written (001, NA); only an empty key is missing (a group
+    of its own, with a warning). An --x column of times h:mm:ss or d.hh:mm:ss
+    (plate readers) is read as hours. Rows with missing or infinite values
+    are dropped (counted on stderr) unless --nan error. The results go to
+    stdout (--format) and/or to -o; outputs are checked before fitting:
+    never an input (nor a file in an input directory, nor the file standard
+    input reads), each output its own file, an existing file only with
+    --force. A progress bar shows on stderr when more than a few groups are
+    fitted on a terminal. Options a model does not take are refused by the
+    model, naming the models that take them.
     """
     from scurve.cli import fitsteps  # the steps load when the command runs
 
@@ -361,11 +451,49 @@ Columns: the --by keys, model, n, k (free parameters + 1 for the variance),
     "picks the model's shape, e.g. sigmoid,sigmoid:erf,sigmoid:gompertz.",
 )
 @x_option
-@y_option
+@click.option(
+    "--y",
+    "y",
+    default=None,
+    show_default=True,
+    metavar="COL",
+    help="Column of the response (not with --wide).",
+)
 @by_option
+@click.option(
+    "--wide",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="DATA is a plate-reader table: the --x column and one column per "
+    "well, each compared as a group keyed 'well' (as 'scurve fit --wide').",
+)
+@well_options
+@log_y_option
+@click.option(
+    "--side-by-side",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="Growth models as R growthrates users compare them: one row per "
+    "group, each model's mumax, lag, AICc and status side by side, and "
+    "'best' (least AICc); --models among logistic, gompertz, richards, "
+    "baranyi and easylinear (its mumax, lag and r2; no AICc).",
+)
+@easylinear_options
+@click.option(
+    "--share",
+    multiple=True,
+    default=(),
+    metavar="NAME,...",
+    help="With --by: also fit each model with these parameters common to "
+    "every group and test it against the separate fits (F test; a "
+    "likelihood-ratio test for quantal data), as drc's anova.",
+)
 @weights_option
 @weights_kind_option
 @nan_option
+@reading_options
 @format_option("the comparison")
 @click.pass_context
 def compare(
@@ -373,11 +501,22 @@ def compare(
     data: Path,
     specs: tuple[str, ...],
     x: str,
-    y: str,
+    y: str | None,
     by: tuple[str, ...],
+    wide: bool,
+    wells: tuple[str, ...],
+    exclude: tuple[str, ...],
+    log_y: bool,
+    side_by_side: bool,
+    window: int | None,
+    quota: float | None,
+    share: tuple[str, ...],
     weights: str | None,
     weights_kind: WeightsKind,
     nan: Literal["drop", "error"],
+    sheet: str | None,
+    encoding: str | None,
+    decimal: str | None,
     fmt: str,
 ) -> None:
     """Compare models fitted to DATA by AIC, AICc and BIC (per group with --by).
@@ -385,7 +524,8 @@ def compare(
     Each model is fitted as 'scurve fit' would (without intervals) to the
     table read once; the smallest AIC is best, and the Akaike weights,
     exp(-delta_aic/2) normalized over the set, weigh the evidence for each
-    model (Burnham and Anderson, 2002).
+    model (Burnham and Anderson, 2002). With --side-by-side, growth models
+    and easylinear are put side by side per group instead.
     """
     from scurve import api
     from scurve.cli import ranking
@@ -394,24 +534,49 @@ def compare(
     label = data_label(data)
     with report.catching(label):
         keys = names(by)
-        models = ranking.model_specs(specs)
-        # one read for every model: doses (x >= 0) if any model needs them
-        reader = next((m for m in models if m.positive_x), models[0])
-        selection = api.read(
-            os.fspath(data), reader, x=x, y=y, by=keys, weights=weights,
-            weights_kind=weights_kind, nan=nan,
+        ranking.check_usage(
+            y=y, keys=keys, wide=wide, wells=wells, exclude=exclude,
+            side_by_side=side_by_side, easylinear=window is not None or quota
+            is not None, weights=weights, share=share,
         )  # fmt: skip
-        for note in selection.notes:
-            report.warn(note)
-        fits = ranking.fit_each(report, selection, models)
-        ranked = ranking.rank(fits, selection.groups(), keys)
-        output.echo_format(
-            fmt,
-            table=lambda: output.frame_text(ranked.frame),
-            csv=lambda: output.frame_csv(ranked.frame),
-            json=lambda: output.json_text({"x": x, "y": y, "groups": ranked.groups}),
-        )
-        ranked.report_failures(report, label, keys)
+        reading = {
+            "x": x, "y": y or "y", "by": keys, "nan": nan, "wide": wide,
+            "wells": wells or None, "exclude": exclude,
+            "sheet": sheet, "encoding": encoding, "decimal": decimal,
+        }  # fmt: skip
+        if side_by_side:
+            ranking.side_by_side(
+                report, label, os.fspath(data), specs, reading, fmt=fmt,
+                log_y=log_y, window=window, quota=quota,
+            )  # fmt: skip
+        else:
+            models = ranking.model_specs(specs, log_y=log_y)
+            # one read for every model: doses (x >= 0) if any model needs them
+            reader = next((m for m in models if m.positive_x), models[0])
+            with option_errors():
+                selection = api.read(
+                    os.fspath(data), reader, weights=weights,
+                    weights_kind=weights_kind, **reading,
+                )  # fmt: skip
+            for note in selection.notes:
+                report.warn(note)
+            fits = ranking.fit_each(report, selection, models)
+            ranked = ranking.rank(fits, selection.groups(), selection.keys)
+            if share:
+                with option_errors():
+                    ranking.add_shared_tests(ranked, selection, models, names(share))
+            output.echo_format(
+                fmt,
+                table=lambda: "\n".join(
+                    [output.frame_text(ranked.frame), *ranked.tests]
+                ),
+                csv=lambda: output.frame_csv(ranked.frame),
+                json=lambda: output.json_text(
+                    {"x": x, "y": y or "value", "groups": ranked.groups}
+                    | ({"shared_tests": ranked.shared} if share else {})
+                ),
+            )
+            ranked.report_failures(report, label, selection.keys)
     ctx.exit(report.return_code)
 
 
@@ -455,7 +620,7 @@ Columns with --x: the group keys, x, y, y_lower, y_upper; with --y: the
 )
 @click.option(
     "--level",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=Level(),
     default=None,
     show_default="the fit's level",
     help="Confidence level of the band.",
@@ -484,11 +649,16 @@ def predict(
 
     RESULTS.json is written by 'scurve fit DATA ... -o RESULTS.json' (or
     --format json) and read back by scurve.load; - reads it from stdin.
-    Every group is evaluated; a group whose fit failed has no curve and
-    makes the exit code 1.
+    It is checked against its model: a file that is not a saved fit, or one
+    whose fit has lost its meaning (a parameter, option, statistic or
+    covariance missing or not valid), is refused (exit 2), naming the group
+    and the key. Every group is evaluated; a group whose fit failed or is
+    flat has no curve and makes the exit code 1. --interval prediction needs
+    each fit's residual sigma (not a quantal fit's).
     """
     import scurve
     from scurve.cli import saved
+    from scurve.cli.calibrate import calibration_at, predict_calibrated
 
     report = Report()
     label = data_label(results)
@@ -498,6 +668,23 @@ def predict(
         if interval == "prediction" and ys:
             raise click.UsageError("--interval prediction needs --x, not --y")
         values = [v for part in (ys or xs) for v in part]
+        if any(math.isnan(v) for v in values):
+            given, verb = ("--y", "invert") if ys else ("--x", "evaluate")
+            raise click.BadParameter(
+                f"nan is not a number to {verb} at", param_hint=f"'{given}'"
+            )
+        calibration = calibration_at(results)
+        if calibration is not None:  # scurve calibrate -o: probabilities
+            if ys:
+                raise click.UsageError("a calibration is evaluated at --x scores")
+            points = predict_calibrated(calibration, values)
+            output.echo_format(
+                fmt,
+                table=lambda: output.frame_text(saved.points_frame(points)),
+                csv=lambda: output.frame_csv(saved.points_frame(points)),
+                json=lambda: output.json_text({"points": points}),
+            )
+            ctx.exit(report.return_code)
         fits = scurve.load(os.fspath(results), name=label)
         rows = saved.predict_rows(
             report, label, fits, values, bool(ys), interval, level

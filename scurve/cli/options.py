@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,23 +27,34 @@ __all__ = [
     "Blank",
     "BoundsAssignment",
     "LaunchTime",
+    "Level",
     "Number",
     "NumberList",
+    "OutputFile",
+    "PlotDestination",
     "Prior",
     "RegistryChoice",
     "by_option",
     "data_argument",
     "data_label",
+    "decimal_option",
+    "easylinear_options",
+    "encoding_option",
     "force_option",
     "form_option",
     "format_option",
     "level_option",
+    "log_y_option",
     "model_registry",
     "names",
     "nan_option",
+    "option_errors",
+    "reading_options",
     "shape_registry",
+    "sheet_option",
     "weights_kind_option",
     "weights_option",
+    "well_options",
     "x_option",
     "y_option",
 ]
@@ -131,6 +143,24 @@ class Number(click.ParamType):
         except (TypeError, ValueError):
             hint = " (an unknown option?)" if str(value).startswith("--") else ""
             self.fail(f"{value!r} is not a number{hint}", param, ctx)
+
+
+class Level(click.ParamType):
+    """A confidence level: a number strictly between 0 and 1 (not NaN, which
+    click's ``FloatRange`` lets through)."""
+
+    name = "level"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from scurve.errors import OptionError
+        from scurve.inference.intervals import check_level
+
+        try:
+            return check_level(value)
+        except OptionError as exc:
+            self.fail(exc.reason, param, ctx)
 
 
 class NumberList(click.ParamType):
@@ -256,6 +286,45 @@ class Prior(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class OutputFile(click.ParamType):
+    """The name of a file to write: not ``-`` (standard output), nor a
+    directory (a name ending in ``/``: :func:`scurve.io.output_file`).
+    Whether it may be written is checked with the command's other outputs
+    and inputs (:func:`scurve.io.check_outputs`)."""
+
+    name = "file"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path:
+        from scurve.io import InputError, output_file
+
+        if isinstance(value, Path):
+            return value
+        if value == "-":
+            self.fail("'-' (standard output) is not a file: name one", param, ctx)
+        try:
+            return output_file(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class PlotDestination(click.ParamType):
+    """Where ``--plot`` draws: a file, or a directory (existing, or a name
+    ending in ``/``) for one file per group; not empty, nor ``-``."""
+
+    name = "target"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        text = os.fspath(value)
+        if text in ("", "-"):
+            what = "an empty name" if not text else "'-' (standard output)"
+            self.fail(f"{what} is not a file: name one", param, ctx)
+        return text
+
+
 # ------------------------------------------------------------------ options
 
 
@@ -331,8 +400,103 @@ nan_option = click.option(
 )
 level_option = click.option(
     "--level",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=Level(),
     default=0.95,
     show_default=True,
     help="Confidence level of intervals.",
 )
+sheet_option = click.option(
+    "--sheet",
+    default=None,
+    show_default="the first",
+    metavar="NAME|N",
+    help="The sheet of an Excel workbook DATA (.xlsx): its name, or its "
+    "position counted from 1.",
+)
+encoding_option = click.option(
+    "--encoding",
+    default=None,
+    show_default="UTF-8, or UTF-16/32 by its byte-order mark",
+    metavar="NAME",
+    help="The encoding of a text DATA, e.g. cp1252 (Excel's CSV on Windows), "
+    "latin-1, utf-16. Text that is not UTF-8 is refused, naming this option.",
+)
+decimal_option = click.option(
+    "--decimal",
+    type=click.Choice((".", ",")),
+    default=None,
+    show_default="a comma in a ;- or tab-delimited DATA with numbers like 1,5",
+    help="The decimal separator of the numbers of a text DATA.",
+)
+
+
+log_y_option = click.option(
+    "--log-y",
+    is_flag=True,
+    default=False,
+    show_default=True,
+    help="Fit on the log scale (residuals log y - log f(x)): for responses "
+    "spanning decades; statistics are then on that scale, bands multiplicative.",
+)
+_window_option = click.option(
+    "--window",
+    type=float,
+    default=None,
+    show_default="5",
+    metavar="H",
+    help="easylinear: points in each window on ln y (growthrates' h).",
+)
+_quota_option = click.option(
+    "--quota",
+    type=float,
+    default=None,
+    show_default="0.95",
+    metavar="Q",
+    help="easylinear: windows whose slope is at least Q of the steepest are joined.",
+)
+_wells_option = click.option(
+    "--wells",
+    multiple=True,
+    default=(),
+    show_default="the columns named like wells",
+    metavar="A1:H12,COL,...",
+    help="With --wide: the wells to use, rectangular ranges of wells and/or "
+    "column names, comma-separated or repeated.",
+)
+_exclude_option = click.option(
+    "--exclude",
+    multiple=True,
+    default=(),
+    show_default=True,
+    metavar="COL",
+    help="With --wide: a column to leave out; repeatable.",
+)
+
+
+def easylinear_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--window`` and ``--quota``: easylinear's (checked by the API)."""
+    return _window_option(_quota_option(command))
+
+
+def well_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--wells`` and ``--exclude``: which columns of a --wide plate."""
+    return _wells_option(_exclude_option(command))
+
+
+def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--sheet``, ``--encoding`` and ``--decimal``: how DATA is read."""
+    return sheet_option(encoding_option(decimal_option(command)))
+
+
+@contextmanager
+def option_errors() -> Iterator[None]:
+    """An option the API refuses (:class:`~scurve.errors.OptionError`,
+    ``sheet: ...``) as click's usage error naming the flag (``Invalid value
+    for '--sheet': ...``)."""
+    from scurve.errors import OptionError
+
+    try:
+        yield
+    except OptionError as exc:
+        flag = "--" + exc.option.replace("_", "-")
+        raise click.BadParameter(exc.reason, param_hint=f"'{flag}'") from None

@@ -123,8 +123,18 @@ def output_errors(path: str | os.PathLike[str]) -> Iterator[None]:
 
 
 def group_text(keys: Sequence[str], key: tuple) -> str:
-    """``Herbicide=Bentazone``, comma-joined for several keys."""
-    return ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True))
+    """``Herbicide=Bentazone``, comma-joined for several keys; a missing
+    (empty) key is ``(empty)``, not ``nan``, which may be a key."""
+    return ", ".join(f"{k}={key_text(v)}" for k, v in zip(keys, key, strict=True))
+
+
+def key_text(value: Any) -> str:
+    """A group key as text: ``(empty)`` when missing (None, NaN, pandas' NA)."""
+    try:
+        missing = value is None or bool(value != value)
+    except TypeError:  # pandas' NA: neither equal nor unequal
+        missing = True
+    return "(empty)" if missing else str(value)
 
 
 class Report:

@@ -3,9 +3,9 @@
 ``scurve fit`` comes here when given ``--dask`` or ``--chunk-curves``, or a
 Parquet input of more than :data:`scurve.scale.STREAM_ROWS` rows (by its
 metadata) with ``-o`` and ``--by``; the work is :mod:`scurve.scale`'s.
-Results go to the ``-o`` file only (Parquet, CSV or TSV, written chunk by
-chunk); the groups that are not ok are reported as ``scurve fit`` reports
-them.
+Results go to the ``-o`` file only (Parquet, CSV or TSV, the text ones
+gzip-compressed too, written chunk by chunk); the groups that are not ok are
+reported as ``scurve fit`` reports them.
 """
 
 from __future__ import annotations
@@ -77,17 +77,19 @@ def is_screen(
 
 def _too_large(data: Path, output: Path | None, keys: Sequence[str]) -> bool:
     """A Parquet input of more than STREAM_ROWS rows, by its metadata,
-    fitted by groups into a table file (-o, not JSON); decided without
-    importing pyarrow for anything but Parquet."""
+    fitted by groups into a table file that can be written chunk by chunk
+    (-o, not JSON nor Excel); decided without importing pyarrow for
+    anything but Parquet."""
     if output is None or not keys or os.fspath(data) == "-" or not is_parquet(data):
         return False
-    if output.suffix.lower() == ".json" or not data.exists():
+    if not data.exists():
         return False
     from scurve import scale
 
     try:
+        scale.stream_format(output)
         return scale.parquet_rows(data) > scale.STREAM_ROWS
-    except InputError:  # unreadable: the ordinary path reports it
+    except InputError:  # unreadable, or not streamed: the ordinary path says
         return False
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from scurve.cli import output
 from scurve.cli.report import group_text
+from scurve.inference.statistics import stats_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,9 +40,10 @@ def _number(value: float | str | None) -> str:
     return "" if math.isnan(value) else f"{value:.6g}"
 
 
-def fit_report(table: ResultTable) -> str:
+def fit_report(table: ResultTable, note: str | None = None) -> str:
     """Results for people: per group a block of parameters and derived
-    quantities (value, stderr, lower, upper), statistics and status.
+    quantities (value, stderr, lower, upper), statistics and status; `note`
+    (how ECx intervals were computed) joins the title's intervals.
 
     The wide one-row-per-group table is what ``--format csv`` and ``-o``
     give; this is the same numbers, made from the table's arrays (no JSON
@@ -58,7 +60,10 @@ def fit_report(table: ResultTable) -> str:
             blocks.append(f"{title}\n  status: {status} ({message})")
             continue
         if table.ci != "none":
-            title += f"  ({table.level:.0%} intervals, {table.ci} method)"
+            more = f"; {note}" if note else ""
+            title += f"  ({table.level:.0%} intervals, {table.ci} method{more})"
+        elif note:
+            title += f"  ({note})"
         flat = status == "flat"  # no curve in the data: no quantities
         names = [
             q if j < params or j not in table.aliases else str(table.aliases[j][i])
@@ -71,11 +76,16 @@ def fit_report(table: ResultTable) -> str:
             cells = (math.nan if flat else float(a[i, j]) for a in arrays)
             row = " ".join(f"{_number(v):>12}" for v in cells)
             lines.append(f"  {name:{width}}  {row}")
-        shown = (f"{s}={_number(float(v[i]))}" for s, v in stats.items())
-        lines.append("  " + "  ".join(shown))
+        lines.append("  " + stats_text({s: v[i] for s, v in stats.items()}, stats))
         robust = table.sections.get("robust", [None] * len(table))[i]
         if robust:
             lines.append(_robust_line(robust))
+        hormesis = table.sections.get("hormesis_test", [None] * len(table))[i]
+        if hormesis:
+            lines.append(f"  hormesis test: {hormesis['text']}")
+        glm = table.sections.get("glm", [None] * len(table))[i]
+        if glm:
+            lines.append(f"  {glm['text']}")
         lines.append(f"  status: {status} ({message})")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -98,8 +108,9 @@ class FitTable:
     """A results table for stdout and ``-o``, serialized at most once each
     way: :attr:`frame` (CSV, table files) and :attr:`document` (JSON)."""
 
-    def __init__(self, table: ResultTable) -> None:
+    def __init__(self, table: ResultTable, note: str | None = None) -> None:
         self.table = table
+        self.note = note
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -111,16 +122,16 @@ class FitTable:
 
     def text(self) -> str:
         """The report for people (:func:`fit_report`)."""
-        return fit_report(self.table)
+        return fit_report(self.table, self.note)
 
     def write(
         self, path: Path, *, inputs: Sequence[str | os.PathLike[str]], force: bool
     ) -> Path:
-        """Write `path` (JSON, TSV, Parquet or CSV by its suffix, atomically)
-        from what is already made, else by the table itself."""
+        """Write `path` (in the format its extension names, atomically) from
+        what is already made, else by the table itself."""
         from scurve import io
 
-        json = path.suffix.lower() == ".json"
+        json = io.table_format(path).kind == "json"
         if json and "document" in self.__dict__:
             return io.write_json(self.document, path, inputs=inputs, force=force)
         if not json and "frame" in self.__dict__:
@@ -151,10 +162,10 @@ class SummaryTable:
     def write(
         self, path: Path, *, inputs: Sequence[str | os.PathLike[str]], force: bool
     ) -> Path:
-        """Write `path`: JSON for ``.json``, else the table (TSV, Parquet, CSV)."""
+        """Write `path`: JSON for ``.json`` (``.json.gz``), else the table."""
         from scurve import io
 
-        if path.suffix.lower() == ".json":
+        if io.table_format(path).kind == "json":
             return io.write_json(self.document, path, inputs=inputs, force=force)
         return io.write_table(self.frame, path, inputs=inputs, force=force)
 
