@@ -398,6 +398,16 @@ def _group_name(keys: Sequence[str], key: tuple) -> str:
     return ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True))
 
 
+def _has_zero_group(frame: pd.DataFrame, keys: Sequence[str]) -> bool:
+    """Whether some group's doses are all zero (a control group), by one
+    grouped reduction over the rows."""
+    nonzero = frame["x"].to_numpy() != 0
+    if nonzero.all():
+        return False
+    by = [frame[k].to_numpy() for k in keys]
+    return not pd.Series(nonzero).groupby(by, sort=False, dropna=False).any().all()
+
+
 def _control_keys(
     groups: Mapping[tuple, NDArray[np.float64]], controls: str | None
 ) -> list[tuple]:
@@ -460,6 +470,8 @@ def join_controls(
     if not keys or not dose_model:
         return selection
     frame = selection.frame
+    if controls is None and not _has_zero_group(frame, keys):
+        return selection  # (asked of every dose-response screen: vectorized)
     doses = {key: parts[0] for key, parts in split_groups(frame, keys, ["x"]).items()}
     found = _control_keys(doses, controls)
     if not found:
