@@ -371,18 +371,32 @@ def run_easylinear(report: Report, request: FitRequest) -> None:
             **request.plate_layout(), **options,
         )  # fmt: skip
     put_summary(report, request, rates, "easylinear")  # type: ignore[arg-type]
+    keys = [c for c in rates.columns if c in (*request.keys, "well")]
+    groups = list(rates[keys].itertuples(index=False, name=None))
+    report_statuses(
+        report, request, keys, groups, rates["status"].to_numpy(str),
+        rates["message"].to_numpy(str),
+    )  # fmt: skip
+
+
+def report_statuses(
+    report: Report,
+    request: FitRequest,
+    keys: list[str],
+    groups: list[tuple],
+    status: Any,
+    message: Any,
+) -> None:
+    """The groups whose status is not ok, on stderr (:meth:`Report.fits`):
+    a failure gives exit 1, a warning does not."""
     import numpy as np
 
-    status = rates["status"].to_numpy(str)
-    keys = [c for c in rates.columns if c in (*request.keys, "well")]
     bad = np.flatnonzero(status != "ok")
-    problems = (
-        (tuple(rates[keys].iloc[i]), str(status[i]), str(rates["message"].iloc[i]))
-        for i in bad
-    )
+    problems = ((groups[i], str(status[i]), str(message[i])) for i in bad)
     report.fits(
         request.label, keys, problems, count=len(bad),
-        failed=int(np.isin(status[bad], FAILED).sum()), total=len(rates),
+        failed=int(np.isin(status[bad], FAILED).sum()), total=len(status),
+        joint=bool(request.shared),
     )  # fmt: skip
 
 
@@ -464,7 +478,6 @@ def put_results(
 ) -> None:
     """Write -o, print --format, draw --plot, then report the fits that are
     not ok; each serialization of the results is made once, if asked for."""
-    import numpy as np
 
     fitted = result.result_table
     results: tables.FitTable | tables.SummaryTable = tables.FitTable(fitted)
@@ -503,14 +516,7 @@ def put_results(
         report, result, plots, x=request.x, y=request.response, plate=request.wide,
         figure=request.figure, ec=request.ec_levels, layout=request.layout,
     )  # fmt: skip
-    status = fitted.status
-    bad = np.flatnonzero(status != "ok")
-    problems = ((fitted.groups[i], str(status[i]), str(fitted.message[i])) for i in bad)
-    report.fits(
-        request.label, keys, problems, count=len(bad),
-        failed=int(np.isin(status[bad], FAILED).sum()), total=len(fitted),
-        joint=bool(request.shared),
-    )  # fmt: skip
+    report_statuses(report, request, keys, fitted.groups, fitted.status, fitted.message)
 
 
 def summary_of(result: FitResult | GroupFits, request: FitRequest) -> pd.DataFrame:
